@@ -1,0 +1,142 @@
+// Cache: the interface the core's Store uses to keep copies of DB values in memory.
+//
+// The core drives cache-aside through this interface only, so another tier (e.g. a remote cache)
+// could implement it later. ShardedCache (cache/sharded_cache.h) is the in-process
+// implementation. The cache never loads anything by itself: on a miss the caller loads and fills.
+//
+// Read path (one key):
+//   ValueRef v = cache.Lookup(key);                 // hit: done
+//   FillTicket t = cache.BeginFill(key);            // miss: one leader per key, others wait
+//   kLeader: load from the DB, then cache.CompleteFill(&t, &value_to_cache, opts, result)
+//   kWaiter: t.Wait(timeout) returns the leader's result
+// Write path:
+//   kInvalidate:  db write; then cache.Invalidate(key)
+//   kUpdate:      w = cache.BeginWrite(key); db write; cache.EndWrite(w, db_ok, &value)
+//
+// Stale-fill defence (as memcache leases do it)
+//   Each leader's ticket carries a token from a per-shard sequence. Invalidate(), BeginWrite()
+//   and EndWrite() advance the key's version past every token handed out before them. A fill is
+//   rejected (counted in stale_fills_rejected) when the key's version is newer than the fill's
+//   token, or when a BeginWrite() of the key has not yet been matched by its EndWrite(): so a
+//   slow miss that read the DB before a write can never fill after it, even if the key was
+//   evicted or expired in between (versions are kept apart from entries, for a bounded number of
+//   recently written keys per shard; older ones are covered by a per-shard floor below which
+//   every token is rejected: rejecting a fill is always safe, it only costs a later miss).
+//
+// kUpdate writers: EndWrite() installs the written value only if no other write or invalidation
+// of the key overlapped this one (began after BeginWrite, or was in flight at BeginWrite).
+// Otherwise the entry is left invalidated, because only the DB knows which write landed last.
+//
+// Thread safety: every method may be called concurrently.
+
+#ifndef ASIDEKV_CACHE_CACHE_H_
+#define ASIDEKV_CACHE_CACHE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cache/entry.h"
+#include "cache/fill_flight.h"
+
+namespace asidekv::cache {
+
+// How to store one entry.
+struct EntryOptions {
+  // Time to live. nullopt: the cache's default TTL. Must be positive (or infinite).
+  std::optional<absl::Duration> ttl;
+  // Caller-defined marker returned by ValueRef::tag() (the core marks cached "not found").
+  uint8_t tag = 0;
+};
+
+enum class FillResult {
+  kInserted,  // The value is now cached.
+  kStale,     // A write or invalidation of the key began after the token: not cached.
+  kTooLarge,  // The entry's charge exceeds a shard's capacity: not cached.
+  kSkipped,   // No value was given to cache, or the cache is disabled.
+};
+
+// A write in progress on one key (kUpdate write path). Returned by BeginWrite(), passed to
+// EndWrite() exactly once.
+struct WriteToken {
+  std::string key;
+  uint64_t seq = 0;   // The key's version set by BeginWrite().
+  bool solo = false;  // No other write of the key was in flight at BeginWrite().
+};
+
+// Counters since creation (monotonic) and gauges (now). Per shard and in total.
+struct CacheStats {
+  uint64_t hits = 0;             // Lookup() found a live entry.
+  uint64_t misses = 0;           // Lookup() found nothing, or an expired entry.
+  uint64_t inserts = 0;          // Entries published by Insert(), CompleteFill() or EndWrite().
+  uint64_t evictions = 0;        // Entries removed by the eviction policy to make room.
+  uint64_t expirations = 0;      // Entries removed because their TTL ran out.
+  uint64_t invalidations = 0;    // Entries removed by Invalidate(), writes or Erase().
+  uint64_t coalesced_waits = 0;  // BeginFill() callers that joined another's load.
+  uint64_t stale_fills_rejected = 0;
+  uint64_t rejected_too_large = 0;
+  uint64_t entries = 0;   // Gauge: published entries.
+  uint64_t charge = 0;    // Gauge: sum of the published entries' charges.
+  uint64_t capacity = 0;  // Budget in charge units.
+};
+
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  // The live entry for `key`, or an empty ValueRef. An expired entry is never returned.
+  virtual ValueRef Lookup(std::string_view key) = 0;
+
+  // Call after a miss. See FillTicket for the roles.
+  virtual FillTicket BeginFill(std::string_view key) = 0;
+
+  // Completes a leader ticket: caches `*value` (if not null) with `options` unless the fill is
+  // stale, then publishes `result` to the waiters. `value` may point into `result`.
+  // REQUIRES: ticket->role() == kLeader, not yet completed.
+  virtual FillResult CompleteFill(FillTicket* ticket, const std::string_view* value,
+                                  const EntryOptions& options,
+                                  absl::StatusOr<std::string> result) = 0;
+
+  // Withdraws a leader's flight that will not complete (called by ~FillTicket).
+  virtual void AbandonFill(const FillTicket& ticket) = 0;
+
+  // Publishes key=value unconditionally (no token): for tools, warming with a token taken by the
+  // caller is done through BeginFill/CompleteFill instead. False if too large.
+  virtual bool Insert(std::string_view key, std::string_view value,
+                      const EntryOptions& options) = 0;
+
+  // Removes `key`'s entry, if any, detaches any in-flight load of it, and rejects every fill
+  // whose token predates this call.
+  virtual void Invalidate(std::string_view key) = 0;
+
+  // kUpdate write path; see the file comment.
+  virtual WriteToken BeginWrite(std::string_view key) = 0;
+  // `db_ok`: the DB write succeeded. Then `value` is the value the DB now holds for the key, or
+  // nullptr if the write deleted it; the old entry is removed and, when the write did not
+  // overlap another, `*value` is cached. When the DB write failed the entry is left as it was.
+  virtual void EndWrite(const WriteToken& token, bool db_ok, const std::string_view* value,
+                        const EntryOptions& options) = 0;
+
+  // Removes every entry. Versions are kept, so in-flight fills are judged as before.
+  virtual void Clear() = 0;
+
+  virtual CacheStats GetStats() const = 0;
+  virtual std::vector<CacheStats> GetShardStats() const = 0;
+
+  // Up to `n` keys the eviction policy values most, hottest first (spread over shards).
+  virtual std::vector<std::string> HottestKeys(size_t n) const = 0;
+
+  // Reclaims up to `max_entries` expired entries without waiting for lookups to find them.
+  // Returns how many were reclaimed.
+  virtual size_t SweepExpired(size_t max_entries) = 0;
+};
+
+}  // namespace asidekv::cache
+
+#endif  // ASIDEKV_CACHE_CACHE_H_

@@ -1,0 +1,103 @@
+// Entry and ValueRef: one cached key/value pair and the handle readers hold on it.
+//
+// Design
+//   An Entry is a single heap block: a fixed header followed by the key bytes and then the value
+//   bytes, so a fill costs one allocation and a hit touches one block. Entries are immutable once
+//   published: a new value for a key is a new Entry that replaces the old one in the shard.
+//
+//   Lifetime is reference counted. The shard's table holds one reference while the entry is
+//   published; each ValueRef holds one more. An entry removed from its shard (evicted, expired,
+//   invalidated, replaced) stays readable through the ValueRefs still held and is freed when the
+//   last one is released, so a reader never sees its bytes change or vanish. Bytes pinned only by
+//   ValueRefs are no longer charged to the cache.
+//
+// Thread safety
+//   `refs` is atomic; every other header field is written before the entry is published (under
+//   the shard mutex) and then only read, except `node`, `expire_nanos` and `in_table`, which only
+//   the owning shard touches, under its mutex.
+//
+// Costs
+//   Header: sizeof(Entry) bytes (48 on x86-64) plus the allocator's own overhead.
+
+#ifndef ASIDEKV_CACHE_ENTRY_H_
+#define ASIDEKV_CACHE_ENTRY_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "cache/eviction_policy.h"
+
+namespace asidekv::cache {
+
+struct Entry {
+  PolicyNode node;  // The shard's eviction policy links the entry through this.
+  std::atomic<uint32_t> refs{1};
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  uint8_t tag = 0;           // Caller-defined (e.g. the core marks cached "not found" entries).
+  bool in_table = false;     // Published in its shard's table (shard mutex).
+  int64_t expire_nanos = 0;  // Unix nanoseconds at which the entry expires; 0: never.
+
+  const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
+  std::string_view key() const { return {key_data(), key_size}; }
+  std::string_view value() const { return {key_data() + key_size, value_size}; }
+
+  // A new entry with refs == 1, copying key and value. Never returns null (allocation failure
+  // terminates, as std::string would).
+  static Entry* New(std::string_view key, std::string_view value, uint8_t tag);
+
+  void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
+  // Drops one reference; frees the entry when it was the last.
+  void Unref() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) Free(this);
+  }
+
+  static Entry* FromNode(PolicyNode* n) { return reinterpret_cast<Entry*>(n); }
+
+ private:
+  static void Free(Entry* e);
+};
+
+static_assert(offsetof(Entry, node) == 0, "FromNode relies on node being the first member");
+
+// A shared, read-only handle on a cached value. Copyable (adds a reference) and movable; an
+// empty ValueRef (default or moved-from) means "no value". The value stays valid and unchanged
+// for as long as the ValueRef lives, even after the entry leaves the cache.
+class ValueRef {
+ public:
+  ValueRef() = default;
+  // Adopts one reference on `e` (may be null).
+  explicit ValueRef(Entry* e) : e_(e) {}
+  ValueRef(const ValueRef& o) : e_(o.e_) {
+    if (e_ != nullptr) e_->Ref();
+  }
+  ValueRef(ValueRef&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
+  ValueRef& operator=(ValueRef o) noexcept {
+    std::swap(e_, o.e_);
+    return *this;
+  }
+  ~ValueRef() {
+    if (e_ != nullptr) e_->Unref();
+  }
+
+  explicit operator bool() const { return e_ != nullptr; }
+  // REQUIRES: *this is not empty.
+  std::string_view value() const { return e_->value(); }
+  std::string_view key() const { return e_->key(); }
+  uint8_t tag() const { return e_->tag; }
+  // Unix nanoseconds at which the entry expires; 0 when it never does. REQUIRES: not empty.
+  int64_t expire_nanos() const { return e_->expire_nanos; }
+
+  // Releases ownership of the reference to the caller (who must Unref it).
+  Entry* release() { return std::exchange(e_, nullptr); }
+
+ private:
+  Entry* e_ = nullptr;
+};
+
+}  // namespace asidekv::cache
+
+#endif  // ASIDEKV_CACHE_ENTRY_H_

@@ -1,0 +1,90 @@
+#include "cache/fill_flight.h"
+
+#include <utility>
+
+#include "cache/cache.h"
+
+namespace asidekv::cache {
+
+void Flight::Publish(absl::StatusOr<std::string> result) {
+  absl::MutexLock lock(&mu_);
+  if (done_) return;
+  result_ = std::move(result);
+  done_ = true;
+}
+
+absl::StatusOr<std::string> Flight::Wait(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithTimeout(absl::Condition(&done_), timeout)) {
+    return absl::DeadlineExceededError("timed out waiting for another caller's load of the key");
+  }
+  return result_;
+}
+
+bool Flight::done() const {
+  absl::MutexLock lock(&mu_);
+  return done_;
+}
+
+FillTicket FillTicket::Hit(ValueRef value) {
+  FillTicket t;
+  t.role_ = Role::kHit;
+  t.hit_ = std::move(value);
+  return t;
+}
+
+FillTicket FillTicket::Leader(Cache* cache, std::string_view key, uint64_t token,
+                              std::shared_ptr<Flight> flight) {
+  FillTicket t;
+  t.role_ = Role::kLeader;
+  t.cache_ = cache;
+  t.key_ = std::string(key);
+  t.token_ = token;
+  t.flight_ = std::move(flight);
+  return t;
+}
+
+FillTicket FillTicket::Waiter(std::shared_ptr<Flight> flight) {
+  FillTicket t;
+  t.role_ = Role::kWaiter;
+  t.flight_ = std::move(flight);
+  return t;
+}
+
+FillTicket FillTicket::Bypass() { return FillTicket(); }
+
+FillTicket::FillTicket(FillTicket&& o) noexcept
+    : role_(o.role_),
+      hit_(std::move(o.hit_)),
+      cache_(std::exchange(o.cache_, nullptr)),
+      key_(std::move(o.key_)),
+      token_(o.token_),
+      flight_(std::move(o.flight_)) {}
+
+FillTicket& FillTicket::operator=(FillTicket&& o) noexcept {
+  if (this != &o) {
+    Abandon();
+    role_ = o.role_;
+    hit_ = std::move(o.hit_);
+    cache_ = std::exchange(o.cache_, nullptr);
+    key_ = std::move(o.key_);
+    token_ = o.token_;
+    flight_ = std::move(o.flight_);
+  }
+  return *this;
+}
+
+FillTicket::~FillTicket() { Abandon(); }
+
+void FillTicket::Abandon() {
+  if (role_ != Role::kLeader || cache_ == nullptr) return;
+  Cache* cache = std::exchange(cache_, nullptr);
+  cache->AbandonFill(*this);
+  flight_->Publish(absl::AbortedError("the caller loading this key gave up before finishing"));
+}
+
+absl::StatusOr<std::string> FillTicket::Wait(absl::Duration timeout) const {
+  return flight_->Wait(timeout);
+}
+
+}  // namespace asidekv::cache

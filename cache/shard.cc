@@ -1,0 +1,287 @@
+#include "cache/shard.h"
+
+#include <utility>
+
+namespace asidekv::cache {
+namespace {
+
+uint64_t NodeHash(PolicyNode* node) { return HashKey(Entry::FromNode(node)->key()); }
+
+}  // namespace
+
+Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions)
+    : capacity_(capacity),
+      clock_(clock),
+      policy_(NewEvictionPolicy(policy, &NodeHash)),
+      versions_(max_tracked_versions) {
+  policy_->SetCapacity(capacity);
+  stats_.capacity = capacity;
+}
+
+Shard::~Shard() {
+  absl::MutexLock lock(&mu_);
+  for (Entry* e : table_) {
+    e->in_table = false;
+    e->Unref();
+  }
+}
+
+size_t Shard::EntryHash::operator()(const Entry* e) const {
+  return static_cast<size_t>(HashKey(e->key()));
+}
+
+bool Shard::ExpiredLocked(const Entry* e) const {
+  return e->expire_nanos != 0 && absl::ToUnixNanos(clock_->Now()) >= e->expire_nanos;
+}
+
+void Shard::Release(const Garbage& garbage) {
+  for (Entry* e : garbage) e->Unref();
+}
+
+ValueRef Shard::Lookup(const HashedKey& k) {
+  Garbage garbage;
+  ValueRef result;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = table_.find(k);
+    if (it == table_.end()) {
+      ++stats_.misses;
+      return result;
+    }
+    Entry* e = *it;
+    if (ExpiredLocked(e)) {
+      ++stats_.misses;
+      ++stats_.expirations;
+      RemoveLocked(e, /*evicted=*/false, &garbage);
+    } else {
+      ++stats_.hits;
+      policy_->OnAccess(&e->node);
+      e->Ref();
+      result = ValueRef(e);
+    }
+  }
+  Release(garbage);
+  return result;
+}
+
+FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
+  Garbage garbage;
+  FillTicket ticket;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = table_.find(k);
+    if (it != table_.end()) {
+      Entry* e = *it;
+      if (!ExpiredLocked(e)) {
+        e->Ref();
+        ticket = FillTicket::Hit(ValueRef(e));
+      } else {
+        ++stats_.expirations;
+        RemoveLocked(e, /*evicted=*/false, &garbage);
+      }
+    }
+    if (ticket.role() != FillTicket::Role::kHit) {
+      auto [f, inserted] = flights_.try_emplace(k.key);
+      if (!inserted) {
+        ++stats_.coalesced_waits;
+        ticket = FillTicket::Waiter(f->second.flight);
+      } else {
+        f->second.flight = std::make_shared<Flight>();
+        f->second.token = versions_.NextToken();
+        ticket = FillTicket::Leader(cache, k.key, f->second.token, f->second.flight);
+      }
+    }
+  }
+  Release(garbage);
+  return ticket;
+}
+
+FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
+                               uint32_t charge, int64_t expire_nanos) {
+  Garbage garbage;
+  FillResult result = FillResult::kSkipped;
+  {
+    absl::MutexLock lock(&mu_);
+    DetachFlightLocked(k.key, flight);
+    if (e != nullptr) {
+      if (charge > capacity_) {
+        ++stats_.rejected_too_large;
+        garbage.push_back(e);
+        result = FillResult::kTooLarge;
+      } else if (!versions_.FillAllowed(k.key, token)) {
+        ++stats_.stale_fills_rejected;
+        garbage.push_back(e);
+        result = FillResult::kStale;
+      } else {
+        PublishLocked(k, e, charge, expire_nanos, &garbage);
+        result = FillResult::kInserted;
+      }
+    }
+  }
+  Release(garbage);
+  return result;
+}
+
+void Shard::AbandonFill(const HashedKey& k, const Flight* flight) {
+  absl::MutexLock lock(&mu_);
+  DetachFlightLocked(k.key, flight);
+}
+
+bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos) {
+  Garbage garbage;
+  bool inserted = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (charge > capacity_) {
+      ++stats_.rejected_too_large;
+      garbage.push_back(e);
+    } else {
+      PublishLocked(k, e, charge, expire_nanos, &garbage);
+      inserted = true;
+    }
+  }
+  Release(garbage);
+  return inserted;
+}
+
+void Shard::Invalidate(const HashedKey& k) {
+  Garbage garbage;
+  {
+    absl::MutexLock lock(&mu_);
+    versions_.Invalidate(k.key);
+    DetachFlightLocked(k.key, nullptr);
+    if (EraseLocked(k, &garbage)) ++stats_.invalidations;
+  }
+  Release(garbage);
+}
+
+std::pair<uint64_t, bool> Shard::BeginWrite(const HashedKey& k) {
+  absl::MutexLock lock(&mu_);
+  DetachFlightLocked(k.key, nullptr);
+  return versions_.BeginWrite(k.key);
+}
+
+void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok, Entry* e,
+                     uint32_t charge, int64_t expire_nanos) {
+  Garbage garbage;
+  {
+    absl::MutexLock lock(&mu_);
+    const bool install = versions_.EndWrite(k.key, version, solo);
+    DetachFlightLocked(k.key, nullptr);
+    if (db_ok) {
+      if (EraseLocked(k, &garbage)) ++stats_.invalidations;
+      if (e != nullptr && install && charge <= capacity_) {
+        PublishLocked(k, e, charge, expire_nanos, &garbage);
+        e = nullptr;
+      } else if (e != nullptr && charge > capacity_) {
+        ++stats_.rejected_too_large;
+      }
+    }
+    if (e != nullptr) garbage.push_back(e);
+  }
+  Release(garbage);
+}
+
+void Shard::Clear() {
+  Garbage garbage;
+  {
+    absl::MutexLock lock(&mu_);
+    garbage.reserve(table_.size());
+    for (Entry* e : table_) {
+      policy_->OnRemove(&e->node);
+      e->in_table = false;
+      garbage.push_back(e);
+    }
+    table_.clear();
+    expiry_.clear();
+    charge_ = 0;
+    stats_.entries = 0;
+    stats_.charge = 0;
+  }
+  Release(garbage);
+}
+
+size_t Shard::SweepExpired(size_t max_entries) {
+  Garbage garbage;
+  size_t n;
+  {
+    absl::MutexLock lock(&mu_);
+    n = SweepLocked(max_entries, &garbage);
+  }
+  Release(garbage);
+  return n;
+}
+
+CacheStats Shard::GetStats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void Shard::HottestKeys(size_t n, std::vector<std::string>* out) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<PolicyNode*> nodes;
+  policy_->Hottest(n, &nodes);
+  for (PolicyNode* node : nodes) out->emplace_back(Entry::FromNode(node)->key());
+}
+
+void Shard::RemoveLocked(Entry* e, bool evicted, Garbage* garbage) {
+  if (!evicted) policy_->OnRemove(&e->node);
+  if (e->expire_nanos != 0) expiry_.erase({e->expire_nanos, e});
+  table_.erase(e);
+  e->in_table = false;
+  charge_ -= e->node.charge;
+  stats_.entries = table_.size();
+  stats_.charge = charge_;
+  garbage->push_back(e);
+}
+
+bool Shard::EraseLocked(const HashedKey& k, Garbage* garbage) {
+  auto it = table_.find(k);
+  if (it == table_.end()) return false;
+  RemoveLocked(*it, /*evicted=*/false, garbage);
+  return true;
+}
+
+void Shard::PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos,
+                          Garbage* garbage) {
+  EraseLocked(k, garbage);
+  SweepLocked(2, garbage);
+  e->node.charge = charge;
+  e->expire_nanos = expire_nanos;
+  e->in_table = true;
+  table_.insert(e);
+  if (expire_nanos != 0) expiry_.insert({expire_nanos, e});
+  policy_->OnInsert(&e->node, k.hash);
+  charge_ += charge;
+  ++stats_.inserts;
+  while (charge_ > capacity_) {
+    PolicyNode* victim = policy_->Evict();
+    if (victim == nullptr) break;  // Cannot happen while charge_ > 0.
+    ++stats_.evictions;
+    RemoveLocked(Entry::FromNode(victim), /*evicted=*/true, garbage);
+  }
+  stats_.entries = table_.size();
+  stats_.charge = charge_;
+}
+
+void Shard::DetachFlightLocked(std::string_view key, const Flight* only) {
+  auto it = flights_.find(key);
+  if (it == flights_.end()) return;
+  if (only != nullptr && it->second.flight.get() != only) return;
+  flights_.erase(it);
+}
+
+size_t Shard::SweepLocked(size_t max_entries, Garbage* garbage) {
+  if (expiry_.empty()) return 0;
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  size_t n = 0;
+  while (n < max_entries && !expiry_.empty() && expiry_.begin()->first <= now) {
+    Entry* e = expiry_.begin()->second;
+    ++stats_.expirations;
+    RemoveLocked(e, /*evicted=*/false, garbage);
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace asidekv::cache

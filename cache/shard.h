@@ -1,0 +1,150 @@
+// Shard: one lock's worth of the cache: a table of entries, their eviction policy, their
+// expiry index, in-flight fills and recent-write versions.
+//
+// Design
+//   Everything lives under one absl::Mutex per shard; ShardedCache spreads keys over shards by
+//   the top bits of a 64-bit key hash so that threads rarely meet on one lock. A hit is: lock,
+//   probe the table, check expiry (the clock is read only for entries that have a TTL), tell the
+//   policy, add a reference, unlock. No allocation and no copy happen under the lock on any path:
+//   new entries are built before locking, and removed entries are released after unlocking.
+//
+//   Budget: after every publish the policy evicts until charge <= capacity, so the charged total
+//   never exceeds the capacity once the call returns (there is no slack: an entry whose charge
+//   alone exceeds the capacity is refused). Entries evicted while readers hold ValueRefs stay in
+//   memory, uncharged, until the last reader releases them.
+//
+//   Expiry: entries with a TTL are also indexed by expiry time. Lookups drop an expired entry
+//   they find; every publish also reclaims up to two expired entries from the front of the index
+//   (amortised sweeping), and SweepExpired() lets a background thread reclaim more. Memory held
+//   by dead entries is therefore bounded without ever scanning the table.
+//
+// Thread safety: all public methods lock mu_. Lock order: a Shard's mu_ is a leaf (no other lock
+//   is taken while it is held, except a Flight's mutex is never taken under it either).
+
+#ifndef ASIDEKV_CACHE_SHARD_H_
+#define ASIDEKV_CACHE_SHARD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
+#include "absl/synchronization/mutex.h"
+#include "cache/cache.h"
+#include "cache/clock.h"
+#include "cache/entry.h"
+#include "cache/eviction_policy.h"
+#include "cache/fill_flight.h"
+#include "cache/key_versions.h"
+#include "cache/string_hash.h"
+
+namespace asidekv::cache {
+
+// A key with its precomputed 64-bit hash (HashKey).
+struct HashedKey {
+  std::string_view key;
+  uint64_t hash;
+};
+
+// The cache's key hash: shards use its top bits, tables its low bits, policies all of it.
+inline uint64_t HashKey(std::string_view key) { return absl::Hash<std::string_view>{}(key); }
+
+class Shard {
+ public:
+  // `clock` is borrowed and must outlive the shard.
+  Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  ValueRef Lookup(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Hit, waiter or leader (see FillTicket). `cache` is stored in leader tickets.
+  FillTicket BeginFill(Cache* cache, const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Publishes `e` (refs == 1, adopted) if `token` is still valid for its key, withdraws the
+  // flight if it is still registered, and returns the outcome. `e` may be null (nothing to
+  // cache). `charge` and `expire_nanos` describe e.
+  FillResult CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
+                          uint32_t charge, int64_t expire_nanos) ABSL_LOCKS_EXCLUDED(mu_);
+  void AbandonFill(const HashedKey& k, const Flight* flight) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Publishes `e` unconditionally. False (and e released) if too large.
+  bool Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  void Invalidate(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
+  std::pair<uint64_t, bool> BeginWrite(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
+  // `e`: the written value's entry (adopted), or null for a delete; ignored unless db_ok.
+  void EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok, Entry* e,
+                uint32_t charge, int64_t expire_nanos) ABSL_LOCKS_EXCLUDED(mu_);
+
+  void Clear() ABSL_LOCKS_EXCLUDED(mu_);
+  size_t SweepExpired(size_t max_entries) ABSL_LOCKS_EXCLUDED(mu_);
+  CacheStats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
+  void HottestKeys(size_t n, std::vector<std::string>* out) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  uint64_t capacity() const { return capacity_; }
+
+ private:
+  // Entries removed under the lock, released after it (freeing memory outside the lock).
+  using Garbage = absl::InlinedVector<Entry*, 4>;
+
+  struct EntryHash {
+    using is_transparent = void;
+    size_t operator()(const Entry* e) const;
+    size_t operator()(const HashedKey& k) const { return static_cast<size_t>(k.hash); }
+  };
+  struct EntryEq {
+    using is_transparent = void;
+    bool operator()(const Entry* a, const Entry* b) const { return a == b; }
+    bool operator()(const Entry* a, const HashedKey& b) const { return a->key() == b.key; }
+    bool operator()(const HashedKey& a, const Entry* b) const { return b->key() == a.key; }
+  };
+
+  struct InFlight {
+    std::shared_ptr<Flight> flight;
+    uint64_t token;
+  };
+
+  bool ExpiredLocked(const Entry* e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes `e` from the table, the policy and the expiry index; its table reference goes to
+  // `garbage`. `evicted`: chosen by the policy (it is already unlinked there).
+  void RemoveLocked(Entry* e, bool evicted, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the entry of `k` if present. Returns whether there was one.
+  bool EraseLocked(const HashedKey& k, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes `e` (replacing any entry of its key), then evicts to budget.
+  void PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos,
+                     Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DetachFlightLocked(std::string_view key, const Flight* only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t SweepLocked(size_t max_entries, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Release(const Garbage& garbage);
+
+  // Constant after construction.
+  const uint64_t capacity_;
+  Clock* const clock_;  // Not owned; outlives the shard.
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<Entry*, EntryHash, EntryEq> table_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<EvictionPolicy> policy_ ABSL_GUARDED_BY(mu_);
+  absl::btree_set<std::pair<int64_t, Entry*>> expiry_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, InFlight, StringViewHash, StringViewEq> flights_
+      ABSL_GUARDED_BY(mu_);
+  KeyVersions versions_ ABSL_GUARDED_BY(mu_);
+  uint64_t charge_ ABSL_GUARDED_BY(mu_) = 0;
+  CacheStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace asidekv::cache
+
+#endif  // ASIDEKV_CACHE_SHARD_H_

@@ -1,0 +1,135 @@
+// ShardedCache: the in-process Cache: a byte-budgeted, sharded, concurrent map of byte-string
+// keys to immutable values, with TTLs, fill coalescing and stale-fill rejection.
+//
+// Design
+//   Keys are spread over a power-of-two number of Shards (cache/shard.h) by the top bits of a
+//   64-bit hash; each shard has its own mutex, table, eviction policy (S3-FIFO by default, LRU as
+//   a baseline), expiry index, in-flight fills and recent-write versions, and 1/N of the budget.
+//   See cache/cache.h for the protocol (fills, tokens, writes) and cache/shard.h for costs.
+//
+// Budget
+//   Each entry is charged by the weigher; by default key + value + kEntryOverhead, the header and
+//   the measured table and allocator bookkeeping of one entry. After every call returns, each
+//   shard's charge is at most its capacity (capacity / num_shards): there is no per-shard slack.
+//   An entry larger than one shard's capacity is refused (counted in rejected_too_large).
+//   Capacity 0 makes a disabled cache: lookups miss, fills are bypassed, inserts are refused.
+//
+// Thread safety: every method may be called concurrently.
+// Ownership: Create() returns the sole owner. ValueRefs may outlive the cache.
+//
+// Example:
+//   CacheOptions options;
+//   options.capacity = 256 << 20;
+//   auto cache = ShardedCache::Create(options);
+//   if (!cache.ok()) return cache.status();
+//   (*cache)->Insert("k", "v", {});
+//   if (ValueRef v = (*cache)->Lookup("k")) Use(v.value());
+
+#ifndef ASIDEKV_CACHE_SHARDED_CACHE_H_
+#define ASIDEKV_CACHE_SHARDED_CACHE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cache/cache.h"
+#include "cache/clock.h"
+#include "cache/eviction_policy.h"
+#include "cache/shard.h"
+
+namespace asidekv::cache {
+
+// Bytes charged per entry beyond its key and value by the default weigher: the Entry header,
+// the allocator's per-block overhead and rounding (16 on glibc for typical sizes), and the
+// table's slot and control byte at its average load.
+inline constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 16;
+
+struct CacheOptions {
+  // Budget in weigher units (bytes by default). 0: a disabled cache.
+  uint64_t capacity = 64 << 20;
+  // Power of two in [1, 1024]. 0: 4 per hardware thread, at least 16, but fewer when each shard
+  // would get less than 256 KiB (never fewer than 1).
+  int num_shards = 0;
+  PolicyKind policy = PolicyKind::kS3Fifo;
+  // Charge of one entry. Default (empty): key.size() + value.size() + kEntryOverhead. A replay
+  // of a key trace uses a weigher returning 1 to count entries.
+  std::function<uint64_t(std::string_view key, std::string_view value)> weigher;
+  // Borrowed; must outlive the cache. Default: the wall clock.
+  Clock* clock = RealClock();
+  // TTL of entries stored without one. Infinite: no expiry. Must be positive.
+  absl::Duration default_ttl = absl::InfiniteDuration();
+  // Each finite TTL is multiplied by a random factor in [1 - ttl_jitter, 1]. In [0, 1).
+  double ttl_jitter = 0;
+  // Recently written keys whose versions each shard remembers exactly (see key_versions.h).
+  size_t max_tracked_versions_per_shard = 1024;
+};
+
+class ShardedCache final : public Cache {
+ public:
+  // InvalidArgument for bad options.
+  static absl::StatusOr<std::unique_ptr<ShardedCache>> Create(const CacheOptions& options);
+  ~ShardedCache() override;
+
+  ValueRef Lookup(std::string_view key) override;
+  FillTicket BeginFill(std::string_view key) override;
+  FillResult CompleteFill(FillTicket* ticket, const std::string_view* value,
+                          const EntryOptions& options, absl::StatusOr<std::string> result) override;
+  void AbandonFill(const FillTicket& ticket) override;
+  bool Insert(std::string_view key, std::string_view value, const EntryOptions& options) override;
+  void Invalidate(std::string_view key) override;
+  WriteToken BeginWrite(std::string_view key) override;
+  void EndWrite(const WriteToken& token, bool db_ok, const std::string_view* value,
+                const EntryOptions& options) override;
+  void Clear() override;
+  CacheStats GetStats() const override;
+  std::vector<CacheStats> GetShardStats() const override;
+  std::vector<std::string> HottestKeys(size_t n) const override;
+  size_t SweepExpired(size_t max_entries) override;
+
+  // Looks `key` up; on a miss runs `loader` once for all concurrent callers (others wait up to
+  // `wait_timeout` for its result), caches its value unless stale, and returns it. A loader that
+  // returns an error, or throws, releases every waiter with an error (the exception propagates
+  // to the loader's own caller). NotFound results are returned, not cached.
+  absl::StatusOr<std::string> GetOrLoad(std::string_view key,
+                                        const std::function<absl::StatusOr<std::string>()>& loader,
+                                        absl::Duration wait_timeout = absl::InfiniteDuration());
+
+  int num_shards() const { return static_cast<int>(shards_.size()); }
+  uint64_t capacity() const { return capacity_; }
+  // Charge `key`/`value` would have.
+  uint64_t ChargeOf(std::string_view key, std::string_view value) const;
+
+ private:
+  explicit ShardedCache(const CacheOptions& options, int num_shards);
+
+  Shard& ShardFor(uint64_t hash) const {
+    return *shards_[shard_shift_ >= 64 ? 0 : hash >> shard_shift_];
+  }
+  // Builds the entry for key/value and its expiry (0 when none).
+  Entry* MakeEntry(std::string_view key, std::string_view value, const EntryOptions& options,
+                   uint64_t* charge, int64_t* expire_nanos);
+  absl::Duration Jitter(absl::Duration ttl) ABSL_LOCKS_EXCLUDED(rng_mu_);
+
+  const uint64_t capacity_;
+  const std::function<uint64_t(std::string_view, std::string_view)> weigher_;
+  Clock* const clock_;  // Not owned.
+  const absl::Duration default_ttl_;
+  const double ttl_jitter_;
+  int shard_shift_ = 64;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  absl::Mutex rng_mu_;
+  absl::BitGen rng_ ABSL_GUARDED_BY(rng_mu_);
+};
+
+}  // namespace asidekv::cache
+
+#endif  // ASIDEKV_CACHE_SHARDED_CACHE_H_

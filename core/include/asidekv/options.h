@@ -1,0 +1,92 @@
+// Options for opening an asidekv Store.
+//
+// Options is a plain struct: set the fields you care about and pass it to Store::Open(), which
+// validates every field once and returns InvalidArgument naming the first bad one. Each field's
+// comment gives its default and unit. This header compiles as C++17.
+
+#ifndef ASIDEKV_OPTIONS_H_
+#define ASIDEKV_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace asidekv {
+
+// What a successful Put/Delete does to the key's cache entry.
+enum class WritePolicy {
+  // Drop the cache entry; the next Get reads the DB and refills. Simplest and safest.
+  kInvalidate,
+  // Replace the cache entry with the written value, so the next Get is a hit. When two writers
+  // of one key overlap, neither installs its value (the key is left invalidated), because only
+  // the DB knows which of them landed last.
+  kUpdate,
+};
+
+// Which keys the cache keeps when it is full.
+enum class EvictionPolicy {
+  kDefault,  // The recommended policy (currently S3-FIFO); may change between releases.
+  kS3Fifo,   // S3-FIFO: small probationary FIFO, main FIFO with reinsertion, ghost queue.
+  kLru,      // Plain least-recently-used; kept as a baseline.
+};
+
+struct Options {
+  // Folder of the RocksDB database. Required; its parent folder must exist.
+  std::string path;
+
+  // Create the database if `path` holds none. Default: true.
+  bool create_if_missing = true;
+
+  // Fail Open() if a database already exists at `path`. Default: false.
+  bool error_if_exists = false;
+
+  // fsync the write-ahead log before each write returns. Default: false (a crash of the machine,
+  // not of the process, may lose the last writes).
+  bool sync_writes = false;
+
+  // Cache budget in bytes, charged key + value + per-entry bookkeeping (see Stats::cache_bytes).
+  // 0 disables the cache: every read goes to the DB. Default: 64 MiB.
+  size_t cache_capacity_bytes = 64 << 20;
+
+  // Number of cache shards; a power of two, at most 1024. 0: chosen from the hardware
+  // concurrency (4 shards per hardware thread, at least 16, capped so that each shard keeps at
+  // least 256 KiB). Default: 0.
+  int cache_shards = 0;
+
+  // Eviction policy of the cache. Default: kDefault.
+  EvictionPolicy eviction_policy = EvictionPolicy::kDefault;
+
+  // Time-to-live of a cache entry filled by a read or written by kUpdate. Infinite: entries live
+  // until evicted or invalidated. Must be positive. Default: infinite.
+  absl::Duration default_ttl = absl::InfiniteDuration();
+
+  // Time-to-live of a cached "not found". Zero: absence is never cached. Default: zero.
+  absl::Duration negative_ttl = absl::ZeroDuration();
+
+  // Each finite TTL is stretched by a random factor in [1 - ttl_jitter, 1], so keys filled
+  // together do not all expire together. In [0, 1). Default: 0 (no jitter).
+  double ttl_jitter = 0;
+
+  // What a write does to the cache. Default: kInvalidate.
+  WritePolicy write_policy = WritePolicy::kInvalidate;
+
+  // How long a Get that found another Get already loading the same key waits for that load
+  // before reading the DB itself. Infinite: wait for the load. Default: infinite.
+  absl::Duration coalesced_wait_timeout = absl::InfiniteDuration();
+
+  // Largest key accepted, in bytes (keys may not be empty). Default: 1 MiB.
+  size_t max_key_size = 1 << 20;
+
+  // Largest value accepted, in bytes. Default: 256 MiB.
+  size_t max_value_size = size_t{256} << 20;
+
+  // RocksDB block cache in bytes (the DB's own cache of SST blocks, separate from the asidekv
+  // cache above). Default: 8 MiB.
+  size_t db_block_cache_bytes = 8 << 20;
+};
+
+}  // namespace asidekv
+
+#endif  // ASIDEKV_OPTIONS_H_

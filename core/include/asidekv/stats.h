@@ -1,0 +1,64 @@
+// Counters and gauges of a Store, as returned by Store::GetStats().
+//
+// Counters count events since Open(); gauges describe the cache right now. The comment on each
+// field names the event that bumps it. This header compiles as C++17.
+
+#ifndef ASIDEKV_STATS_H_
+#define ASIDEKV_STATS_H_
+
+#include <cstdint>
+
+namespace asidekv {
+
+// Latency percentiles of one operation type, in nanoseconds, since Open(). The histogram has
+// log-linear buckets, so each figure is within 1/16 (6.25%) above the true value.
+struct LatencySummary {
+  uint64_t count = 0;
+  uint64_t p50_ns = 0;
+  uint64_t p99_ns = 0;
+  uint64_t p999_ns = 0;
+  uint64_t max_ns = 0;
+};
+
+struct Stats {
+  // A Get (or one key of a MultiGet) answered from the cache, including a cached "not found".
+  uint64_t cache_hits = 0;
+  // A Get (or one key of a MultiGet) the cache could not answer.
+  uint64_t cache_misses = 0;
+  // A key read from RocksDB on behalf of a miss (one per key, also inside a MultiGet).
+  uint64_t db_reads = 0;
+  // A miss that waited for another caller's in-flight read of the same key instead of reading
+  // the DB itself.
+  uint64_t coalesced_waits = 0;
+  // An entry removed to make room (the eviction policy chose it).
+  uint64_t evictions = 0;
+  // An entry removed because its TTL ran out (found by a lookup or by the background sweep).
+  uint64_t expirations = 0;
+  // A fill refused because a write or invalidation of its key began after the read it carries.
+  uint64_t stale_fills_rejected = 0;
+  // Entries in the cache now.
+  uint64_t cache_entries = 0;
+  // Bytes charged to the cache now: for each entry key + value + its bookkeeping overhead.
+  uint64_t cache_bytes = 0;
+  // The configured cache budget (Options::cache_capacity_bytes).
+  uint64_t cache_capacity_bytes = 0;
+
+  // Writes: Put, Delete, and each Write(batch) call, successful or not.
+  uint64_t puts = 0;
+  uint64_t deletes = 0;
+  uint64_t batches = 0;
+  // Write calls that returned an error from the DB (the cache was left untouched).
+  uint64_t write_errors = 0;
+  // Entries put in the cache by reads (fills) and by kUpdate writes.
+  uint64_t cache_inserts = 0;
+  // Entries refused because they are larger than a cache shard can hold.
+  uint64_t cache_rejected_oversize = 0;
+
+  LatencySummary get_latency;
+  LatencySummary put_latency;
+  LatencySummary delete_latency;
+};
+
+}  // namespace asidekv
+
+#endif  // ASIDEKV_STATS_H_

@@ -1,0 +1,159 @@
+// Store: an embedded key-value store with a cache-aside layer over RocksDB.
+//
+// Reads look in an in-memory cache first; on a miss they read RocksDB (one read per key at a
+// time, however many callers miss it together), copy the value into the cache and return it.
+// Writes go to RocksDB first, the source of truth, then invalidate the key's cache entry
+// (WritePolicy::kInvalidate, the default) or replace it (kUpdate). The cache never reads the DB
+// by itself; with the cache disabled, cleared or failing, every read is a miss and still correct.
+//
+// Guarantee (per-key linearizability within one process): once a Put, Delete or Write returns
+// OK, every Get/MultiGet that starts afterwards returns the written value or a newer one, never
+// an older one. In particular:
+//   - a slow miss that read the DB before the write cannot fill the cache after it (each fill
+//     carries a token; a write or invalidation that began after the token rejects the fill);
+//   - a Get that starts after the write never joins a load that began before it;
+//   - eviction or expiry between a miss and its fill changes none of this;
+//   - with kUpdate, overlapping writers of one key leave the entry invalidated rather than
+//     holding a value other than the DB's last.
+// When writers stop, every key's Get returns the DB's value. A Get concurrent with a write may
+// return either the old or the new value. The guarantee covers writes made through this Store;
+// a write made to the RocksDB folder some other way is not seen until the entry expires or is
+// invalidated.
+//
+// Thread safety: all methods may be called concurrently from any number of threads.
+// Ownership: Open() returns the sole owner; destroying the Store flushes and closes the DB. Keys
+//   and values are copied in and out, except by GetPinned(), whose PinnedValue keeps the cached
+//   value alive for as long as it is held (it may outlive the Store).
+// Errors: absl::Status; nothing throws across this API. A missing key is absl::NotFoundError.
+//
+// Example:
+//   asidekv::Options options;
+//   options.path = "/var/lib/myapp/kv";
+//   auto store = asidekv::Store::Open(options);
+//   if (!store.ok()) return store.status();
+//   absl::Status s = (*store)->Put("user:42", "alice");
+//   absl::StatusOr<std::string> v = (*store)->Get("user:42");   // "alice"
+
+#ifndef ASIDEKV_STORE_H_
+#define ASIDEKV_STORE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "asidekv/options.h"
+#include "asidekv/stats.h"
+#include "asidekv/write_batch.h"
+
+namespace asidekv {
+
+// A read-only view of a value that stays valid while this object (or a copy) lives. Returned by
+// Store::GetPinned() so large values can be read without a copy.
+class PinnedValue {
+ public:
+  PinnedValue() = default;
+  PinnedValue(std::shared_ptr<const void> owner, std::string_view value)
+      : owner_(std::move(owner)), value_(value) {}
+  std::string_view value() const { return value_; }
+  std::string ToString() const { return std::string(value_); }
+
+ private:
+  std::shared_ptr<const void> owner_;
+  std::string_view value_;
+};
+
+// What a scan returns: keys in ascending byte order, with their values.
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+struct ScanOptions {
+  // Only keys that start with this prefix (empty: no prefix condition).
+  std::string prefix;
+  // Only keys >= start (empty: from the first key).
+  std::string start;
+  // Only keys < end (empty: to the last key).
+  std::string end;
+  // At most this many pairs (0: no limit).
+  size_t limit = 0;
+};
+
+class Store {
+ public:
+  // InvalidArgument for bad options (naming the field); otherwise the DB's open error, e.g.
+  // FailedPrecondition when another Store (or process) has the folder open.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // Closes the DB after flushing its memtable. REQUIRES: no call on this Store is in progress.
+  virtual ~Store();
+
+  // The value, NotFound, InvalidArgument for a bad key, or the DB's error. A miss issues at most
+  // one DB read per key at a time; concurrent callers wait for it (Stats::coalesced_waits).
+  absl::StatusOr<std::string> Get(std::string_view key);
+
+  // Like Get, but returns a view of the cached value without copying it.
+  absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
+
+  // Writes key=value to the DB, then applies the write policy to the cache. On a DB error the
+  // cache is left untouched and the error returned. The cache entry, if any, uses default_ttl;
+  // the second form gives this key's cache entries `cache_ttl` (positive) instead, until the key
+  // is written again.
+  absl::Status Put(std::string_view key, std::string_view value);
+  absl::Status Put(std::string_view key, std::string_view value, absl::Duration cache_ttl);
+
+  // Deletes key from the DB (OK if absent), then invalidates its cache entry.
+  absl::Status Delete(std::string_view key);
+
+  // Applies every op of `batch` atomically in the DB, then invalidates (or, with kUpdate,
+  // updates) the cache entry of every key in it.
+  absl::Status Write(const WriteBatch& batch);
+
+  // One result per key, in order. Hits come from the cache; all misses are read from the DB in
+  // one RocksDB MultiGet.
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string> keys);
+
+  // Pairs in key order read from the DB (the cache is neither used nor filled), consistent with
+  // every write that returned before the scan began.
+  absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
+
+  // Drops the cache entry of `key`, if any; the next Get reads the DB.
+  void Invalidate(std::string_view key);
+
+  // Drops every cache entry. Reads keep working and refill the cache.
+  void ClearCache();
+
+  Stats GetStats() const;
+
+  // A RocksDB property of the DB (e.g. "rocksdb.estimate-num-keys", "rocksdb.stats"), or
+  // NotFound when RocksDB does not know it.
+  absl::StatusOr<std::string> GetProperty(std::string_view property) const;
+
+  // Flushes RocksDB's memtable to disk.
+  absl::Status Flush();
+
+  // Compacts the whole key range.
+  absl::Status CompactAll();
+
+  // The options in force (defaults and chosen values filled in).
+  const Options& options() const;
+
+  class Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace asidekv
+
+#endif  // ASIDEKV_STORE_H_

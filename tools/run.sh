@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One entry point for building, testing and running asidekv on a Debian 12 machine.
+#
+#   tools/run.sh demo            install what is missing, build (Release), run the demo
+#   tools/run.sh test [PRESET]   install what is missing, build PRESET, run the whole test suite
+#   tools/run.sh build [PRESET]  install what is missing, build PRESET
+#   tools/run.sh deps [PRESET]   install what is missing only
+#
+# PRESET: release (default; g++, Release), asan (g++, ASan+UBSan), tsan (clang, TSan and the
+# -Wthread-safety analysis). Build trees go to build/<preset>. Needs root (or sudo) only when a
+# package is missing. Environment: JOBS (parallel jobs, default: nproc), CMAKE_ARGS (extra flags).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cmd=${1:-}
+preset=${2:-release}
+jobs=${JOBS:-$(nproc)}
+
+packages=(cmake ninja-build g++ pkg-config librocksdb-dev libabsl-dev libgtest-dev libgmock-dev
+          libbenchmark-dev zlib1g-dev)
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+deps() {
+  local want=("${packages[@]}")
+  [ "$preset" = tsan ] && want+=(clang libclang-rt-14-dev)
+  local missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "run.sh: installing ${missing[*]}" >&2
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "packages missing (${missing[*]}) and not root"
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_args() {
+  case "$preset" in
+    release) echo "-DCMAKE_BUILD_TYPE=Release" ;;
+    asan) echo "-DCMAKE_BUILD_TYPE=Debug -DASIDEKV_SANITIZE=address -DCMAKE_CXX_FLAGS=-O1" ;;
+    tsan) echo "-DCMAKE_BUILD_TYPE=Debug -DASIDEKV_SANITIZE=thread -DCMAKE_CXX_FLAGS=-O1" \
+               "-DCMAKE_CXX_COMPILER=clang++" ;;
+    *) die "unknown preset '$preset' (release, asan, tsan)" ;;
+  esac
+}
+
+build() {
+  local dir="$root/build/$preset"
+  # shellcheck disable=SC2046
+  cmake -S "$root" -B "$dir" -G Ninja $(configure_args) ${CMAKE_ARGS:-} >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+case "$cmd" in
+  deps) deps ;;
+  build) deps; build ;;
+  test)
+    deps; build
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+    export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
+    export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1 ${UBSAN_OPTIONS:-}"
+    ctest --test-dir "$root/build/$preset" --output-on-failure --no-tests=error -j "$jobs"
+    ;;
+  demo)
+    preset=release; deps; build
+    "$root/build/release/tools/asidekv-example" "${3:-$root/build/demo-store}"
+    ;;
+  *) sed -n '2,13p' "${BASH_SOURCE[0]}"; [ -z "$cmd" ] || die "unknown command '$cmd'"; exit 2 ;;
+esac
