@@ -1,0 +1,245 @@
+// RocksDb is a thin handle on one RocksDB store: point reads (single and batched), writes
+// (single and atomic batches), ordered scans, flush/compaction and RocksDB's property strings.
+// It is the persistent half of asidekv's cache-aside design; core/ puts the cache in front.
+//
+// Thread safety: every method except Close() may be called concurrently from any number of
+//   threads without external locking (RocksDB's DB is thread-safe). Close() and the destructor
+//   REQUIRE that no other call is in flight on the same RocksDb.
+// Ownership: Open() returns the sole owner of the store; destroying it flushes (unless read-only)
+//   and closes the store, releasing its LOCK file. Keys and values are copied in and out; no view
+//   into RocksDB memory escapes, except the string_views handed to a Scan() callback, which are
+//   valid only for the duration of that one call.
+// Failure: nothing throws. Every fallible call returns absl::Status / absl::StatusOr; a missing
+//   key is absl::NotFoundError, distinct from I/O errors. RocksDB's own message is kept inside
+//   ours; the code mapping is the table in db/status_conversion.h. Calls after Close() return
+//   FailedPrecondition. Errors specific to Open() are listed on Open().
+//
+// RocksDB is an implementation detail: this header includes no <rocksdb/...> header, so the
+// modules above db/ need not see RocksDB's include path.
+//
+// Example:
+//
+//   absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open("/var/lib/app", {});
+//   if (!db.ok()) return db.status();
+//   absl::Status s = (*db)->Put("key", "value", {});
+//   if (!s.ok()) return s;
+//   absl::StatusOr<std::string> v = (*db)->Get("key");  // "value"
+//   db::ScanSpec spec;
+//   spec.prefix = "ke";
+//   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> rows =
+//       (*db)->Scan(spec);                              // {{"key", "value"}}
+
+#ifndef ASIDEKV_DB_ROCKS_DB_H_
+#define ASIDEKV_DB_ROCKS_DB_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace asidekv::db {
+
+// Block compression of SST files.
+enum class Compression {
+  kNone,
+  kSnappy,
+  kLz4,   // Fast to compress and decompress; the default.
+  kZstd,  // Smaller files, more CPU per block read.
+};
+
+// How to open a store. Each default is tuned for a store read mostly through a cache: asidekv's
+// own cache absorbs hot reads, so RocksDB's memory stays modest and its effort goes to keeping
+// misses cheap (one bloom probe per SST, one block read).
+//
+// Fixed choices, not options (documented here because they shape performance):
+//   - Level compaction with level_compaction_dynamic_level_bytes: bounded space amplification
+//     (~1.1x), fewer levels on small stores.
+//   - Full-key bloom filters (format_version 5), index and filter blocks charged to the block
+//     cache, L0's pinned there, so memory does not grow with the number of SST files.
+//   - 16 KiB data blocks: smaller index than RocksDB's 4 KiB, still one I/O per point miss.
+//   - The same compression on every level (see `compression`).
+//   - WAL on; writes are durable against a process crash, against power loss only with
+//     WriteOptions::sync.
+struct DbOptions {
+  // Create the store (one folder) when `path` does not hold one. The parent folder must exist.
+  // Ignored when read_only. Default: true.
+  bool create_if_missing = true;
+
+  // Fail with AlreadyExists when `path` already holds a store. Default: false.
+  bool error_if_exists = false;
+
+  // Open with RocksDB's OpenForReadOnly, for an offline admin tool: nothing is written into the
+  // folder (no LOCK taken, RocksDB's info LOG discarded, no flush on close), so it may open
+  // beside a running writer. The data seen is what was persisted (SSTs and WAL) when Open()
+  // ran. Every write, Flush() and CompactAll() return FailedPrecondition. Default: false.
+  bool read_only = false;
+
+  // Capacity of RocksDB's LRU block cache, in bytes; 0 disables the block cache (reads then
+  // rely on the OS page cache). Kept small because asidekv's cache sits in front.
+  // Default: 8 MiB.
+  size_t block_cache_bytes = size_t{8} << 20;
+
+  // Bloom filter size in bits per key (10 gives ~1% false positives); 0 disables the filter.
+  // Must be in [0, 64]. Default: 10.
+  int bloom_bits_per_key = 10;
+
+  // SST block compression. Open() returns InvalidArgument if this RocksDB build lacks it.
+  // Default: kLz4.
+  Compression compression = Compression::kLz4;
+
+  // Bytes of writes buffered in one memtable before it is flushed to an L0 file; also the WAL
+  // replay bound after a crash. Must be > 0. Default: 32 MiB.
+  size_t write_buffer_size = size_t{32} << 20;
+
+  // Most SST files kept open at once (the table cache); -1 keeps every file open, which saves a
+  // table-cache lookup per read at the cost of one file descriptor per SST. RocksDB raises
+  // values in [0, 20) to 20. Default: -1.
+  int max_open_files = -1;
+
+  // Check more aggressively for corruption (e.g. SST file sizes on open) and stop writes on the
+  // first background error instead of continuing. Default: true.
+  bool paranoid_checks = true;
+};
+
+// Options for one write.
+struct WriteOptions {
+  // fsync the WAL before returning: survives power loss, costs a disk flush per write.
+  // Default: false (survives a process crash only).
+  bool sync = false;
+};
+
+// One operation of an atomic Write(). The views must stay valid for the duration of Write().
+struct WriteOp {
+  enum Type { kPut, kDelete };
+  Type type = kPut;
+  std::string_view key;
+  std::string_view value;  // Ignored for kDelete.
+};
+
+// What Scan() visits: the keys that start with `prefix` AND lie in [start, end), in ascending
+// bytewise order, at most `limit` of them. Empty fields do not constrain.
+//
+// Example: prefix "user/", start "user/m", limit 10 visits the first ten keys from "user/m"
+//   (inclusive) that start with "user/". (Set fields by name rather than with a designated
+//   initializer that omits some: GCC's -Wextra warns about the omitted ones.)
+struct ScanSpec {
+  std::string prefix;  // Only keys beginning with these bytes. Empty: every key.
+  std::string start;   // First key visited, inclusive. Empty: from the first key.
+  std::string end;     // Stop before this key, exclusive. Empty: no upper bound.
+  size_t limit = 0;    // At most this many entries. 0: no limit.
+};
+
+class RocksDb {
+ public:
+  // Opens (or creates) the store in folder `path`.
+  //
+  // Errors (RocksDB's message is kept inside ours):
+  //   InvalidArgument     bad options (e.g. bloom_bits_per_key out of range, an unsupported
+  //                       compression)
+  //   NotFound            the parent folder of `path` does not exist; or no store at `path` and
+  //                       create_if_missing is false or read_only is true
+  //   AlreadyExists       a store exists at `path` and error_if_exists is true
+  //   FailedPrecondition  `path` (or a parent) is a file, not a folder; or the store is in use:
+  //                       another RocksDb in this process or another process holds its LOCK
+  //   DataLoss            the store is corrupt (e.g. a garbled CURRENT or MANIFEST file)
+  //   others              per db/status_conversion.h (e.g. Unavailable for other I/O errors)
+  static absl::StatusOr<std::unique_ptr<RocksDb>> Open(const std::string& path,
+                                                       const DbOptions& options);
+
+  RocksDb(const RocksDb&) = delete;
+  RocksDb& operator=(const RocksDb&) = delete;
+
+  // Flushes the memtable (unless read-only) and closes the store; errors are dropped.
+  // Call Close() first to see them.
+  ~RocksDb();
+
+  // Flushes the memtable (unless read-only) and closes the store, releasing its LOCK. Later
+  // calls on this object return FailedPrecondition; a second Close() returns OK. The store is
+  // closed even when an error is returned (the first error is reported).
+  // REQUIRES: no other call on this RocksDb is in flight or starts during Close().
+  absl::Status Close();
+
+  // The value stored under `key`, NotFound if there is none, or the read error.
+  absl::StatusOr<std::string> Get(std::string_view key) const;
+
+  // As Get(key), but reads into `*value`, reusing its capacity (no allocation when the value
+  // fits). On NotFound or another error, `*value` is cleared.
+  // REQUIRES: value != nullptr.
+  absl::Status Get(std::string_view key, std::string* value) const;
+
+  // Reads all `keys` in one batched RocksDB MultiGet (one pass over memtables and SSTs, I/O in
+  // parallel where the platform allows). Element i answers keys[i] as Get(keys[i]) would:
+  // the value, NotFound, or an error. Keys may repeat. All reads see the same snapshot.
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string_view> keys) const;
+
+  // Stores `value` under `key`, replacing any previous value.
+  absl::Status Put(std::string_view key, std::string_view value, const WriteOptions& options);
+
+  // Removes `key`. Deleting a missing key is OK.
+  absl::Status Delete(std::string_view key, const WriteOptions& options);
+
+  // Applies `ops` atomically, in order: readers see all of them or none, and after a crash
+  // either all or none survive. A later op on the same key wins. An empty span is OK.
+  // InvalidArgument (and nothing applied) if an op has an unknown type.
+  absl::Status Write(absl::Span<const WriteOp> ops, const WriteOptions& options);
+
+  // The entries selected by `spec` (see ScanSpec), in ascending key order, read from one
+  // consistent snapshot. Without a limit this copies the whole range into memory; prefer the
+  // callback form for large ranges.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(const ScanSpec& spec) const;
+
+  // Calls fn(key, value) for each entry selected by `spec`, in ascending key order, from one
+  // consistent snapshot, until fn returns false or the entries run out. The views are valid
+  // only during that call. Returns OK when stopped by fn; a read error stops the scan.
+  // REQUIRES: fn does not call Close() on this RocksDb.
+  absl::Status Scan(const ScanSpec& spec,
+                    absl::FunctionRef<bool(std::string_view key, std::string_view value)> fn) const;
+
+  // Writes the memtable to an SST file and waits for it to finish.
+  absl::Status Flush();
+
+  // Compacts the whole key range down to the last level and waits for it (purges deleted
+  // and overwritten entries). May take long on a big store.
+  absl::Status CompactAll();
+
+  // RocksDB's value of property `name` (e.g. "rocksdb.stats", "rocksdb.estimate-num-keys"), as
+  // RocksDB formats it. NotFound if RocksDB does not know the property.
+  absl::StatusOr<std::string> GetProperty(std::string_view name) const;
+
+  // RocksDB's value of an integer property (e.g. "rocksdb.estimate-num-keys"). NotFound if
+  // RocksDB does not know the property; InvalidArgument if it is known but not an integer.
+  absl::StatusOr<uint64_t> GetIntProperty(std::string_view name) const;
+
+  // The folder passed to Open().
+  const std::string& path() const { return path_; }
+
+  // Whether the store was opened read-only.
+  bool read_only() const { return read_only_; }
+
+ private:
+  struct Impl;  // Holds the rocksdb::DB and its options; defined in rocks_db.cc.
+
+  RocksDb(std::string path, bool read_only, std::unique_ptr<Impl> impl);
+
+  // FailedPrecondition after Close(); for writes also when read-only. `op` names the call.
+  absl::Status CheckOpen(std::string_view op) const;
+  absl::Status CheckWritable(std::string_view op) const;
+
+  // Constant after construction.
+  const std::string path_;
+  const bool read_only_;
+  // The DB lives in impl_; Close() destroys it (see REQUIRES on Close()).
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace asidekv::db
+
+#endif  // ASIDEKV_DB_ROCKS_DB_H_
