@@ -1,0 +1,29 @@
+#include "cache/eviction_policy.h"
+
+#include "cache/entry.h"
+#include "cache/lru_policy.h"
+#include "cache/s3fifo_policy.h"
+#include "cache/shard.h"
+
+namespace asidekv::cache {
+namespace {
+
+uint64_t EntryKeyHash(PolicyNode* node) { return HashKey(Entry::FromNode(node)->key()); }
+
+}  // namespace
+
+std::unique_ptr<EvictionPolicy> NewEvictionPolicy(PolicyKind kind) {
+  return NewEvictionPolicy(kind, &EntryKeyHash);
+}
+
+std::unique_ptr<EvictionPolicy> NewEvictionPolicy(PolicyKind kind, NodeHashFn node_hash) {
+  switch (kind) {
+    case PolicyKind::kLru:
+      return std::make_unique<LruPolicy>();
+    case PolicyKind::kS3Fifo:
+      break;
+  }
+  return std::make_unique<S3FifoPolicy>(node_hash);
+}
+
+}  // namespace asidekv::cache

@@ -1,0 +1,82 @@
+#include "cache/s3fifo_policy.h"
+
+#include <algorithm>
+
+namespace asidekv::cache {
+
+S3FifoPolicy::S3FifoPolicy(NodeHashFn node_hash) : node_hash_(node_hash) {}
+
+void S3FifoPolicy::SetCapacity(uint64_t capacity) {
+  // floor(0.1 * capacity) and floor(0.9 * capacity), in integers.
+  small_capacity_ = capacity / 10;
+  main_capacity_ = capacity - small_capacity_;
+  ghost_.SetCapacity(capacity - capacity / 10 - (capacity % 10 != 0 ? 1 : 0));
+}
+
+void S3FifoPolicy::OnInsert(PolicyNode* node, uint64_t hash) {
+  node->freq = 0;
+  if (ghost_.Remove(hash)) {
+    node->queue = kMain;
+    main_.PushFront(node);
+  } else {
+    node->queue = kSmall;
+    small_.PushFront(node);
+  }
+}
+
+void S3FifoPolicy::OnAccess(PolicyNode* node) {
+  if (node->freq < kMaxFreq) ++node->freq;
+}
+
+void S3FifoPolicy::OnRemove(PolicyNode* node) {
+  (node->queue == kMain ? main_ : small_).Remove(node);
+}
+
+PolicyNode* S3FifoPolicy::Evict() {
+  if (main_.charge() <= main_capacity_ && !small_.empty()) {
+    if (PolicyNode* victim = EvictFromSmall()) return victim;
+  }
+  return EvictFromMain();
+}
+
+PolicyNode* S3FifoPolicy::EvictFromSmall() {
+  while (PolicyNode* node = small_.back()) {
+    small_.Remove(node);
+    if (node->freq >= kMoveToMainHits) {
+      node->freq = 0;
+      node->queue = kMain;
+      main_.PushFront(node);
+    } else {
+      ghost_.Insert(node_hash_(node), node->charge);
+      return node;
+    }
+  }
+  return nullptr;
+}
+
+PolicyNode* S3FifoPolicy::EvictFromMain() {
+  while (PolicyNode* node = main_.back()) {
+    main_.Remove(node);
+    if (node->freq == 0) return node;
+    --node->freq;
+    main_.PushFront(node);
+  }
+  return nullptr;
+}
+
+void S3FifoPolicy::Hottest(size_t n, std::vector<PolicyNode*>* out) const {
+  // A few passes over each queue, one per freq value, keep this O(n) without allocating.
+  for (const PolicyList* list : {&main_, &small_}) {
+    for (int freq = kMaxFreq; freq >= 0; --freq) {
+      for (PolicyNode* node = list->front(); node != nullptr; node = list->older(node)) {
+        if (n == 0) return;
+        if (node->freq == freq) {
+          out->push_back(node);
+          --n;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace asidekv::cache
