@@ -1,0 +1,87 @@
+// Trace replay: hit ratios of the cache's eviction policies, and of Belady's OPT, on a trace.
+//
+// Every request is a read: a hit counts, a miss inserts the key ("read-through"). Each object
+// weighs 1 and the cache holds `capacity_objects` of them, starting cold; the hit ratio is
+// hits / requests over the whole trace, as in the README of the traces folder.
+//
+// The policies run through ReplayCache, a single-threaded cache of unit-weight entries that
+// drives an EvictionPolicy exactly as a cache shard does (OnInsert, OnAccess, then Evict while
+// over budget), so the numbers are the policy's own.
+//
+// Example:
+//   absl::StatusOr<Trace> trace = ReadTrace(path);
+//   ...
+//   absl::StatusOr<ReplayResult> r = ReplayPolicy(*trace, "default", 1868);
+//   if (r.ok()) std::cout << r->HitRatioPercent() << "\n";
+
+#ifndef ASIDEKV_TOOLS_TRACE_REPLAY_H_
+#define ASIDEKV_TOOLS_TRACE_REPLAY_H_
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cache/eviction_policy.h"
+#include "tools/trace/trace_reader.h"
+
+namespace asidekv::trace {
+
+struct ReplayResult {
+  uint64_t requests = 0;
+  uint64_t hits = 0;
+  // 100 * hits / requests; 0 for an empty trace.
+  double HitRatioPercent() const;
+};
+
+// A cache a trace is replayed through.
+class ReplayCache {
+ public:
+  virtual ~ReplayCache() = default;
+  // Looks `key` up; on a miss inserts it with weight 1. True on a hit. `key_id` is the key's
+  // dense id in the trace (Trace::requests).
+  virtual bool Access(uint32_t key_id, std::string_view key) = 0;
+};
+
+// A single-threaded cache of up to `capacity_objects` unit-weight entries for the keys of a trace
+// with `unique_keys` keys, evicting with a policy of `kind`.
+std::unique_ptr<ReplayCache> NewReplayCache(cache::PolicyKind kind, uint64_t capacity_objects,
+                                            size_t unique_keys);
+
+ReplayResult Replay(const Trace& trace, ReplayCache* cache);
+
+// The policy names the tool accepts, in report order: "lru", "s3fifo", "default", "opt".
+const std::vector<std::string_view>& PolicyNames();
+
+// Replays `trace` with the named policy ("opt" is Belady's MIN); InvalidArgument for an unknown
+// name.
+absl::StatusOr<ReplayResult> ReplayPolicy(const Trace& trace, std::string_view policy,
+                                          uint64_t capacity_objects);
+
+// What the asidekv-trace command runs.
+struct TraceToolOptions {
+  std::string file;
+  std::vector<uint64_t> capacity_objects;  // Used as given.
+  std::vector<double> capacity_percents;   // Each gives floor(p / 100 * unique keys) objects.
+  std::vector<std::string> policies;       // Empty: all of PolicyNames().
+};
+
+// Parses `--file F (--capacity-objects N[,N...] | --capacity-percent P[,P...]) [--policy P[,P]]`
+// (also `--flag=value`). InvalidArgument with a usage hint on error.
+absl::StatusOr<TraceToolOptions> ParseTraceToolArgs(const std::vector<std::string_view>& args);
+
+// Reads the trace and prints one line per capacity and policy:
+//   policy=<name> hit_ratio=<percent, 2 decimals> capacity_objects=<N>
+// after a first line `trace=<file> requests=<R> unique_keys=<U>`.
+absl::Status RunTraceTool(const TraceToolOptions& options, std::ostream& out);
+
+// Usage text for the command.
+std::string_view TraceToolUsage();
+
+}  // namespace asidekv::trace
+
+#endif  // ASIDEKV_TOOLS_TRACE_REPLAY_H_
