@@ -1,0 +1,141 @@
+// Store: opening, the public methods (forwarded to Store::Impl) and stats.
+#include "asidekv/store.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "cache/sharded_cache.h"
+#include "core/options_validation.h"
+#include "core/store_impl.h"
+#include "core/store_opener.h"
+#include "db/rocks_db.h"
+
+namespace asidekv {
+namespace {
+
+cache::PolicyKind ToPolicyKind(EvictionPolicy p) {
+  switch (p) {
+    case EvictionPolicy::kLru:
+      return cache::PolicyKind::kLru;
+    case EvictionPolicy::kS3Fifo:
+      return cache::PolicyKind::kS3Fifo;
+    case EvictionPolicy::kDefault:
+      break;
+  }
+  return cache::kDefaultPolicy;
+}
+
+}  // namespace
+
+namespace core {
+
+absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
+                                                         const StoreHooks& hooks) {
+  absl::Status s = ValidateOptions(options);
+  if (!s.ok()) return s;
+
+  cache::CacheOptions cache_options;
+  cache_options.capacity = options.cache_capacity_bytes;
+  cache_options.num_shards = options.cache_shards;
+  cache_options.policy = ToPolicyKind(options.eviction_policy);
+  cache_options.clock = hooks.clock != nullptr ? hooks.clock : cache::RealClock();
+  cache_options.default_ttl = options.default_ttl;
+  cache_options.ttl_jitter = options.ttl_jitter;
+  absl::StatusOr<std::unique_ptr<cache::ShardedCache>> built =
+      cache::ShardedCache::Create(cache_options);
+  if (!built.ok()) return built.status();
+  std::unique_ptr<cache::Cache> cache = *std::move(built);
+  if (hooks.wrap_cache) cache = hooks.wrap_cache(std::move(cache));
+
+  db::DbOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.error_if_exists = options.error_if_exists;
+  db_options.block_cache_bytes = options.db_block_cache_bytes;
+  absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
+  if (!db.ok()) return db.status();
+
+  auto impl = std::make_unique<Store::Impl>(options, *std::move(db), std::move(cache));
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+}  // namespace core
+
+Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
+                  std::unique_ptr<cache::Cache> cache)
+    : options_(options),
+      write_options_{options.sync_writes},
+      db_(std::move(db)),
+      cache_(std::move(cache)) {}
+
+int64_t Store::Impl::StartTimer() const {
+  return options_.latency_stats ? absl::GetCurrentTimeNanos() : 0;
+}
+
+void Store::Impl::RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const {
+  if (!options_.latency_stats) return;
+  const int64_t d = absl::GetCurrentTimeNanos() - start_ns;
+  h.Record(d > 0 ? static_cast<uint64_t>(d) : 0);
+}
+
+Stats Store::Impl::GetStats() const {
+  const cache::CacheStats c = cache_->GetStats();
+  Stats s;
+  s.cache_hits = c.hits;
+  s.cache_misses = c.misses;
+  s.db_reads = db_reads_.load(std::memory_order_relaxed);
+  s.coalesced_waits = c.coalesced_waits;
+  s.evictions = c.evictions;
+  s.expirations = c.expirations;
+  s.stale_fills_rejected = c.stale_fills_rejected;
+  s.cache_entries = c.entries;
+  s.cache_bytes = c.charge;
+  s.cache_capacity_bytes = options_.cache_capacity_bytes;
+  s.puts = puts_.load(std::memory_order_relaxed);
+  s.deletes = deletes_.load(std::memory_order_relaxed);
+  s.batches = batches_.load(std::memory_order_relaxed);
+  s.write_errors = write_errors_.load(std::memory_order_relaxed);
+  s.cache_inserts = c.inserts;
+  s.cache_rejected_oversize = c.rejected_too_large;
+  s.get_latency = get_latency_.Summary();
+  s.put_latency = put_latency_.Summary();
+  s.delete_latency = delete_latency_.Summary();
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  return core::StoreOpener::Open(options, core::StoreHooks());
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+absl::StatusOr<std::string> Store::Get(std::string_view key) { return impl_->Get(key); }
+absl::StatusOr<PinnedValue> Store::GetPinned(std::string_view key) { return impl_->GetPinned(key); }
+absl::Status Store::Put(std::string_view key, std::string_view value) {
+  return impl_->Put(key, value, std::nullopt);
+}
+absl::Status Store::Put(std::string_view key, std::string_view value, absl::Duration cache_ttl) {
+  if (cache_ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("Put: cache_ttl must be positive");
+  }
+  return impl_->Put(key, value, cache_ttl);
+}
+absl::Status Store::Delete(std::string_view key) { return impl_->Delete(key); }
+absl::Status Store::Write(const WriteBatch& batch) { return impl_->Write(batch); }
+std::vector<absl::StatusOr<std::string>> Store::MultiGet(absl::Span<const std::string> keys) {
+  return impl_->MultiGet(keys);
+}
+absl::StatusOr<std::vector<KeyValue>> Store::Scan(const ScanOptions& options) {
+  return impl_->Scan(options);
+}
+void Store::Invalidate(std::string_view key) { impl_->Invalidate(key); }
+void Store::ClearCache() { impl_->ClearCache(); }
+Stats Store::GetStats() const { return impl_->GetStats(); }
+absl::StatusOr<std::string> Store::GetProperty(std::string_view property) const {
+  return impl_->db().GetProperty(property);
+}
+absl::Status Store::Flush() { return impl_->db().Flush(); }
+absl::Status Store::CompactAll() { return impl_->db().CompactAll(); }
+const Options& Store::options() const { return impl_->options(); }
+
+}  // namespace asidekv

@@ -82,6 +82,10 @@ struct Options {
   // Largest value accepted, in bytes. Default: 256 MiB.
   size_t max_value_size = size_t{256} << 20;
 
+  // Record per-operation latency histograms (Stats::get_latency etc.). Costs two clock reads
+  // per operation. Default: true.
+  bool latency_stats = true;
+
   // RocksDB block cache in bytes (the DB's own cache of SST blocks, separate from the asidekv
   // cache above). Default: 8 MiB.
   size_t db_block_cache_bytes = 8 << 20;

@@ -54,6 +54,10 @@
 
 namespace asidekv {
 
+namespace core {
+class StoreOpener;  // Internal: opens a Store with test hooks (a fake clock, a cache double).
+}  // namespace core
+
 // A read-only view of a value that stays valid while this object (or a copy) lives. Returned by
 // Store::GetPinned() so large values can be read without a copy.
 class PinnedValue {
@@ -150,6 +154,7 @@ class Store {
   class Impl;
 
  private:
+  friend class core::StoreOpener;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,66 @@
+#include "core/latency_histogram.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace asidekv::core {
+namespace {
+
+// Threads take stripes round-robin in the order they first record.
+int StripeOfThisThread() {
+  static std::atomic<int> next{0};
+  thread_local const int stripe = next.fetch_add(1, std::memory_order_relaxed);
+  return stripe;
+}
+
+}  // namespace
+
+int LatencyHistogram::BucketOf(uint64_t v) {
+  if (v < (uint64_t{1} << kSubBits)) return static_cast<int>(v);
+  const int msb = 63 - std::countl_zero(v);  // >= kSubBits
+  const int shift = msb - kSubBits;
+  const int sub = static_cast<int>((v >> shift) & ((1 << kSubBits) - 1));
+  return ((shift + 1) << kSubBits) + sub;
+}
+
+uint64_t LatencyHistogram::UpperBound(int bucket) {
+  if (bucket < (1 << kSubBits)) return static_cast<uint64_t>(bucket);
+  const int shift = (bucket >> kSubBits) - 1;
+  const uint64_t sub = static_cast<uint64_t>(bucket & ((1 << kSubBits) - 1));
+  const uint64_t base = ((uint64_t{1} << kSubBits) | sub) << shift;
+  return base + ((uint64_t{1} << shift) - 1);
+}
+
+void LatencyHistogram::Record(uint64_t nanos) {
+  Stripe& s = stripes_[StripeOfThisThread() % kStripes];
+  s.counts[BucketOf(nanos)].fetch_add(1, std::memory_order_relaxed);
+  uint64_t m = s.max.load(std::memory_order_relaxed);
+  while (nanos > m && !s.max.compare_exchange_weak(m, nanos, std::memory_order_relaxed)) {
+  }
+}
+
+LatencySummary LatencyHistogram::Summary() const {
+  std::array<uint64_t, kBuckets> counts{};
+  LatencySummary out;
+  for (const Stripe& s : stripes_) {
+    for (int b = 0; b < kBuckets; ++b) counts[b] += s.counts[b].load(std::memory_order_relaxed);
+    out.max_ns = std::max(out.max_ns, s.max.load(std::memory_order_relaxed));
+  }
+  for (uint64_t c : counts) out.count += c;
+  if (out.count == 0) return out;
+  const auto percentile = [&](double q) {
+    const uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(out.count - 1)) + 1;
+    uint64_t seen = 0;
+    for (int b = 0; b < kBuckets; ++b) {
+      seen += counts[b];
+      if (seen >= rank) return std::min(UpperBound(b), out.max_ns);
+    }
+    return out.max_ns;
+  };
+  out.p50_ns = percentile(0.50);
+  out.p99_ns = percentile(0.99);
+  out.p999_ns = percentile(0.999);
+  return out;
+}
+
+}  // namespace asidekv::core

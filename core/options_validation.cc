@@ -1,0 +1,64 @@
+#include "core/options_validation.h"
+
+#include <bit>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "cache/sharded_cache.h"
+
+namespace asidekv::core {
+namespace {
+
+absl::Status Bad(const std::string& msg) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid Options: ", msg));
+}
+
+}  // namespace
+
+absl::Status ValidateOptions(const Options& o) {
+  if (o.path.empty()) return Bad("path is empty");
+  if (o.cache_shards < 0 || o.cache_shards > 1024 ||
+      (o.cache_shards > 0 && !std::has_single_bit(static_cast<unsigned>(o.cache_shards)))) {
+    return Bad(
+        absl::StrCat("cache_shards must be 0 or a power of two up to 1024, got ", o.cache_shards));
+  }
+  if (o.cache_capacity_bytes > 0) {
+    const uint64_t shards = o.cache_shards > 0 ? static_cast<uint64_t>(o.cache_shards) : 1;
+    const uint64_t smallest_entry = cache::kEntryOverhead + 1;
+    if (o.cache_capacity_bytes / shards < smallest_entry) {
+      return Bad(absl::StrCat("cache_capacity_bytes (", o.cache_capacity_bytes,
+                              ") is below one entry (", smallest_entry, " bytes) per shard"));
+    }
+  }
+  if (o.default_ttl <= absl::ZeroDuration()) {
+    return Bad("default_ttl must be positive (use absl::InfiniteDuration() for no expiry)");
+  }
+  if (o.negative_ttl < absl::ZeroDuration()) return Bad("negative_ttl must not be negative");
+  if (!(o.ttl_jitter >= 0 && o.ttl_jitter < 1)) {
+    return Bad(absl::StrCat("ttl_jitter must be in [0, 1), got ", o.ttl_jitter));
+  }
+  if (o.coalesced_wait_timeout <= absl::ZeroDuration()) {
+    return Bad("coalesced_wait_timeout must be positive");
+  }
+  if (o.max_key_size == 0) return Bad("max_key_size must be at least 1");
+  if (o.max_key_size > (uint64_t{1} << 31)) return Bad("max_key_size must be at most 2 GiB");
+  if (o.max_value_size > (uint64_t{1} << 31)) return Bad("max_value_size must be at most 2 GiB");
+  switch (o.eviction_policy) {
+    case EvictionPolicy::kDefault:
+    case EvictionPolicy::kS3Fifo:
+    case EvictionPolicy::kLru:
+      break;
+    default:
+      return Bad("eviction_policy is not a known policy");
+  }
+  switch (o.write_policy) {
+    case WritePolicy::kInvalidate:
+    case WritePolicy::kUpdate:
+      break;
+    default:
+      return Bad("write_policy is not a known policy");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace asidekv::core

@@ -1,0 +1,227 @@
+// The read path of Store::Impl: Get, GetPinned, MultiGet, Scan. See store_impl.h.
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/store_impl.h"
+#include "core/value_format.h"
+
+namespace asidekv {
+namespace {
+
+absl::StatusOr<std::string> FromEntry(const cache::ValueRef& v) {
+  if (v.tag() == Store::Impl::kNegativeTag) return absl::NotFoundError("key not found");
+  return std::string(v.value());
+}
+
+}  // namespace
+
+absl::Status Store::Impl::CheckKey(std::string_view key) const {
+  if (key.empty()) return absl::InvalidArgumentError("key is empty");
+  if (key.size() > options_.max_key_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key of ", key.size(), " bytes exceeds max_key_size (", options_.max_key_size, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::Impl::CheckValue(std::string_view value) const {
+  if (value.size() > options_.max_value_size) {
+    return absl::InvalidArgumentError(absl::StrCat("value of ", value.size(),
+                                                   " bytes exceeds max_value_size (",
+                                                   options_.max_value_size, ")"));
+  }
+  return absl::OkStatus();
+}
+
+cache::EntryOptions Store::Impl::EntryOptionsFor(std::optional<absl::Duration> ttl) const {
+  cache::EntryOptions o;
+  o.ttl = ttl;
+  return o;
+}
+
+Store::Impl::Loaded Store::Impl::Decode(absl::StatusOr<std::string> raw) {
+  Loaded out;
+  if (!raw.ok()) {
+    out.value = raw.status();
+    return out;
+  }
+  absl::StatusOr<std::optional<absl::Duration>> ttl = core::StripHeader(&*raw);
+  if (!ttl.ok()) {
+    out.value = ttl.status();
+    return out;
+  }
+  out.ttl = *ttl;
+  out.value = *std::move(raw);
+  return out;
+}
+
+Store::Impl::Loaded Store::Impl::ReadDb(std::string_view key) {
+  db_reads_.fetch_add(1, std::memory_order_relaxed);
+  return Decode(db_->Get(key));
+}
+
+void Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded) {
+  if (loaded.value.ok()) {
+    const std::string_view value = *loaded.value;
+    cache_->CompleteFill(ticket, &value, EntryOptionsFor(loaded.ttl), loaded.value);
+  } else if (absl::IsNotFound(loaded.value.status()) &&
+             options_.negative_ttl > absl::ZeroDuration()) {
+    const std::string_view empty;
+    cache::EntryOptions o;
+    o.ttl = options_.negative_ttl;
+    o.tag = kNegativeTag;
+    cache_->CompleteFill(ticket, &empty, o, loaded.value);
+  } else {
+    // Errors are shared with the waiters but never cached.
+    cache_->CompleteFill(ticket, nullptr, cache::EntryOptions(), loaded.value);
+  }
+}
+
+absl::StatusOr<std::string> Store::Impl::AwaitOrRead(const cache::FillTicket& ticket,
+                                                     std::string_view key) {
+  absl::StatusOr<std::string> r = ticket.Wait(options_.coalesced_wait_timeout);
+  // The leader timed out on us or gave up: read the DB ourselves, without filling.
+  if (absl::IsDeadlineExceeded(r.status()) || absl::IsAborted(r.status())) {
+    return ReadDb(key).value;
+  }
+  return r;
+}
+
+absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
+  cache::FillTicket ticket = cache_->BeginFill(key);
+  switch (ticket.role()) {
+    case cache::FillTicket::Role::kHit:
+      return FromEntry(ticket.hit());
+    case cache::FillTicket::Role::kWaiter:
+      return AwaitOrRead(ticket, key);
+    case cache::FillTicket::Role::kBypass:
+      return ReadDb(key).value;
+    case cache::FillTicket::Role::kLeader:
+      break;
+  }
+  Loaded loaded = ReadDb(key);
+  Complete(&ticket, loaded);
+  return std::move(loaded.value);
+}
+
+absl::StatusOr<std::string> Store::Impl::Get(std::string_view key) {
+  absl::Status s = CheckKey(key);
+  if (!s.ok()) return s;
+  const int64_t start = StartTimer();
+  absl::StatusOr<std::string> result;
+  if (cache::ValueRef v = cache_->Lookup(key)) {
+    result = FromEntry(v);
+  } else {
+    result = GetMiss(key);
+  }
+  RecordLatency(get_latency_, start);
+  return result;
+}
+
+absl::StatusOr<PinnedValue> Store::Impl::GetPinned(std::string_view key) {
+  absl::Status s = CheckKey(key);
+  if (!s.ok()) return s;
+  const int64_t start = StartTimer();
+  absl::StatusOr<PinnedValue> result;
+  cache::ValueRef v = cache_->Lookup(key);
+  if (v && v.tag() == kNegativeTag) {
+    result = absl::NotFoundError("key not found");
+  } else if (v) {
+    const std::string_view view = v.value();
+    cache::Entry* e = v.release();
+    result = PinnedValue(
+        std::shared_ptr<const void>(
+            e, [](const void* p) { static_cast<cache::Entry*>(const_cast<void*>(p))->Unref(); }),
+        view);
+  } else {
+    absl::StatusOr<std::string> loaded = GetMiss(key);
+    if (!loaded.ok()) {
+      result = loaded.status();
+    } else {
+      auto owned = std::make_shared<const std::string>(*std::move(loaded));
+      const std::string_view view = *owned;
+      result = PinnedValue(std::move(owned), view);
+    }
+  }
+  RecordLatency(get_latency_, start);
+  return result;
+}
+
+std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(absl::Span<const std::string> keys) {
+  std::vector<absl::StatusOr<std::string>> results(keys.size());
+  std::vector<size_t> to_read;                  // Indexes read from the DB by this call.
+  std::vector<cache::FillTicket> read_tickets;  // Parallel to to_read (leader or bypass).
+  std::vector<std::pair<size_t, cache::FillTicket>> waiters;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::Status s = CheckKey(keys[i]);
+    if (!s.ok()) {
+      results[i] = s;
+      continue;
+    }
+    if (cache::ValueRef v = cache_->Lookup(keys[i])) {
+      results[i] = FromEntry(v);
+      continue;
+    }
+    cache::FillTicket ticket = cache_->BeginFill(keys[i]);
+    switch (ticket.role()) {
+      case cache::FillTicket::Role::kHit:
+        results[i] = FromEntry(ticket.hit());
+        break;
+      case cache::FillTicket::Role::kWaiter:
+        waiters.emplace_back(i, std::move(ticket));
+        break;
+      case cache::FillTicket::Role::kLeader:
+      case cache::FillTicket::Role::kBypass:
+        to_read.push_back(i);
+        read_tickets.push_back(std::move(ticket));
+        break;
+    }
+  }
+  if (!to_read.empty()) {
+    std::vector<std::string_view> read_keys;
+    read_keys.reserve(to_read.size());
+    for (size_t i : to_read) read_keys.push_back(keys[i]);
+    db_reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
+    std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
+    // Complete every load this call leads before waiting on anyone else's, so two MultiGets
+    // that wait on each other's keys cannot deadlock.
+    for (size_t j = 0; j < to_read.size(); ++j) {
+      Loaded loaded = Decode(std::move(raw[j]));
+      if (read_tickets[j].role() == cache::FillTicket::Role::kLeader) {
+        Complete(&read_tickets[j], loaded);
+      }
+      results[to_read[j]] = std::move(loaded.value);
+    }
+  }
+  for (auto& [i, ticket] : waiters) results[i] = AwaitOrRead(ticket, keys[i]);
+  return results;
+}
+
+absl::StatusOr<std::vector<KeyValue>> Store::Impl::Scan(const ScanOptions& options) {
+  db::ScanSpec spec;
+  spec.prefix = options.prefix;
+  spec.start = options.start;
+  spec.end = options.end;
+  spec.limit = options.limit;
+  std::vector<KeyValue> out;
+  absl::Status decode_error;
+  absl::Status s = db_->Scan(spec, [&](std::string_view key, std::string_view stored) {
+    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored);
+    if (!d.ok()) {
+      decode_error = absl::DataLossError(
+          absl::StrCat("corrupt value at a key of ", key.size(), " bytes: ", d.status().message()));
+      return false;
+    }
+    out.push_back(KeyValue{std::string(key), std::string(d->value)});
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (!decode_error.ok()) return decode_error;
+  return out;
+}
+
+}  // namespace asidekv

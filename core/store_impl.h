@@ -1,0 +1,116 @@
+// Store::Impl: the cache-aside engine behind the public Store.
+//
+// Read path (read_path.cc)
+//   Lookup in the cache; on a hit return the copy. On a miss, BeginFill():
+//     leader  -> read the DB, CompleteFill() with the value (or a negative entry for NotFound
+//                when negative_ttl > 0), return; waiters receive the same result.
+//     waiter  -> wait for the leader (up to coalesced_wait_timeout), then return its result; if
+//                the wait times out or the leader gave up, read the DB directly (no fill).
+//     bypass  -> (cache disabled) read the DB.
+//   The fill is rejected by the cache if a write or invalidation of the key began after the
+//   leader's token was taken, which closes the slow-miss-fills-stale-value race.
+//
+// Write path (write_path.cc)
+//   kInvalidate: DB write; on success Invalidate(key) for every key written. The invalidation
+//     comes after the DB write, so any fill whose DB read may have preceded the write holds an
+//     older token and is rejected, and a Get starting after the write returns cannot hit an old
+//     entry or join an old load.
+//   kUpdate: BeginWrite(key) for every key, DB write, EndWrite(key, ok, value): the cache takes
+//     the written value only if no other write of the key overlapped.
+//   A failed DB write leaves cache entries as they were.
+//
+// Thread safety: all methods may be called concurrently; state is the (thread-safe) DB and
+//   cache plus relaxed atomic counters.
+
+#ifndef ASIDEKV_CORE_STORE_IMPL_H_
+#define ASIDEKV_CORE_STORE_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "asidekv/store.h"
+#include "cache/cache.h"
+#include "cache/clock.h"
+#include "core/latency_histogram.h"
+#include "db/rocks_db.h"
+
+namespace asidekv {
+
+class Store::Impl {
+ public:
+  // Tag of cache entries that record "not found".
+  static constexpr uint8_t kNegativeTag = 1;
+
+  Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
+       std::unique_ptr<cache::Cache> cache);
+
+  absl::StatusOr<std::string> Get(std::string_view key);
+  absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string> keys);
+  absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
+
+  absl::Status Put(std::string_view key, std::string_view value, std::optional<absl::Duration> ttl);
+  absl::Status Delete(std::string_view key);
+  absl::Status Write(const WriteBatch& batch);
+
+  void Invalidate(std::string_view key) { cache_->Invalidate(key); }
+  void ClearCache() { cache_->Clear(); }
+  Stats GetStats() const;
+  const Options& options() const { return options_; }
+  db::RocksDb& db() { return *db_; }
+  cache::Cache& cache() { return *cache_; }
+
+ private:
+  // A value read from the DB for a miss: the user value and its stored cache TTL.
+  struct Loaded {
+    absl::StatusOr<std::string> value;  // NotFound when absent.
+    std::optional<absl::Duration> ttl;
+  };
+
+  absl::Status CheckKey(std::string_view key) const;
+  absl::Status CheckValue(std::string_view value) const;
+  // Reads `key` from the DB and strips the stored header.
+  Loaded ReadDb(std::string_view key);
+  // Decodes a raw DB result (stored form) in place.
+  Loaded Decode(absl::StatusOr<std::string> raw);
+  // Completes a leader ticket with `loaded`: caches the value (or a negative entry).
+  void Complete(cache::FillTicket* ticket, const Loaded& loaded);
+  // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
+  absl::StatusOr<std::string> AwaitOrRead(const cache::FillTicket& ticket, std::string_view key);
+  // The miss path of Get (after the lookup missed).
+  absl::StatusOr<std::string> GetMiss(std::string_view key);
+  cache::EntryOptions EntryOptionsFor(std::optional<absl::Duration> ttl) const;
+  // One Put (value set) or Delete (value unset) of `key`, with the write policy around it.
+  absl::Status WriteOne(std::string_view key, std::optional<std::string_view> value,
+                        std::optional<absl::Duration> ttl);
+  // Nanoseconds since `start_ns` into `h`, if latency stats are on.
+  void RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const;
+  int64_t StartTimer() const;
+
+  const Options options_;
+  const db::WriteOptions write_options_;
+  std::unique_ptr<db::RocksDb> db_;
+  std::unique_ptr<cache::Cache> cache_;
+
+  std::atomic<uint64_t> db_reads_{0};
+  std::atomic<uint64_t> puts_{0};
+  std::atomic<uint64_t> deletes_{0};
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> write_errors_{0};
+  core::LatencyHistogram get_latency_;
+  core::LatencyHistogram put_latency_;
+  core::LatencyHistogram delete_latency_;
+};
+
+}  // namespace asidekv
+
+#endif  // ASIDEKV_CORE_STORE_IMPL_H_

@@ -1,0 +1,35 @@
+// StoreOpener: opens a Store with internal hooks that the public Options do not expose.
+//
+// Tests use it to run the Store on a FakeClock, or over a Cache double that fails or drops
+// operations. Applications use Store::Open().
+
+#ifndef ASIDEKV_CORE_STORE_OPENER_H_
+#define ASIDEKV_CORE_STORE_OPENER_H_
+
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "asidekv/store.h"
+#include "cache/cache.h"
+#include "cache/clock.h"
+
+namespace asidekv::core {
+
+struct StoreHooks {
+  // Clock of the cache's TTLs. Borrowed; must outlive the Store. Default: the wall clock.
+  cache::Clock* clock = nullptr;
+  // If set, replaces the cache the Store would build from its options. Receives that cache, so
+  // a double can wrap it.
+  std::function<std::unique_ptr<cache::Cache>(std::unique_ptr<cache::Cache> built)> wrap_cache;
+};
+
+class StoreOpener {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options,
+                                                     const StoreHooks& hooks);
+};
+
+}  // namespace asidekv::core
+
+#endif  // ASIDEKV_CORE_STORE_OPENER_H_

@@ -1,0 +1,68 @@
+#include "core/value_format.h"
+
+#include <cstdint>
+
+namespace asidekv::core {
+namespace {
+
+constexpr char kPlain = 0x00;
+constexpr char kWithTtl = 0x01;
+
+}  // namespace
+
+void EncodeValue(std::string_view value, std::optional<absl::Duration> ttl, std::string* out) {
+  if (!ttl.has_value()) {
+    out->reserve(out->size() + 1 + value.size());
+    out->push_back(kPlain);
+  } else {
+    out->reserve(out->size() + 11 + value.size());
+    out->push_back(kWithTtl);
+    // An infinite TTL saturates to INT64_MAX, which decodes back to infinite.
+    uint64_t n = static_cast<uint64_t>(absl::ToInt64Nanoseconds(*ttl));
+    while (n >= 0x80) {
+      out->push_back(static_cast<char>((n & 0x7f) | 0x80));
+      n >>= 7;
+    }
+    out->push_back(static_cast<char>(n));
+  }
+  out->append(value.data(), value.size());
+}
+
+absl::StatusOr<DecodedValue> DecodeValue(std::string_view stored) {
+  if (stored.empty()) return absl::DataLossError("stored value has no header byte");
+  DecodedValue d;
+  if (stored[0] == kPlain) {
+    d.header_size = 1;
+  } else if (stored[0] == kWithTtl) {
+    uint64_t n = 0;
+    size_t i = 1;
+    for (int shift = 0;; shift += 7) {
+      if (i >= stored.size() || shift > 63) {
+        return absl::DataLossError("stored value has a truncated TTL header");
+      }
+      const uint8_t b = static_cast<uint8_t>(stored[i++]);
+      n |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) break;
+    }
+    if (n == 0 || n > static_cast<uint64_t>(INT64_MAX)) {
+      return absl::DataLossError("stored value has an invalid TTL");
+    }
+    d.ttl = n == static_cast<uint64_t>(INT64_MAX) ? absl::InfiniteDuration()
+                                                  : absl::Nanoseconds(static_cast<int64_t>(n));
+    d.header_size = i;
+  } else {
+    return absl::DataLossError("stored value has an unknown format byte");
+  }
+  d.value = stored.substr(d.header_size);
+  return d;
+}
+
+absl::StatusOr<std::optional<absl::Duration>> StripHeader(std::string* stored) {
+  absl::StatusOr<DecodedValue> d = DecodeValue(*stored);
+  if (!d.ok()) return d.status();
+  std::optional<absl::Duration> ttl = d->ttl;
+  stored->erase(0, d->header_size);
+  return ttl;
+}
+
+}  // namespace asidekv::core
