@@ -2,63 +2,32 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstddef>
+#include <utility>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cache/sharded_cache.h"
 #include "tools/trace/opt.h"
 
 namespace asidekv::trace {
 namespace {
 
-// One cacheable key. `node` comes first so that a PolicyNode* converts back to its Slot.
-struct Slot {
-  cache::PolicyNode node;
-  uint64_t hash = 0;
-  bool cached = false;
-};
-static_assert(offsetof(Slot, node) == 0);
-
-Slot* SlotOf(cache::PolicyNode* node) { return reinterpret_cast<Slot*>(node); }
-uint64_t SlotHash(cache::PolicyNode* node) { return SlotOf(node)->hash; }
-
-// Slots are preallocated per key id, so an access is an index, as a shard's is a table lookup.
-class PolicyReplayCache final : public ReplayCache {
+// The real cache with one shard and a weight of 1 per entry, so that its capacity counts objects.
+class ShardedReplayCache final : public ReplayCache {
  public:
-  PolicyReplayCache(cache::PolicyKind kind, uint64_t capacity, size_t unique_keys)
-      : capacity_(capacity),
-        policy_(cache::NewEvictionPolicy(kind, &SlotHash)),
-        slots_(unique_keys) {
-    policy_->SetCapacity(capacity);
-  }
+  explicit ShardedReplayCache(std::unique_ptr<cache::ShardedCache> cache)
+      : cache_(std::move(cache)) {}
 
-  bool Access(uint32_t key_id, std::string_view key) override {
-    Slot& slot = slots_[key_id];
-    if (slot.cached) {
-      policy_->OnAccess(&slot.node);
-      return true;
-    }
-    slot.cached = true;
-    slot.node.charge = 1;
-    slot.hash = absl::Hash<std::string_view>{}(key);
-    policy_->OnInsert(&slot.node, slot.hash);
-    charged_ += slot.node.charge;
-    while (charged_ > capacity_) {
-      Slot* victim = SlotOf(policy_->Evict());
-      victim->cached = false;
-      charged_ -= victim->node.charge;
-    }
+  bool Access(uint32_t /*key_id*/, std::string_view key) override {
+    if (cache_->Lookup(key)) return true;
+    cache_->Insert(key, /*value=*/"", cache::EntryOptions{});
     return false;
   }
 
  private:
-  const uint64_t capacity_;
-  const std::unique_ptr<cache::EvictionPolicy> policy_;
-  std::vector<Slot> slots_;
-  uint64_t charged_ = 0;
+  const std::unique_ptr<cache::ShardedCache> cache_;
 };
 
 // Our Abseil has its own absl::string_view, which std::string_view does not convert to.
@@ -96,9 +65,16 @@ double ReplayResult::HitRatioPercent() const {
   return requests == 0 ? 0.0 : 100.0 * static_cast<double>(hits) / static_cast<double>(requests);
 }
 
-std::unique_ptr<ReplayCache> NewReplayCache(cache::PolicyKind kind, uint64_t capacity_objects,
-                                            size_t unique_keys) {
-  return std::make_unique<PolicyReplayCache>(kind, capacity_objects, unique_keys);
+absl::StatusOr<std::unique_ptr<ReplayCache>> NewReplayCache(cache::PolicyKind kind,
+                                                            uint64_t capacity_objects) {
+  cache::CacheOptions options;
+  options.capacity = capacity_objects;
+  options.num_shards = 1;
+  options.policy = kind;
+  options.weigher = [](std::string_view, std::string_view) -> uint64_t { return 1; };
+  absl::StatusOr<std::unique_ptr<cache::ShardedCache>> cache = cache::ShardedCache::Create(options);
+  if (!cache.ok()) return cache.status();
+  return std::make_unique<ShardedReplayCache>(*std::move(cache));
 }
 
 ReplayResult Replay(const Trace& trace, ReplayCache* cache) {
@@ -129,8 +105,9 @@ absl::StatusOr<ReplayResult> ReplayPolicy(const Trace& trace, std::string_view p
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown policy '", Absl(policy), "'"));
   }
-  std::unique_ptr<ReplayCache> cache = NewReplayCache(kind, capacity_objects, trace.unique_keys());
-  return Replay(trace, cache.get());
+  absl::StatusOr<std::unique_ptr<ReplayCache>> cache = NewReplayCache(kind, capacity_objects);
+  if (!cache.ok()) return cache.status();
+  return Replay(trace, cache->get());
 }
 
 std::string_view TraceToolUsage() {

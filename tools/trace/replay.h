@@ -4,9 +4,8 @@
 // weighs 1 and the cache holds `capacity_objects` of them, starting cold; the hit ratio is
 // hits / requests over the whole trace, as in the README of the traces folder.
 //
-// The policies run through ReplayCache, a single-threaded cache of unit-weight entries that
-// drives an EvictionPolicy exactly as a cache shard does (OnInsert, OnAccess, then Evict while
-// over budget), so the numbers are the policy's own.
+// The policies run through the real cache (cache::ShardedCache, one shard, a weigher of 1), so
+// the numbers are those of the code that serves requests. Belady's OPT is computed offline.
 //
 // Example:
 //   absl::StatusOr<Trace> trace = ReadTrace(path);
@@ -43,14 +42,14 @@ class ReplayCache {
  public:
   virtual ~ReplayCache() = default;
   // Looks `key` up; on a miss inserts it with weight 1. True on a hit. `key_id` is the key's
-  // dense id in the trace (Trace::requests).
+  // dense id in the trace (Trace::requests), for caches that index by it.
   virtual bool Access(uint32_t key_id, std::string_view key) = 0;
 };
 
-// A single-threaded cache of up to `capacity_objects` unit-weight entries for the keys of a trace
-// with `unique_keys` keys, evicting with a policy of `kind`.
-std::unique_ptr<ReplayCache> NewReplayCache(cache::PolicyKind kind, uint64_t capacity_objects,
-                                            size_t unique_keys);
+// The real cache (cache::ShardedCache) with one shard, holding up to `capacity_objects` entries
+// of weight 1 and evicting with a policy of `kind`. Errors are the cache's option errors.
+absl::StatusOr<std::unique_ptr<ReplayCache>> NewReplayCache(cache::PolicyKind kind,
+                                                            uint64_t capacity_objects);
 
 ReplayResult Replay(const Trace& trace, ReplayCache* cache);
 
