@@ -179,6 +179,17 @@ absl::Status CheckFolder(const std::string& path, const DbOptions& options,
   return absl::OkStatus();
 }
 
+// `path` made absolute, without "." / ".." / symlinks / a trailing slash, so that every spelling
+// of one folder names the same LOCK file: RocksDB detects a second open in the same process by
+// the LOCK file's name (the fcntl lock it also takes does not conflict within one process).
+std::string CanonicalFolder(const std::string& path) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(fs::path(path), ec);
+  if (ec) return path;  // Let RocksDB report the problem.
+  if (!canonical.has_filename()) canonical = canonical.parent_path();
+  return canonical.string();
+}
+
 // Turns a failed open into the error documented on RocksDb::Open(): RocksDB reports several
 // distinct situations with the same code (a missing store and an existing one are both
 // InvalidArgument, a missing parent and a lock conflict both IOError), so look at the folder.
@@ -213,10 +224,11 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   auto impl = std::make_unique<Impl>();
   rocksdb::Options rocks_options = BuildOptions(options, &impl->block_cache);
   if (options.read_only) rocks_options.info_log = std::make_shared<NullLogger>();
+  const std::string rocks_path = CanonicalFolder(path);
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only
-                                ? rocksdb::DB::OpenForReadOnly(rocks_options, path, &raw)
-                                : rocksdb::DB::Open(rocks_options, path, &raw);
+                                ? rocksdb::DB::OpenForReadOnly(rocks_options, rocks_path, &raw)
+                                : rocksdb::DB::Open(rocks_options, rocks_path, &raw);
   impl->db.reset(raw);
   if (!s.ok()) return OpenError(path, options, context, s);
   if (raw == nullptr) return absl::InternalError(absl::StrCat(context, ": no DB handle"));

@@ -83,7 +83,9 @@ absl::Status ToAbslStatus(const rocksdb::Status& s, std::string_view context) {
   const absl::StatusCode code = CodeFor(s);
   std::string message(context);
   if (!message.empty()) message += ": ";
-  if (IsLockHeld(s)) message += "store is in use: ";
+  if (IsLockHeld(s))
+    message +=
+        "store is in use (another open handle, in this process or another, holds its LOCK): ";
   message += s.ToString();
   return absl::Status(code, message);
 }

@@ -25,7 +25,7 @@ namespace asidekv::db {
 //   rocksdb::Status                            absl::StatusCode
 //   ---------------------------------------    -----------------------------------------------
 //   OK (any subcode)                           kOk
-//   IOError from taking the LOCK file          kFailedPrecondition  message: "store is in use"
+//   IOError from taking the LOCK file          kFailedPrecondition  message adds "store is in use"
 //     ("While lock file" / "lock hold by         (another open handle in this process or another
 //     current process")                          process holds the store)
 //   any code, subcode kNoSpace/kSpaceLimit     kResourceExhausted   (disk full / SST size limit)

@@ -200,6 +200,14 @@ TEST_F(RocksDbTest, SecondOpenInSameProcessIsRefusedAsInUse) {
   EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(second.status().message(), HasSubstr("in use"));
   EXPECT_THAT(second.status().message(), HasSubstr("LOCK"));  // RocksDB's text is kept.
+  // Other spellings of the same folder are the same store.
+  EXPECT_THAT(RocksDb::Open(DbPath() + "/", DbOptions()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(RocksDb::Open(dir_.Sub("./x/../db"), DbOptions()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  fs::create_directory_symlink(DbPath(), dir_.Sub("link"));
+  EXPECT_THAT(RocksDb::Open(dir_.Sub("link"), DbOptions()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   // Closing the first releases the lock.
   ASSERT_OK(first->Close());
   EXPECT_THAT(RocksDb::Open(DbPath(), DbOptions()), IsOk());
@@ -388,11 +396,16 @@ TEST_F(RocksDbTest, BinaryKeysAndValues) {
 TEST_F(RocksDbTest, SixtyFourMebibyteValue) {
   std::unique_ptr<RocksDb> db = OpenOrDie();
   ASSERT_NE(db, nullptr);
-  const std::string value = PatternBytes(size_t{64} << 20, 3);
+  // 64 chunks of 1 MiB (too long a period for LZ4's window), each stamped with its index.
+  const std::string chunk = PatternBytes(size_t{1} << 20, 3);
+  std::string value;
+  value.reserve(size_t{64} << 20);
+  for (int i = 0; i < 64; ++i) value.append(std::to_string(i + 100)).append(chunk, 3);
   ASSERT_OK(db->Put("big", value, {}));
   std::string out;
   ASSERT_OK(db->Get("big", &out));
   EXPECT_TRUE(out == value);  // Not EXPECT_EQ: a failure would print 64 MiB.
+  EXPECT_EQ(out.size(), size_t{64} << 20);
   ASSERT_OK(db->Flush());
   out.clear();
   ASSERT_OK(db->Get("big", &out));
