@@ -107,7 +107,8 @@ class Cache {
   virtual void AbandonFill(const FillTicket& ticket) = 0;
 
   // Publishes key=value unconditionally (no token): for tools, warming with a token taken by the
-  // caller is done through BeginFill/CompleteFill instead. False if too large.
+  // caller is done through BeginFill/CompleteFill instead. False if too large (the key's older
+  // entry, if any, is removed all the same).
   virtual bool Insert(std::string_view key, std::string_view value,
                       const EntryOptions& options) = 0;
 
