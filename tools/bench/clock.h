@@ -1,0 +1,23 @@
+// The benchmark's clock: std::chrono::steady_clock in nanoseconds, and what reading it costs.
+
+#ifndef ASIDEKV_TOOLS_BENCH_CLOCK_H_
+#define ASIDEKV_TOOLS_BENCH_CLOCK_H_
+
+#include <chrono>
+#include <cstdint>
+
+namespace asidekv::bench {
+
+inline int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Mean cost of one NowNanos() call in nanoseconds, measured over `calls` back-to-back calls
+// (the best of three rounds). Every timed operation pays it once (two reads, one inside).
+double MeasureClockCostNanos(int calls = 1'000'000);
+
+}  // namespace asidekv::bench
+
+#endif  // ASIDEKV_TOOLS_BENCH_CLOCK_H_

@@ -1,0 +1,62 @@
+// asidekv-bench: benchmarks asidekv against RocksDB baselines and an in-memory ceiling.
+//
+//   asidekv-bench ycsb [flags]   YCSB core workloads A-F (see `asidekv-bench ycsb --help`)
+//   asidekv-bench demo [flags]   a ~30 s --compare tour of A-F on a temporary folder
+//
+// Each subcommand is one row of kCommands: a name, a line of help and a function taking the
+// arguments after the name and returning the exit code (0 ok, 1 failed run, 2 bad usage).
+
+#include <cstdio>
+#include <string_view>
+
+#include "tools/bench/ycsb_command.h"
+
+namespace {
+
+struct Command {
+  std::string_view name;
+  std::string_view help;
+  int (*run)(int argc, const char* const* argv, int first);
+};
+
+int RunYcsb(int argc, const char* const* argv, int first) {
+  return asidekv::bench::RunYcsbCommand(asidekv::bench::YcsbPreset::kYcsb, argc, argv, first);
+}
+
+int RunDemo(int argc, const char* const* argv, int first) {
+  return asidekv::bench::RunYcsbCommand(asidekv::bench::YcsbPreset::kDemo, argc, argv, first);
+}
+
+constexpr Command kCommands[] = {
+    {"ycsb", "YCSB core workloads A-F on aside and, with --compare, the baselines", RunYcsb},
+    {"demo", "a short --compare run of A-F (about 30 s) in a temporary folder", RunDemo},
+};
+
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out, "usage: asidekv-bench COMMAND [--flag=value ...]\n\ncommands:\n");
+  for (const Command& command : kCommands) {
+    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(command.name.size()), command.name.data(),
+                 static_cast<int>(command.help.size()), command.help.data());
+  }
+  std::fprintf(out, "\n`asidekv-bench COMMAND --help` lists the flags of COMMAND.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  const std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  for (const Command& command : kCommands) {
+    if (command.name == name) return command.run(argc, argv, 2);
+  }
+  std::fprintf(stderr, "asidekv-bench: unknown command '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
+  return 2;
+}

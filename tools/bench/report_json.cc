@@ -1,0 +1,179 @@
+// FormatJson: every figure of a BenchReport, the configuration and the machine, as JSON.
+// Latencies are in nanoseconds; rates in operations per second.
+
+#include "absl/strings/str_cat.h"
+#include "tools/bench/json_writer.h"
+#include "tools/bench/report.h"
+
+namespace asidekv::bench {
+namespace {
+
+void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
+  json.BeginObject();
+  json.Key("workloads");
+  json.BeginArray();
+  for (char w : c.workloads) json.String(std::string(1, w));
+  json.EndArray();
+  json.Key("backends");
+  json.BeginArray();
+  for (const std::string& b : c.backends) json.String(b);
+  json.EndArray();
+  json.Field("records", c.records);
+  json.Field("operations", c.operations);
+  json.Field("duration_seconds", c.operations > 0 ? 0 : absl::ToDoubleSeconds(c.duration));
+  json.Field("warmup_seconds", absl::ToDoubleSeconds(c.warmup));
+  json.Field("threads", c.threads);
+  json.Field("key_size", c.key_size);
+  json.Field("value_size_min", c.value_min);
+  json.Field("value_size_max", c.value_max);
+  json.Field("data_bytes", c.DataBytes());
+  json.Key("distribution_override");
+  if (c.distribution_override.has_value()) {
+    json.String(DistributionName(*c.distribution_override));
+  } else {
+    json.Null();
+  }
+  json.Field("zipfian_theta", c.distribution.zipfian_theta);
+  json.Field("hotspot_set_fraction", c.distribution.hot_set_fraction);
+  json.Field("hotspot_op_fraction", c.distribution.hot_op_fraction);
+  json.Field("cache_bytes", c.cache_bytes);
+  json.Field("cache_fraction", c.cache_fraction);
+  json.Field("db_block_cache_bytes", c.db_block_cache_bytes);
+  json.Field("write_policy", c.write_policy);
+  json.Field("eviction", c.eviction);
+  json.Field("compression", c.compression);
+  json.Field("rocksdb_statistics", c.rocksdb_statistics);
+  json.Field("compact_after_load", c.compact_after_load);
+  json.Field("seed", c.seed);
+  json.Field("verify_every", c.verify_every);
+  json.Field("op_buffer", c.op_buffer);
+  json.EndObject();
+}
+
+void WriteMachine(const BenchReport& report, JsonWriter& json) {
+  const MachineInfo& m = report.machine;
+  json.BeginObject();
+  json.Field("cpu_model", m.cpu_model);
+  json.Field("logical_cpus", m.logical_cpus);
+  json.Field("kernel", m.kernel);
+  json.Field("hostname", m.hostname);
+  json.Field("compiler", m.compiler);
+  json.Field("build_type", m.build_type);
+  json.Field("assertions", m.assertions);
+  json.Field("optimized", m.optimized());
+  json.Field("rocksdb_version", m.rocksdb_version);
+  json.Field("date", m.date);
+  json.Field("clock", "std::chrono::steady_clock");
+  json.Field("clock_read_ns", report.clock_cost_ns);
+  json.EndObject();
+}
+
+void WritePhase(const PhaseResult& p, JsonWriter& json) {
+  json.BeginObject();
+  json.Field("ops", p.ops);
+  json.Field("seconds", p.seconds);
+  json.Field("ops_per_second", p.OpsPerSecond());
+  json.Field("point_reads", p.point_reads);
+  json.Field("not_yet_inserted", p.not_found);
+  json.Field("scanned_pairs", p.scanned_pairs);
+  json.Field("values_verified", p.verified);
+  json.Field("verify_failures", p.verify_failures);
+  json.Field("errors", p.errors);
+  json.Field("sequence_replays", p.wraps);
+  json.Field("first_failure", p.first_failure);
+  json.Key("latency_ns");
+  json.BeginObject();
+  for (int t = 0; t < kNumOpTypes; ++t) {
+    const Histogram& h = p.latency[t];
+    if (h.count() == 0) continue;
+    json.Key(OpTypeName(static_cast<OpType>(t)));
+    json.BeginObject();
+    json.Field("count", h.count());
+    json.Field("mean", h.Mean());
+    json.Field("min", h.min());
+    for (const auto& [name, q] : {std::pair<const char*, double>{"p50", 0.5},
+                                  {"p90", 0.9},
+                                  {"p95", 0.95},
+                                  {"p99", 0.99},
+                                  {"p999", 0.999},
+                                  {"p9999", 0.9999}}) {
+      json.Field(name, h.Percentile(q));
+    }
+    json.Field("max", h.max());
+    json.EndObject();
+  }
+  json.EndObject();
+  json.EndObject();
+}
+
+void WriteBackend(const BackendRun& b, JsonWriter& json) {
+  json.BeginObject();
+  json.Field("backend", b.backend);
+  json.Field("error", b.error);
+  json.Key("configuration");
+  json.BeginObject();
+  for (const auto& [key, value] : b.description) {
+    json.Field(key, value);
+  }
+  json.EndObject();
+  json.Field("load_seconds", b.load_seconds);
+  json.Field("flush_compact_seconds", b.settle_seconds);
+  json.Key("workloads");
+  json.BeginArray();
+  for (const WorkloadRun& w : b.workloads) {
+    json.BeginObject();
+    json.Field("workload", std::string(1, w.workload));
+    json.Field("skipped", w.skipped);
+    json.Field("hit_ratio", w.hit_ratio);
+    json.Field("db_reads", w.db_reads);
+    json.Key("warmup");
+    WritePhase(w.warmup, json);
+    json.Key("measured");
+    WritePhase(w.measured, json);
+    json.Key("backend_counters");
+    json.BeginObject();
+    for (const auto& [key, value] : w.backend_counters) {
+      json.Field(key, value);
+    }
+    json.EndObject();
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+}
+
+}  // namespace
+
+std::string FormatJson(const BenchReport& report) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("tool", "asidekv-bench ycsb");
+  json.Field("ok", !report.failed());
+  json.Key("configuration");
+  WriteConfig(report.config, json);
+  json.Key("machine");
+  WriteMachine(report, json);
+  json.Field("db_folder", report.db_root);
+  json.Key("backends");
+  json.BeginArray();
+  for (const BackendRun& b : report.backends) WriteBackend(b, json);
+  json.EndArray();
+  json.Key("ratios");
+  json.BeginArray();
+  for (char workload : report.config.workloads) {
+    for (const char* baseline : kRatioBaselines) {
+      std::optional<double> r = report.Ratio("aside", baseline, workload);
+      if (!r.has_value()) continue;
+      json.BeginObject();
+      json.Field("workload", std::string(1, workload));
+      json.Field("name", absl::StrCat("aside/", baseline));
+      json.Field("throughput_ratio", *r);
+      json.EndObject();
+    }
+  }
+  json.EndArray();
+  json.EndObject();
+  return json.Take();
+}
+
+}  // namespace asidekv::bench

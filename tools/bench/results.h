@@ -1,0 +1,71 @@
+// What a ycsb run measured: per backend, its load and, per workload, its warm-up and measured
+// phases. Plain values, filled by the runner and read by the reports.
+
+#ifndef ASIDEKV_TOOLS_BENCH_RESULTS_H_
+#define ASIDEKV_TOOLS_BENCH_RESULTS_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tools/bench/histogram.h"
+#include "tools/bench/workload.h"
+
+namespace asidekv::bench {
+
+// One phase (warm-up or measured) of one workload on one backend, all threads merged.
+struct PhaseResult {
+  uint64_t ops = 0;
+  // Wall time from the first thread's start to the last thread's end.
+  double seconds = 0;
+  // Latency of each OpType in nanoseconds (indexed by OpType).
+  std::array<Histogram, kNumOpTypes> latency;
+  // Point reads (reads and the read half of read-modify-writes).
+  uint64_t point_reads = 0;
+  // Reads of inserted records that another thread had not inserted yet (legitimate).
+  uint64_t not_found = 0;
+  // Pairs returned by scans.
+  uint64_t scanned_pairs = 0;
+  // Reads whose value was checked, and checks that failed (a missing loaded record counts).
+  uint64_t verified = 0;
+  uint64_t verify_failures = 0;
+  // Operations that returned an error.
+  uint64_t errors = 0;
+  // Times a thread ran through its whole pre-generated sequence and started over.
+  uint64_t wraps = 0;
+  std::string first_failure;
+
+  double OpsPerSecond() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+  bool failed() const { return errors > 0 || verify_failures > 0; }
+};
+
+// One workload on one backend.
+struct WorkloadRun {
+  char workload = '?';
+  // Set when the backend cannot run this workload (e.g. the ceiling cannot scan).
+  std::string skipped;
+  PhaseResult warmup;
+  PhaseResult measured;
+  // Hit ratio of the cache under comparison during the measured phase, if the backend has one.
+  std::optional<double> hit_ratio;
+  // Keys read from RocksDB during the measured phase.
+  uint64_t db_reads = 0;
+  // Backend-specific counters over the measured phase (asidekv's Stats), for the JSON file.
+  std::vector<std::pair<std::string, uint64_t>> backend_counters;
+};
+
+struct BackendRun {
+  std::string backend;
+  std::vector<std::pair<std::string, std::string>> description;
+  double load_seconds = 0;
+  double settle_seconds = 0;  // flush (+ compaction) after the load
+  std::vector<WorkloadRun> workloads;
+  std::string error;  // set when the backend failed to open or load
+};
+
+}  // namespace asidekv::bench
+
+#endif  // ASIDEKV_TOOLS_BENCH_RESULTS_H_

@@ -1,0 +1,67 @@
+#include "tools/bench/runner.h"
+
+#include <latch>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+
+namespace asidekv::bench {
+
+void RunOnThreads(int threads, absl::FunctionRef<void(int)> body, const ProgressLine& progress,
+                  absl::FunctionRef<void(double)> on_tick) {
+  std::latch ready(threads);
+  std::atomic<int> running{threads};
+  absl::Notification all_done;
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      ready.arrive_and_wait();
+      body(t);
+      if (running.fetch_sub(1, std::memory_order_acq_rel) == 1) all_done.Notify();
+    });
+  }
+  if (progress.active()) {
+    const int64_t start = NowNanos();
+    while (!all_done.WaitForNotificationWithTimeout(absl::Milliseconds(200))) {
+      on_tick(static_cast<double>(NowNanos() - start) / 1e9);
+    }
+  }
+  for (std::thread& thread : pool) thread.join();
+}
+
+PhaseResult MergeWorkers(const std::vector<std::unique_ptr<WorkerState>>& workers) {
+  PhaseResult merged;
+  int64_t first_start = std::numeric_limits<int64_t>::max();
+  int64_t last_end = std::numeric_limits<int64_t>::min();
+  for (const auto& worker : workers) {
+    const PhaseResult& r = worker->result;
+    first_start = std::min(first_start, worker->start_ns);
+    last_end = std::max(last_end, worker->end_ns);
+    merged.ops += r.ops;
+    for (int i = 0; i < kNumOpTypes; ++i) merged.latency[i].Merge(r.latency[i]);
+    merged.point_reads += r.point_reads;
+    merged.not_found += r.not_found;
+    merged.scanned_pairs += r.scanned_pairs;
+    merged.verified += r.verified;
+    merged.verify_failures += r.verify_failures;
+    merged.errors += r.errors;
+    merged.wraps += r.wraps;
+    if (merged.first_failure.empty()) merged.first_failure = r.first_failure;
+  }
+  if (!workers.empty() && last_end > first_start) {
+    merged.seconds = static_cast<double>(last_end - first_start) / 1e9;
+  }
+  return merged;
+}
+
+void RecordFailure(PhaseResult& result, bool is_error, const std::string& message) {
+  if (is_error) {
+    ++result.errors;
+  } else {
+    ++result.verify_failures;
+  }
+  if (result.first_failure.empty()) result.first_failure = message;
+}
+
+}  // namespace asidekv::bench
