@@ -67,6 +67,27 @@ int MaybeHoldStoreAsChild() {
 
 // --- Helpers -----------------------------------------------------------------------------------
 
+// Debian's librocksdb is not built with ThreadSanitizer, and RocksDB hands data between threads
+// through lock-free structures TSan cannot see (memtable skiplist, write-group hand-off), so
+// concurrent use reports races that are not ours. Tests that drive RocksDB from several threads
+// skip under TSan; they run in the plain and ASan builds.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kUninstrumentedRocksDbUnderTsan = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kUninstrumentedRocksDbUnderTsan = true;
+#else
+constexpr bool kUninstrumentedRocksDbUnderTsan = false;
+#endif
+#else
+constexpr bool kUninstrumentedRocksDbUnderTsan = false;
+#endif
+#define SKIP_IF_TSAN_OVER_ROCKSDB()                                         \
+  if (kUninstrumentedRocksDbUnderTsan) {                                    \
+    GTEST_SKIP() << "librocksdb is not TSan-instrumented (see the comment " \
+                    "on kUninstrumentedRocksDbUnderTsan)";                  \
+  }
+
 void WriteFile(const std::string& path, std::string_view contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
@@ -449,6 +470,7 @@ TEST_F(RocksDbTest, WriteAppliesOpsInOrder) {
 }
 
 TEST_F(RocksDbTest, ConcurrentReadersSeeBatchesWhole) {
+  SKIP_IF_TSAN_OVER_ROCKSDB();
   // Each batch moves a token between keys "left" and "right" and bumps "count" in both rows
   // it touches; a reader must never see zero or two tokens, nor mismatched counts.
   std::unique_ptr<RocksDb> db = OpenOrDie();
@@ -661,6 +683,7 @@ TEST_F(RocksDbTest, Properties) {
 }
 
 TEST_F(RocksDbTest, ConcurrentPutsAndGets) {
+  SKIP_IF_TSAN_OVER_ROCKSDB();
   std::unique_ptr<RocksDb> db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   constexpr int kThreads = 4;
