@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
@@ -281,8 +282,12 @@ TEST_P(CacheStressTest, ReadsAreNeverOlderThanCompletedWrites) {
   EXPECT_GT(hits_.load(), 0u);
   EXPECT_GT(fills_.load(), 0u);
   EXPECT_GT(s.stale_fills_rejected, 0u);
-  if (config.capacity < 8192) EXPECT_GT(s.evictions, 0u);
-  if (config.ttl) EXPECT_GT(s.expirations, 0u);
+  if (config.capacity < 8192) {
+    EXPECT_GT(s.evictions, 0u);
+  }
+  if (config.ttl) {
+    EXPECT_GT(s.expirations, 0u);
+  }
   std::printf(
       "[%s] hits %llu, fills %llu, waits %llu, abandoned %llu; cache: coalesced %llu, "
       "stale %llu, evictions %llu, expirations %llu\n",

@@ -5,6 +5,7 @@
 #include "cache/key_versions.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -277,7 +278,7 @@ TEST_F(StaleFillTest, SoloWriteInstallsItsValue) {
   EXPECT_TRUE(w.solo);
   EXPECT_EQ(Get("k"), "old");  // The write has not landed yet.
   const std::string_view value = "new";
-  cache_->EndWrite(w, /*db_ok=*/true, &value, {.tag = 3});
+  cache_->EndWrite(w, /*db_ok=*/true, &value, {.ttl = std::nullopt, .tag = 3});
   ValueRef v = cache_->Lookup("k");
   ASSERT_TRUE(v);
   EXPECT_EQ(v.value(), "new");

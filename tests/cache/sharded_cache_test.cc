@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -98,7 +99,7 @@ TEST(ShardedCacheTest, InsertLookupReplaceInvalidate) {
   EXPECT_EQ(v.tag(), 0);
   EXPECT_EQ(v.expire_nanos(), 0);
 
-  ASSERT_TRUE(cache->Insert("k", "v2", {.tag = 7}));
+  ASSERT_TRUE(cache->Insert("k", "v2", {.ttl = std::nullopt, .tag = 7}));
   ValueRef v2 = cache->Lookup("k");
   ASSERT_TRUE(v2);
   EXPECT_EQ(v2.value(), "v2");
