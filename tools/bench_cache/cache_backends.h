@@ -1,0 +1,136 @@
+// The caches the micro-benchmarks compare, behind one shape: asidekv's ShardedCache and, as
+// baselines, RocksDB's LRUCache and HyperClockCache (7.8's rocksdb::Cache API).
+//
+// Each backend copies the value out on a hit (into the caller's std::string), so every one pays
+// for the same copy, and stores one heap block per entry: asidekv its Entry, RocksDB a
+// length-prefixed buffer released by the cache's deleter.
+//
+// Thread safety: every method may be called concurrently, as the caches allow.
+// Ownership: a backend owns its cache. Failure: the constructors abort on a cache that cannot be
+// built (benchmark set-up only).
+
+#ifndef ASIDEKV_TOOLS_BENCH_CACHE_CACHE_BACKENDS_H_
+#define ASIDEKV_TOOLS_BENCH_CACHE_CACHE_BACKENDS_H_
+
+#include <rocksdb/cache.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "cache/sharded_cache.h"
+
+namespace asidekv::bench_cache {
+
+// The workload's entry shape: 16-byte keys (HyperClockCache takes no other size) and 100-byte
+// values.
+inline constexpr size_t kKeySize = 16;
+inline constexpr size_t kValueSize = 100;
+
+// Key number `i` as 16 bytes: "k" and the low 15 decimal digits of i, zero-padded.
+inline std::string KeyOf(uint64_t i) {
+  std::string key(kKeySize, '0');
+  key[0] = 'k';
+  for (size_t pos = kKeySize - 1; pos > 0 && i > 0; --pos, i /= 10) {
+    key[pos] = static_cast<char>('0' + i % 10);
+  }
+  return key;
+}
+
+class AsideBackend {
+ public:
+  static constexpr const char* kName = "asidekv";
+
+  explicit AsideBackend(uint64_t capacity) {
+    cache::CacheOptions options;
+    options.capacity = capacity;
+    auto made = cache::ShardedCache::Create(options);
+    if (!made.ok()) {
+      std::fprintf(stderr, "ShardedCache: %s\n", made.status().ToString().c_str());
+      std::abort();
+    }
+    cache_ = std::move(*made);
+  }
+
+  bool Lookup(std::string_view key, std::string* out) {
+    cache::ValueRef v = cache_->Lookup(key);
+    if (!v) return false;
+    out->assign(v.value());
+    return true;
+  }
+  void Insert(std::string_view key, std::string_view value) { cache_->Insert(key, value, {}); }
+  // The cache interface's erase is Invalidate (it also records the key's version).
+  void Erase(std::string_view key) { cache_->Invalidate(key); }
+  size_t Entries() const { return cache_->GetStats().entries; }
+
+ private:
+  std::unique_ptr<cache::ShardedCache> cache_;
+};
+
+// A RocksDB cache holding length-prefixed value buffers.
+class RocksBackend {
+ public:
+  bool Lookup(std::string_view key, std::string* out) {
+    rocksdb::Cache::Handle* h = cache_->Lookup(rocksdb::Slice(key.data(), key.size()));
+    if (h == nullptr) return false;
+    const char* buf = static_cast<const char*>(cache_->Value(h));
+    uint32_t size;
+    std::memcpy(&size, buf, sizeof(size));
+    out->assign(buf + sizeof(size), size);
+    cache_->Release(h);
+    return true;
+  }
+  void Insert(std::string_view key, std::string_view value) {
+    const uint32_t size = static_cast<uint32_t>(value.size());
+    char* buf = static_cast<char*>(::operator new(sizeof(size) + size));
+    std::memcpy(buf, &size, sizeof(size));
+    std::memcpy(buf + sizeof(size), value.data(), size);
+    // Charged like asidekv's payload; RocksDB adds its own metadata charge on top.
+    const rocksdb::Status s = cache_->Insert(rocksdb::Slice(key.data(), key.size()), buf,
+                                             key.size() + value.size(), &Delete);
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s Insert: %s\n", cache_->Name(), s.ToString().c_str());
+      std::abort();
+    }
+  }
+  void Erase(std::string_view key) { cache_->Erase(rocksdb::Slice(key.data(), key.size())); }
+  size_t Entries() const { return cache_->GetOccupancyCount(); }
+
+ protected:
+  explicit RocksBackend(std::shared_ptr<rocksdb::Cache> cache) : cache_(std::move(cache)) {
+    if (cache_ == nullptr) {
+      std::fprintf(stderr, "RocksDB cache could not be built\n");
+      std::abort();
+    }
+  }
+
+ private:
+  static void Delete(const rocksdb::Slice& /*key*/, void* value) { ::operator delete(value); }
+
+  std::shared_ptr<rocksdb::Cache> cache_;
+};
+
+class LruBackend : public RocksBackend {
+ public:
+  static constexpr const char* kName = "rocksdb_lru";
+  explicit LruBackend(uint64_t capacity) : RocksBackend(rocksdb::NewLRUCache(capacity)) {}
+};
+
+class HyperClockBackend : public RocksBackend {
+ public:
+  static constexpr const char* kName = "rocksdb_hcc";
+  // Estimated charge: the entry's payload, as RocksDB's comment recommends (usage less the
+  // per-slot metadata, per entry).
+  explicit HyperClockBackend(uint64_t capacity)
+      : RocksBackend(
+            rocksdb::HyperClockCacheOptions(capacity, kKeySize + kValueSize).MakeSharedCache()) {}
+};
+
+}  // namespace asidekv::bench_cache
+
+#endif  // ASIDEKV_TOOLS_BENCH_CACHE_CACHE_BACKENDS_H_
