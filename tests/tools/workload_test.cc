@@ -83,6 +83,23 @@ TEST(WorkloadTest, InsertsAreDisjointAcrossThreadsAndBelowInsertEnd) {
   EXPECT_EQ(InsertEnd(*FindWorkload('C'), 10000, 3, 100000), 10000u);
 }
 
+TEST(WorkloadTest, LatestReadsOnlyRecordsThatExistAlready) {
+  const WorkloadSpec spec = *FindWorkload('D');
+  for (int t = 0; t < 2; ++t) {
+    std::set<uint64_t> inserted_here;
+    int newest_reads = 0;
+    for (const Op& op : GenerateOps(spec, Params(spec, 2, t))) {
+      if (op.type == OpType::kInsert) {
+        inserted_here.insert(op.record);
+      } else if (op.record >= 10000) {
+        EXPECT_TRUE(inserted_here.contains(op.record)) << op.record;
+        newest_reads += op.record == *inserted_here.rbegin() ? 1 : 0;
+      }
+    }
+    EXPECT_GT(newest_reads, 1000);
+  }
+}
+
 TEST(WorkloadTest, WarmupSequencesHaveNoInserts) {
   const WorkloadSpec spec = *FindWorkload('E');
   GenerateParams params = Params(spec, 1, 0);

@@ -2,14 +2,21 @@
 //
 //   asidekv-bench ycsb [flags]   YCSB core workloads A-F (see `asidekv-bench ycsb --help`)
 //   asidekv-bench demo [flags]   a ~30 s --compare tour of A-F on a temporary folder
+//   asidekv-bench trace [flags]  hit ratios of the eviction policies and OPT on a cache trace
+//                                (tools/trace/, when built)
 //
 // Each subcommand is one row of kCommands: a name, a line of help and a function taking the
 // arguments after the name and returning the exit code (0 ok, 1 failed run, 2 bad usage).
 
 #include <cstdio>
+#include <iostream>
 #include <string_view>
+#include <vector>
 
 #include "tools/bench/ycsb_command.h"
+#ifdef ASIDEKV_BENCH_WITH_TRACE
+#include "tools/trace/replay.h"
+#endif
 
 namespace {
 
@@ -27,9 +34,37 @@ int RunDemo(int argc, const char* const* argv, int first) {
   return asidekv::bench::RunYcsbCommand(asidekv::bench::YcsbPreset::kDemo, argc, argv, first);
 }
 
+#ifdef ASIDEKV_BENCH_WITH_TRACE
+int RunTrace(int argc, const char* const* argv, int first) {
+  const std::vector<std::string_view> args(argv + first, argv + argc);
+  for (std::string_view arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      const std::string_view usage = asidekv::trace::TraceToolUsage();
+      std::cout << usage << (usage.ends_with('\n') ? "" : "\n");
+      return 0;
+    }
+  }
+  absl::StatusOr<asidekv::trace::TraceToolOptions> options =
+      asidekv::trace::ParseTraceToolArgs(args);
+  if (!options.ok()) {
+    std::cerr << "asidekv-bench trace: " << options.status().message() << "\n";
+    return 2;
+  }
+  const absl::Status s = asidekv::trace::RunTraceTool(*options, std::cout);
+  if (!s.ok()) {
+    std::cerr << "asidekv-bench trace: " << s.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+#endif
+
 constexpr Command kCommands[] = {
     {"ycsb", "YCSB core workloads A-F on aside and, with --compare, the baselines", RunYcsb},
     {"demo", "a short --compare run of A-F (about 30 s) in a temporary folder", RunDemo},
+#ifdef ASIDEKV_BENCH_WITH_TRACE
+    {"trace", "replay a cache trace through the eviction policies and Belady's OPT", RunTrace},
+#endif
 };
 
 void PrintUsage(std::FILE* out) {

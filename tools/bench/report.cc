@@ -92,10 +92,14 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
         absl::StrAppend(&out, row, "\n");
         first = false;
       }
-      std::string note = absl::StrFormat(
-          "%s: %s ops in %.2fs, warm-up %s ops/s (%s ops); %s values checked", b.backend,
-          Thousands(p.ops), p.seconds, FormatRate(w.warmup.OpsPerSecond()), Thousands(w.warmup.ops),
-          Thousands(p.verified + w.warmup.verified));
+      const std::string warmup =
+          w.warmup.ops == 0
+              ? "no warm-up"
+              : absl::StrFormat("warm-up %s ops/s (%s ops)", FormatRate(w.warmup.OpsPerSecond()),
+                                Thousands(w.warmup.ops));
+      std::string note =
+          absl::StrFormat("%s: %s ops in %.2fs, %s; %s values checked", b.backend, Thousands(p.ops),
+                          p.seconds, warmup, Thousands(p.verified + w.warmup.verified));
       if (p.not_found > 0)
         absl::StrAppend(&note, ", ", Thousands(p.not_found), " not yet inserted");
       if (p.wraps > 0) absl::StrAppend(&note, ", sequence replayed ", p.wraps, "x");

@@ -15,12 +15,12 @@
 namespace asidekv::bench {
 namespace {
 
-constexpr double kWidth = 980;
+constexpr double kWidth = 1040;
 constexpr double kLeftLabel = 130;   // backend names
-constexpr double kBarsWidth = 300;   // throughput bars
-constexpr double kRightStart = 520;  // latency panel
+constexpr double kBarsWidth = 250;   // throughput bars
+constexpr double kRightStart = 570;  // latency panel
 constexpr double kRightLabel = 150;  // "backend op" labels
-constexpr double kStripWidth = kWidth - kRightStart - kRightLabel - 20;
+constexpr double kStripWidth = kWidth - kRightStart - kRightLabel - 40;
 constexpr double kRow = 22;
 
 std::string Color(absl::string_view backend) {

@@ -115,7 +115,11 @@ void RunWorker(Backend& backend, const PhasePlan& plan, const std::vector<Op>& o
   };
 
   while (done < limit) {
-    const Op& op = ops[index];
+    if (index == ops.size()) {
+      index = 0;
+      ++result.wraps;
+    }
+    const Op& op = ops[index++];
     codec.FormatKey(op.record, &key);
     if (op.type != OpType::kRead && op.type != OpType::kScan) {
       codec.FormatValue(op.record, op.arg, &value);
@@ -164,10 +168,6 @@ void RunWorker(Backend& backend, const PhasePlan& plan, const std::vector<Op>& o
     }
     result.latency[static_cast<int>(op.type)].Record(static_cast<uint64_t>(t1 - t0));
     ++done;
-    if (++index == ops.size()) {
-      index = 0;
-      ++result.wraps;
-    }
     if ((done & 255) == 0) {
       state.progress.store(done, std::memory_order_relaxed);
       // A broken backend: stop rather than spin on errors.

@@ -16,10 +16,6 @@ constexpr std::array<WorkloadSpec, 6> kWorkloads = {{
     {'F', "read 50%, read-modify-write 50%", {0.5, 0, 0, 0, 0.5}, Distribution::kZipfian, 0},
 }};
 
-// "Latest" reads assume the other threads are at most this many inserts behind this one, so a
-// read of a record not inserted yet is rare (it would be a legitimate "not found").
-constexpr uint64_t kLatestSlack = 32;
-
 OpType PickType(const WorkloadSpec& spec, double u) {
   double cumulative = 0;
   for (int i = 0; i < kNumOpTypes; ++i) {
@@ -69,11 +65,17 @@ std::vector<Op> GenerateOps(const WorkloadSpec& spec, const GenerateParams& para
   const auto thread_index = static_cast<uint64_t>(params.thread_index);
   Rng rng(Mix64(params.seed ^ Mix64((static_cast<uint64_t>(spec.name) << 32) | thread_index)));
   const bool latest = params.distribution.distribution == Distribution::kLatest;
-  // "Latest" ranks start at the newest record the thread believes exists.
-  uint64_t believed_records = params.insert_base;
+  // "Latest" ranks count back from the newest record this thread knows exists: the records
+  // below insert_base, then its own inserts (index j is record insert_base + j * threads + t).
+  // Other threads' recent inserts are left out: whether they exist yet depends on timing.
   KeyChooser chooser(
-      params.distribution, latest ? believed_records : params.record_count,
-      latest && believed_records != params.record_count ? std::nullopt : params.zeta_n);
+      params.distribution, latest ? params.insert_base : params.record_count,
+      latest && params.insert_base != params.record_count ? std::nullopt : params.zeta_n);
+  auto choose = [&]() {
+    const uint64_t index = chooser.Next(rng);
+    if (!latest || index < params.insert_base) return index;
+    return params.insert_base + (index - params.insert_base) * threads + thread_index;
+  };
 
   std::vector<Op> ops;
   ops.reserve(params.op_count);
@@ -88,22 +90,19 @@ std::vector<Op> GenerateOps(const WorkloadSpec& spec, const GenerateParams& para
         op.record = params.insert_base + inserts * threads + thread_index;
         op.arg = WriteVersion(writes++, params.threads, params.thread_index);
         ++inserts;
-        if (latest && inserts > kLatestSlack) {
-          believed_records = params.insert_base + (inserts - kLatestSlack) * threads;
-          chooser.SetRecordCount(believed_records);
-        }
+        if (latest) chooser.SetRecordCount(params.insert_base + inserts);
         break;
       case OpType::kScan:
-        op.record = chooser.Next(rng);
+        op.record = choose();
         op.arg = static_cast<uint32_t>(1 + rng.Uniform(spec.max_scan_length));
         break;
       case OpType::kUpdate:
       case OpType::kReadModifyWrite:
-        op.record = chooser.Next(rng);
+        op.record = choose();
         op.arg = WriteVersion(writes++, params.threads, params.thread_index);
         break;
       case OpType::kRead:
-        op.record = chooser.Next(rng);
+        op.record = choose();
         op.arg = 0;
         break;
     }

@@ -14,9 +14,10 @@
 // Inserts: thread t's j-th insert of a workload writes record insert_base + j * threads + t,
 // so threads never insert the same record and the records loaded ([0, record_count)) are never
 // overwritten by an insert. Reads, updates and scans draw from [0, record_count) except under
-// the "latest" distribution, which favours the newest records as the thread believes them to be
-// (every thread's inserts up to 32 behind its own count); a read of a record another thread has
-// not inserted yet is rare and a legitimate "not found".
+// the "latest" distribution, which favours the newest records the thread knows exist: those
+// below insert_base and its own inserts (another thread's inserts may not have happened yet).
+// Only a record below insert_base written by an earlier workload that stopped on time before
+// reaching it can legitimately be "not found".
 //
 // Thread safety: the functions are pure; the specs are constants.
 

@@ -90,7 +90,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool compare = demo;
   int64_t records = demo ? 100'000 : 1'000'000;
   int64_t operations = 0;
-  absl::Duration duration = demo ? absl::Seconds(1) : absl::Seconds(10);
+  absl::Duration duration = demo ? absl::Milliseconds(800) : absl::Seconds(10);
   absl::Duration warmup = demo ? absl::Milliseconds(200) : absl::Seconds(2);
   int64_t threads = std::min<int64_t>(cpus, 64);
   int64_t key_size = 16;
@@ -109,7 +109,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool compact = true;
   int64_t seed = 1;
   int64_t verify_every = 16;
-  int64_t op_buffer = 1'000'000;
+  int64_t op_buffer = demo ? 500'000 : 1'000'000;
   std::string json_path;
   std::string svg_path;
   bool allow_debug = false;
