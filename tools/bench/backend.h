@@ -44,7 +44,7 @@ struct BackendOptions {
   // Benchmark threads (the ceiling backend locks only when there are 2 or more).
   int threads = 1;
   // RocksDB baselines: "snappy", "lz4", "zstd" or "none".
-  std::string compression = "snappy";
+  std::string compression = "lz4";
   // RocksDB baselines: collect ticker statistics (for the block/row cache hit ratio).
   bool rocksdb_statistics = true;
 };

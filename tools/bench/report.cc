@@ -39,8 +39,9 @@ void AppendHeader(const BenchReport& report, std::string& out) {
   if (c.cache_fraction.has_value()) absl::StrAppendFormat(&out, " (%g x data)", *c.cache_fraction);
   absl::StrAppend(&out, " = asidekv cache = rocksdb block cache = row cache; ",
                   FormatBytes(static_cast<double>(c.db_block_cache_bytes)),
-                  " block cache behind asidekv and the row cache; compression ", c.compression,
-                  "; aside write policy ", c.write_policy, ", eviction ", c.eviction, "\n");
+                  " block cache behind asidekv and the row cache; baselines' compression ",
+                  c.compression, "; aside write policy ", c.write_policy, ", eviction ", c.eviction,
+                  "\n");
   absl::StrAppend(&out, "machine: ", m.cpu_model, ", ", m.logical_cpus, " logical CPUs, ", m.kernel,
                   "; ", m.compiler, " ", m.build_type, m.assertions ? " WITH ASSERTIONS" : "",
                   "; RocksDB ", m.rocksdb_version, "\n");
@@ -51,8 +52,13 @@ void AppendHeader(const BenchReport& report, std::string& out) {
     if (!b.error.empty()) {
       absl::StrAppend(&out, "backend ", b.backend, " FAILED: ", b.error, "\n");
     } else {
-      absl::StrAppendFormat(&out, "load %-17s %.2fs, flush%s %.2fs\n", b.backend, b.load_seconds,
+      absl::StrAppendFormat(&out, "load %-17s %.2fs, flush%s %.2fs", b.backend, b.load_seconds,
                             c.compact_after_load ? "+compact" : "", b.settle_seconds);
+      if (b.prewarm.ops > 0) {
+        absl::StrAppendFormat(&out, ", prewarm (every record read once) %.2fs", b.prewarm.seconds);
+      }
+      if (b.prewarm.failed()) absl::StrAppend(&out, " FAILED: ", b.prewarm.first_failure);
+      absl::StrAppend(&out, "\n");
     }
   }
 }
@@ -143,7 +149,7 @@ std::optional<double> BenchReport::Ratio(absl::string_view numerator, absl::stri
 
 bool BenchReport::failed() const {
   for (const BackendRun& b : backends) {
-    if (!b.error.empty()) return true;
+    if (!b.error.empty() || b.prewarm.failed()) return true;
     for (const WorkloadRun& w : b.workloads) {
       if (w.measured.failed() || w.warmup.failed()) return true;
     }

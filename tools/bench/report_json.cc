@@ -44,6 +44,7 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("compression", c.compression);
   json.Field("rocksdb_statistics", c.rocksdb_statistics);
   json.Field("compact_after_load", c.compact_after_load);
+  json.Field("prewarm", c.prewarm);
   json.Field("seed", c.seed);
   json.Field("verify_every", c.verify_every);
   json.Field("op_buffer", c.op_buffer);
@@ -118,6 +119,8 @@ void WriteBackend(const BackendRun& b, JsonWriter& json) {
   json.EndObject();
   json.Field("load_seconds", b.load_seconds);
   json.Field("flush_compact_seconds", b.settle_seconds);
+  json.Key("prewarm");
+  WritePhase(b.prewarm, json);
   json.Key("workloads");
   json.BeginArray();
   for (const WorkloadRun& w : b.workloads) {

@@ -62,6 +62,7 @@ struct BackendRun {
   std::vector<std::pair<std::string, std::string>> description;
   double load_seconds = 0;
   double settle_seconds = 0;  // flush (+ compaction) after the load
+  PhaseResult prewarm;        // --prewarm: every record read once
   std::vector<WorkloadRun> workloads;
   std::string error;  // set when the backend failed to open or load
 };

@@ -127,6 +127,29 @@ std::optional<Stats> StatsBefore(Backend&) {
 }
 std::optional<Stats> StatsBefore(AsideBackend& backend) { return backend.GetStats(); }
 
+// Reads every loaded record once (thread t reads records t, t + threads, ...).
+template <typename Backend>
+PhaseResult Prewarm(Backend& backend, const YcsbConfig& config, const RecordCodec& codec,
+                    ProgressLine& progress, const std::string& name) {
+  const auto threads = static_cast<uint64_t>(config.threads);
+  const uint64_t per_thread = (config.records + threads - 1) / threads;
+  std::vector<std::vector<Op>> sequences(threads);
+  for (uint64_t t = 0; t < threads; ++t) {
+    for (uint64_t i = 0; i < per_thread; ++i) {
+      sequences[t].push_back(Op{(t + i * threads) % config.records, 0, OpType::kRead});
+    }
+  }
+  PhasePlan phase;
+  phase.ops = &sequences;
+  phase.codec = &codec;
+  phase.record_count = config.records;
+  phase.ops_per_thread = per_thread;
+  phase.verify_every = config.verify_every;
+  phase.label = absl::StrCat(name, "  prewarm");
+  phase.progress = &progress;
+  return RunPhase(backend, phase);
+}
+
 template <typename Backend>
 BackendRun RunBackend(const YcsbConfig& config, const std::vector<WorkloadPlan>& plans,
                       const RecordCodec& codec, const std::string& path, ProgressLine& progress) {
@@ -164,6 +187,11 @@ BackendRun RunBackend(const YcsbConfig& config, const std::vector<WorkloadPlan>&
   if (!s.ok()) {
     run.error = absl::StrCat("flush/compact after load: ", s.ToString());
     return run;
+  }
+
+  if (config.prewarm) {
+    run.prewarm = Prewarm(backend, config, codec, progress, run.backend);
+    progress.Clear();
   }
 
   for (const WorkloadPlan& plan : plans) {

@@ -102,11 +102,12 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   double db_block_cache_mb = 8;
   std::string write_policy = "invalidate";
   std::string eviction = "default";
-  std::string compression = "snappy";
+  std::string compression = "lz4";
   bool rocksdb_statistics = true;
   std::string db_path;
   bool keep_db = false;
   bool compact = true;
+  bool prewarm = false;
   int64_t seed = 1;
   int64_t verify_every = 16;
   int64_t op_buffer = demo ? 500'000 : 1'000'000;
@@ -146,7 +147,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                   "RocksDB block cache behind the asidekv cache and behind the row cache, MiB");
   flags.AddString("write-policy", &write_policy, "aside: invalidate or update");
   flags.AddString("eviction", &eviction, "aside: default, s3fifo or lru");
-  flags.AddString("compression", &compression, "RocksDB baselines: snappy, lz4, zstd or none");
+  flags.AddString("compression", &compression,
+                  "RocksDB baselines: snappy, lz4 (asidekv's), zstd or none");
   flags.AddBool("rocksdb-statistics", &rocksdb_statistics,
                 "RocksDB baselines: ticker statistics for the cache hit ratio");
   flags.AddString("db", &db_path,
@@ -154,6 +156,9 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                   "temporary folder");
   flags.AddBool("keep-db", &keep_db, "keep the databases afterwards");
   flags.AddBool("compact-after-load", &compact, "flush and compact after the load phase");
+  flags.AddBool("prewarm", &prewarm,
+                "read every record once after the load (not timed), e.g. to start with "
+                "everything cached");
   flags.AddInt("seed", &seed, 0, INT64_MAX, "seed of the operation sequences");
   flags.AddInt("verify-every", &verify_every, 0, INT64_MAX,
                "check the value of every N-th read of each thread (0: never)");
@@ -235,6 +240,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   config.db_path = db_path;
   config.keep_db = keep_db;
   config.compact_after_load = compact;
+  config.prewarm = prewarm;
   config.seed = static_cast<uint64_t>(seed);
   config.verify_every = static_cast<uint64_t>(verify_every);
   config.op_buffer = static_cast<uint64_t>(op_buffer);

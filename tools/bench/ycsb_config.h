@@ -41,6 +41,7 @@ struct YcsbConfig {
   std::string db_path;  // empty: a fresh temporary folder
   bool keep_db = false;
   bool compact_after_load = true;
+  bool prewarm = false;  // read every record once after the load, untimed
   uint64_t seed = 1;
   uint64_t verify_every = 16;
   uint64_t op_buffer = 0;  // operations generated per thread in --duration mode
