@@ -1,0 +1,41 @@
+#include "core/latency_histogram.h"
+
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace asidekv::core {
+namespace {
+
+TEST(LatencyHistogramTest, BucketsBoundTheRelativeError) {
+  for (uint64_t v : {0ull, 1ull, 15ull, 16ull, 17ull, 1000ull, 123456789ull, ~0ull >> 1}) {
+    const int b = LatencyHistogram::BucketOf(v);
+    ASSERT_LT(b, LatencyHistogram::kBuckets);
+    const uint64_t hi = LatencyHistogram::UpperBound(b);
+    EXPECT_GE(hi, v);
+    EXPECT_LE(static_cast<double>(hi - v), static_cast<double>(v) / 16.0 + 1) << v;
+    if (b > 0) EXPECT_LT(LatencyHistogram::UpperBound(b - 1), v) << v;
+  }
+}
+
+TEST(LatencyHistogramTest, PercentilesFromConcurrentRecords) {
+  LatencyHistogram h;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (uint64_t i = 1; i <= 1000; ++i) h.Record(i * 1000);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const LatencySummary s = h.Summary();
+  EXPECT_EQ(s.count, 4000u);
+  EXPECT_EQ(s.max_ns, 1000000u);
+  EXPECT_GE(s.p50_ns, 500000u);
+  EXPECT_LE(s.p50_ns, 500000u * 17 / 16);
+  EXPECT_GE(s.p99_ns, 990000u);
+  EXPECT_LE(s.p999_ns, 1000000u);
+}
+
+}  // namespace
+}  // namespace asidekv::core
