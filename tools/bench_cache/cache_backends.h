@@ -66,7 +66,6 @@ class AsideBackend {
   void Insert(std::string_view key, std::string_view value) { cache_->Insert(key, value, {}); }
   // The cache interface's erase is Invalidate (it also records the key's version).
   void Erase(std::string_view key) { cache_->Invalidate(key); }
-  size_t Entries() const { return cache_->GetStats().entries; }
 
  private:
   std::unique_ptr<cache::ShardedCache> cache_;
@@ -99,7 +98,6 @@ class RocksBackend {
     }
   }
   void Erase(std::string_view key) { cache_->Erase(rocksdb::Slice(key.data(), key.size())); }
-  size_t Entries() const { return cache_->GetOccupancyCount(); }
 
  protected:
   explicit RocksBackend(std::shared_ptr<rocksdb::Cache> cache) : cache_(std::move(cache)) {

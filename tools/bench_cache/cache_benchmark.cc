@@ -119,12 +119,18 @@ void BuildWorkload(size_t num_keys) {
   }
 }
 
+constexpr int kMaxThreads = 2;
+
 // The cache a benchmark runs on: built and filled by thread 0 of the first run of a benchmark,
 // kept for its other thread counts and repetitions, replaced when another benchmark starts.
+// Each thread's place in the sequence carries over from run to run too: Google Benchmark runs a
+// benchmark several times (to size it, and per repetition), and replaying the same prefix would
+// find the keys the previous run just filled.
 template <typename Backend>
 struct Current {
   static inline int id = -1;
   static inline std::unique_ptr<Backend> backend;
+  static inline size_t cursor[kMaxThreads] = {};
 };
 
 template <typename Backend>
@@ -136,6 +142,7 @@ void Prepare(int id, Capacity capacity) {
   for (const std::string& key : w.keys) backend->Insert(key, w.value);
   Current<Backend>::backend = std::move(backend);
   Current<Backend>::id = id;
+  for (int t = 0; t < kMaxThreads; ++t) Current<Backend>::cursor[t] = t * (kSequence / kMaxThreads);
 }
 
 template <typename Backend>
@@ -145,11 +152,12 @@ void Run(benchmark::State& state, int id, Op op, Keys keys, Capacity capacity) {
   const std::vector<uint32_t>& seq = w.sequence(keys);
   const std::string_view value = w.value;
   thread_local std::string out;
-  size_t pos = static_cast<size_t>(state.thread_index()) * (kSequence / state.threads());
   uint64_t lookups = 0;
   uint64_t hits = 0;
   const auto end = state.end();  // Waits for every thread, so thread 0 has prepared the cache.
   Backend& b = *Current<Backend>::backend;
+  size_t& cursor = Current<Backend>::cursor[state.thread_index()];
+  size_t pos = cursor;
   for (auto it = state.begin(); it != end; ++it) {
     const std::string& key = w.keys[seq[pos]];
     switch (op) {
@@ -179,6 +187,7 @@ void Run(benchmark::State& state, int id, Op op, Keys keys, Capacity capacity) {
     }
     pos = (pos + 1) & (kSequence - 1);
   }
+  cursor = pos;
   benchmark::DoNotOptimize(out);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   if (lookups > 0) {
@@ -195,7 +204,7 @@ void Register(int id, const char* op_name, Op op, const char* keys_name, Keys ke
   benchmark::RegisterBenchmark(
       name.c_str(), [=](benchmark::State& state) { Run<Backend>(state, id, op, keys, capacity); })
       ->Threads(1)
-      ->Threads(2)
+      ->Threads(kMaxThreads)
       ->UseRealTime();
 }
 

@@ -36,7 +36,8 @@ template <typename Backend>
 int Measure(uint64_t n) {
   const std::string value(kValueSize, 'v');
   // Room for all with margin for shard imbalance: asidekv charges 196 bytes for such an entry,
-  // RocksDB 116 plus its handle.
+  // RocksDB 116 plus its handle. (HyperClockCache sizes its table by the capacity; at 250 bytes
+  // per entry it already evicts a few, and its table is the same power of two.)
   const uint64_t capacity = n * 300;
   const int64_t before = ResidentBytes();
   auto backend = std::make_unique<Backend>(capacity);
@@ -60,6 +61,7 @@ int Measure(uint64_t n) {
 
 template <typename Backend>
 int InChild(uint64_t n) {
+  std::fflush(stdout);  // Or the child would print the parent's buffered lines again.
   const pid_t pid = fork();
   if (pid < 0) return 1;
   if (pid == 0) std::_Exit(Measure<Backend>(n));
