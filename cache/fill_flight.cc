@@ -5,8 +5,17 @@
 #include "cache/cache.h"
 
 namespace asidekv::cache {
+namespace {
+
+// An error status with the same code and message as `s` but its own representation, so that no
+// reference-counted status is shared between the leader and its waiters' threads (Debian's
+// Abseil is not built for TSan, which then cannot see the shared count's synchronisation).
+absl::Status Unshared(const absl::Status& s) { return absl::Status(s.code(), s.message()); }
+
+}  // namespace
 
 void Flight::Publish(absl::StatusOr<std::string> result) {
+  if (!result.ok()) result = Unshared(result.status());
   absl::MutexLock lock(&mu_);
   if (done_) return;
   result_ = std::move(result);
@@ -18,6 +27,7 @@ absl::StatusOr<std::string> Flight::Wait(absl::Duration timeout) {
   if (!mu_.AwaitWithTimeout(absl::Condition(&done_), timeout)) {
     return absl::DeadlineExceededError("timed out waiting for another caller's load of the key");
   }
+  if (!result_.ok()) return Unshared(result_.status());
   return result_;
 }
 

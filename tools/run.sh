@@ -62,7 +62,7 @@ case "$cmd" in
   build) deps; build ;;
   test)
     deps; build
-    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp ${TSAN_OPTIONS:-}"
     export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
     export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1 ${UBSAN_OPTIONS:-}"
     ctest --test-dir "$root/build/$preset" --output-on-failure --no-tests=error -j "$jobs"
