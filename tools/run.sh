@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for building, testing and running asidekv on a Debian 12 machine.
 #
-#   tools/run.sh demo            install what is missing, build (Release), run the demo
+#   tools/run.sh demo            install what is missing, build (Release), run the benchmark demo
 #   tools/run.sh test [PRESET]   install what is missing, build PRESET, run the whole test suite
 #   tools/run.sh build [PRESET]  install what is missing, build PRESET
 #   tools/run.sh deps [PRESET]   install what is missing only
@@ -69,7 +69,10 @@ case "$cmd" in
     ;;
   demo)
     preset=release; deps; build
-    "$root/build/release/tools/asidekv-example" "${3:-$root/build/demo-store}"
+    # The main job: a ~30 s YCSB A-F comparison of asidekv with RocksDB, in build/demo-store.
+    rm -rf "$root/build/demo-store"
+    "$root/build/release/tools/bench/asidekv-bench" demo --db="$root/build/demo-store" \
+      --json="$root/build/demo.json" --svg="$root/build/demo.svg"
     ;;
   *) sed -n '2,13p' "${BASH_SOURCE[0]}"; [ -z "$cmd" ] || die "unknown command '$cmd'"; exit 2 ;;
 esac
