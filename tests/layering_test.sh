@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the module boundaries of STYLE.md by reading #include lines:
+#   cache/  includes no db/, core/ or RocksDB header;
+#   db/     includes no cache/ or core/ header, and only db/*.cc include RocksDB;
+#   core/include/asidekv/ (public) includes only Abseil, the standard library and asidekv/;
+#   core/   includes no RocksDB header.
+set -u
+root=${1:?usage: layering_test.sh REPO_ROOT}
+cd "$root" || exit 2
+fail=0
+bad() { echo "layering: $*"; fail=1; }
+
+while IFS= read -r line; do bad "cache/ must not include: $line"; done < <(
+  grep -nE '^#include +[<"](db/|core/|asidekv/|rocksdb/)' cache/*.h cache/*.cc)
+while IFS= read -r line; do bad "db/ must not include: $line"; done < <(
+  grep -nE '^#include +[<"](cache/|core/|asidekv/)' db/*.h db/*.cc)
+while IFS= read -r line; do bad "db/ headers must hide RocksDB: $line"; done < <(
+  grep -nE '^#include +[<"]rocksdb/' db/*.h | grep -v '^db/status_conversion.h:')
+while IFS= read -r line; do bad "core/ must not include RocksDB: $line"; done < <(
+  grep -rnE '^#include +[<"]rocksdb/' core)
+while IFS= read -r line; do bad "public headers may include only Abseil, std and asidekv/: $line"; done < <(
+  grep -nE '^#include +"' core/include/asidekv/*.h | grep -vE '#include +"(absl|asidekv)/')
+[ $fail -eq 0 ] && echo "layering: ok"
+exit $fail
