@@ -15,7 +15,9 @@ TEST(LatencyHistogramTest, BucketsBoundTheRelativeError) {
     const uint64_t hi = LatencyHistogram::UpperBound(b);
     EXPECT_GE(hi, v);
     EXPECT_LE(static_cast<double>(hi - v), static_cast<double>(v) / 16.0 + 1) << v;
-    if (b > 0) EXPECT_LT(LatencyHistogram::UpperBound(b - 1), v) << v;
+    if (b > 0) {
+      EXPECT_LT(LatencyHistogram::UpperBound(b - 1), v) << v;
+    }
   }
 }
 

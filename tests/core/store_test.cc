@@ -187,7 +187,9 @@ TEST_P(StoreTest, DefaultTtlExpiresEntries) {
   clock_.Advance(absl::Seconds(1));
   ASSERT_OK(store->Get("k").status());
   EXPECT_EQ(store->GetStats().db_reads, (cache_on() ? 2u : 3u) - filled_by_put);
-  if (cache_on()) EXPECT_EQ(store->GetStats().expirations, 1u);
+  if (cache_on()) {
+    EXPECT_EQ(store->GetStats().expirations, 1u);
+  }
 }
 
 TEST_P(StoreTest, PerKeyTtlOutlivesEvictionAndReopen) {
