@@ -1,5 +1,7 @@
 #include "core/options_validation.h"
 
+#include <sys/un.h>
+
 #include <bit>
 #include <string>
 
@@ -50,6 +52,10 @@ absl::Status ValidateOptions(const Options& o) {
       break;
     default:
       return Bad("eviction_policy is not a known policy");
+  }
+  if (o.admin_socket.size() >= sizeof(sockaddr_un::sun_path)) {
+    return Bad(absl::StrCat("admin_socket is longer than ", sizeof(sockaddr_un::sun_path) - 1,
+                            " bytes"));
   }
   switch (o.write_policy) {
     case WritePolicy::kInvalidate:

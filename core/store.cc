@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "cache/sharded_cache.h"
+#include "core/admin_server.h"
 #include "core/options_validation.h"
 #include "core/store_impl.h"
 #include "core/store_opener.h"
@@ -55,6 +56,12 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   if (!db.ok()) return db.status();
 
   auto impl = std::make_unique<Store::Impl>(options, *std::move(db), std::move(cache));
+  if (!options.admin_socket.empty()) {
+    absl::StatusOr<std::unique_ptr<AdminServer>> admin =
+        AdminServer::Start(options.admin_socket, impl.get(), AdminServerOptions());
+    if (!admin.ok()) return admin.status();
+    impl->set_admin_server(*std::move(admin));
+  }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -66,6 +73,12 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
       write_options_{options.sync_writes},
       db_(std::move(db)),
       cache_(std::move(cache)) {}
+
+Store::Impl::~Impl() { admin_server_.reset(); }
+
+void Store::Impl::set_admin_server(std::unique_ptr<core::AdminServer> server) {
+  admin_server_ = std::move(server);
+}
 
 int64_t Store::Impl::StartTimer() const {
   return options_.latency_stats ? absl::GetCurrentTimeNanos() : 0;

@@ -45,6 +45,10 @@
 
 namespace asidekv {
 
+namespace core {
+class AdminServer;
+}  // namespace core
+
 class Store::Impl {
  public:
   // Tag of cache entries that record "not found".
@@ -52,6 +56,8 @@ class Store::Impl {
 
   Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
        std::unique_ptr<cache::Cache> cache);
+  // Stops the admin server (if any) before the cache and the DB go.
+  ~Impl();
 
   absl::StatusOr<std::string> Get(std::string_view key);
   absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
@@ -68,6 +74,8 @@ class Store::Impl {
   const Options& options() const { return options_; }
   db::RocksDb& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
+  // Takes ownership of the admin endpoint (core/admin_server.h), set once by the opener.
+  void set_admin_server(std::unique_ptr<core::AdminServer> server);
 
  private:
   // A value read from the DB for a miss: the user value and its stored cache TTL.
@@ -109,6 +117,8 @@ class Store::Impl {
   core::LatencyHistogram get_latency_;
   core::LatencyHistogram put_latency_;
   core::LatencyHistogram delete_latency_;
+  // Last member: destroyed first, so its thread stops before everything it uses.
+  std::unique_ptr<core::AdminServer> admin_server_;
 };
 
 }  // namespace asidekv

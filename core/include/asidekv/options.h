@@ -89,6 +89,12 @@ struct Options {
   // RocksDB block cache in bytes (the DB's own cache of SST blocks, separate from the asidekv
   // cache above). Default: 8 MiB.
   size_t db_block_cache_bytes = 8 << 20;
+
+  // Path of a Unix domain socket on which the Store serves admin requests (stats, get, peek,
+  // invalidate, warm, hot, metrics...; see core/admin_protocol.h and the asidekv-admin tool).
+  // Created with mode 0600 and removed when the Store closes; an existing non-socket file there
+  // is never replaced. At most 107 bytes (sockaddr_un). Empty: no admin endpoint. Default: empty.
+  std::string admin_socket;
 };
 
 }  // namespace asidekv

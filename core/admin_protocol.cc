@@ -1,0 +1,540 @@
+#include "core/admin_protocol.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace asidekv::core {
+namespace {
+
+struct CommandSpec {
+  AdminCommand command;
+  std::string_view name;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {AdminCommand::kPing, "ping"},
+    {AdminCommand::kStats, "stats"},
+    {AdminCommand::kGet, "get"},
+    {AdminCommand::kPeek, "peek"},
+    {AdminCommand::kInvalidate, "invalidate"},
+    {AdminCommand::kClearCache, "clear-cache"},
+    {AdminCommand::kWarm, "warm"},
+    {AdminCommand::kHot, "hot"},
+    {AdminCommand::kConfig, "config"},
+    {AdminCommand::kMetrics, "metrics"},
+};
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+absl::Status Bad(std::string_view msg) { return absl::InvalidArgumentError(std::string(msg)); }
+
+std::vector<std::string_view> SplitSpaces(std::string_view line) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ') ++i;
+    if (i > start) words.push_back(line.substr(start, i - start));
+  }
+  return words;
+}
+
+absl::StatusOr<uint64_t> ParseCount(std::string_view word, uint64_t max, std::string_view what) {
+  uint64_t n = 0;
+  if (word.empty() || word.size() > 20 || word.find_first_not_of("0123456789") != word.npos ||
+      !absl::SimpleAtoi(absl::string_view(word.data(), word.size()), &n)) {
+    return Bad(absl::StrCat(Sv(what), " must be a decimal number"));
+  }
+  if (n == 0 || n > max) {
+    return Bad(absl::StrCat(Sv(what), " must be in [1, ", max, "]"));
+  }
+  return n;
+}
+
+// Recursive-descent JSON parser over a string_view.
+class JsonParser {
+ public:
+  explicit JsonParser(std::string_view text) : text_(text) {}
+
+  absl::StatusOr<JsonValue> ParseAll() {
+    JsonValue v;
+    absl::Status s = ParseValue(&v, 0);
+    if (!s.ok()) return s;
+    SkipSpace();
+    if (pos_ != text_.size()) return Error("trailing bytes");
+    return v;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+
+  absl::Status Error(std::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat("JSON: ", Sv(what), " at byte ", pos_));
+  }
+  void SkipSpace() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Consume(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  absl::Status ParseValue(JsonValue* v, int depth) {
+    if (depth > kMaxDepth) return Error("nesting too deep");
+    SkipSpace();
+    if (pos_ >= text_.size()) return Error("unexpected end");
+    const char c = text_[pos_];
+    if (c == '{') return ParseObject(v, depth);
+    if (c == '[') return ParseArray(v, depth);
+    if (c == '"') {
+      v->type = JsonValue::Type::kString;
+      return ParseString(&v->text);
+    }
+    if (Consume("true")) {
+      v->type = JsonValue::Type::kBool;
+      v->boolean = true;
+      return absl::OkStatus();
+    }
+    if (Consume("false")) {
+      v->type = JsonValue::Type::kBool;
+      return absl::OkStatus();
+    }
+    if (Consume("null")) return absl::OkStatus();
+    return ParseNumber(v);
+  }
+
+  absl::Status ParseNumber(JsonValue* v) {
+    const size_t start = pos_;
+    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+    const size_t digits = pos_;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+    if (pos_ == digits) return Error("bad value");
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      const size_t frac = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      if (pos_ == frac) return Error("bad number");
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      const size_t exp = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      if (pos_ == exp) return Error("bad number");
+    }
+    v->type = JsonValue::Type::kNumber;
+    v->text = std::string(text_.substr(start, pos_ - start));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint32_t> ParseHex4() {
+    if (text_.size() - pos_ < 4) return Error("short \\u escape");
+    uint32_t u = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = HexValue(text_[pos_++]);
+      if (h < 0) return Error("bad \\u escape");
+      u = u * 16 + static_cast<uint32_t>(h);
+    }
+    return u;
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    }
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+
+  absl::Status ParseEscape(std::string* out) {
+    if (pos_ >= text_.size()) return Error("unexpected end");
+    const char e = text_[pos_++];
+    switch (e) {
+      case '"':
+      case '\\':
+      case '/':
+        out->push_back(e);
+        return absl::OkStatus();
+      case 'b':
+        out->push_back('\b');
+        return absl::OkStatus();
+      case 'f':
+        out->push_back('\f');
+        return absl::OkStatus();
+      case 'n':
+        out->push_back('\n');
+        return absl::OkStatus();
+      case 'r':
+        out->push_back('\r');
+        return absl::OkStatus();
+      case 't':
+        out->push_back('\t');
+        return absl::OkStatus();
+      case 'u':
+        break;
+      default:
+        return Error("bad escape");
+    }
+    absl::StatusOr<uint32_t> u = ParseHex4();
+    if (!u.ok()) return u.status();
+    uint32_t cp = *u;
+    if (cp < 0x100) {
+      out->push_back(static_cast<char>(cp));  // A byte (see the header).
+      return absl::OkStatus();
+    }
+    if (cp >= 0xD800 && cp < 0xDC00) {
+      if (!Consume("\\u")) return Error("lone surrogate");
+      absl::StatusOr<uint32_t> lo = ParseHex4();
+      if (!lo.ok()) return lo.status();
+      if (*lo < 0xDC00 || *lo >= 0xE000) return Error("bad surrogate pair");
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (*lo - 0xDC00);
+    } else if (cp >= 0xDC00 && cp < 0xE000) {
+      return Error("lone surrogate");
+    }
+    AppendUtf8(cp, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseString(std::string* out) {
+    ++pos_;  // The opening quote.
+    while (true) {
+      if (pos_ >= text_.size()) return Error("unterminated string");
+      const char c = text_[pos_++];
+      if (c == '"') return absl::OkStatus();
+      if (c == '\\') {
+        absl::Status s = ParseEscape(out);
+        if (!s.ok()) return s;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        return Error("control byte in string");
+      } else {
+        out->push_back(c);
+      }
+    }
+  }
+
+  absl::Status ParseArray(JsonValue* v, int depth) {
+    ++pos_;
+    v->type = JsonValue::Type::kArray;
+    SkipSpace();
+    if (Consume("]")) return absl::OkStatus();
+    while (true) {
+      v->items.emplace_back();
+      absl::Status s = ParseValue(&v->items.back(), depth + 1);
+      if (!s.ok()) return s;
+      SkipSpace();
+      if (Consume("]")) return absl::OkStatus();
+      if (!Consume(",")) return Error("expected ',' or ']'");
+    }
+  }
+
+  absl::Status ParseObject(JsonValue* v, int depth) {
+    ++pos_;
+    v->type = JsonValue::Type::kObject;
+    SkipSpace();
+    if (Consume("}")) return absl::OkStatus();
+    while (true) {
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a key");
+      std::string key;
+      absl::Status s = ParseString(&key);
+      if (!s.ok()) return s;
+      SkipSpace();
+      if (!Consume(":")) return Error("expected ':'");
+      v->fields.emplace_back(std::move(key), JsonValue());
+      s = ParseValue(&v->fields.back().second, depth + 1);
+      if (!s.ok()) return s;
+      SkipSpace();
+      if (Consume("}")) return absl::OkStatus();
+      if (!Consume(",")) return Error("expected ',' or '}'");
+    }
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string_view AdminCommandName(AdminCommand command) {
+  for (const CommandSpec& c : kCommands) {
+    if (c.command == command) return c.name;
+  }
+  return "?";
+}
+
+std::string PercentEncode(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b > 0x20 && b < 0x7F && b != '%') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 0xF]);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> PercentDecode(std::string_view arg) {
+  std::string out;
+  out.reserve(arg.size());
+  for (size_t i = 0; i < arg.size(); ++i) {
+    const auto b = static_cast<unsigned char>(arg[i]);
+    if (b == '%') {
+      if (arg.size() - i < 3) return Bad("truncated percent escape");
+      const int hi = HexValue(arg[i + 1]);
+      const int lo = HexValue(arg[i + 2]);
+      if (hi < 0 || lo < 0) return Bad("bad percent escape");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (b <= 0x20 || b >= 0x7F) {
+      return Bad("unescaped non-printable byte in argument (percent-encode it)");
+    } else {
+      out.push_back(static_cast<char>(b));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<AdminRequest> ParseAdminRequest(std::string_view line) {
+  if (line.size() > kMaxRequestBytes) return Bad("request too large");
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const std::vector<std::string_view> words = SplitSpaces(line);
+  if (words.empty()) return Bad("empty request");
+  AdminRequest r;
+  bool known = false;
+  for (const CommandSpec& c : kCommands) {
+    if (c.name == words[0]) {
+      r.command = c.command;
+      known = true;
+      break;
+    }
+  }
+  if (!known) {
+    return Bad(absl::StrCat("unknown command '", PercentEncode(words[0].substr(0, 64)),
+                            "' (try: ping stats get peek invalidate clear-cache warm hot config "
+                            "metrics)"));
+  }
+  const size_t args = words.size() - 1;
+  auto arity = [&](size_t lo, size_t hi, std::string_view usage) -> absl::Status {
+    if (args < lo || args > hi) {
+      return Bad(absl::StrCat("usage: ", Sv(usage)));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s;
+  switch (r.command) {
+    case AdminCommand::kGet:
+    case AdminCommand::kPeek:
+    case AdminCommand::kInvalidate: {
+      s = arity(1, 1, absl::StrCat(Sv(AdminCommandName(r.command)), " KEY"));
+      if (!s.ok()) return s;
+      absl::StatusOr<std::string> key = PercentDecode(words[1]);
+      if (!key.ok()) return key.status();
+      if (key->empty()) return Bad("key is empty");
+      r.key = *std::move(key);
+      return r;
+    }
+    case AdminCommand::kWarm: {
+      s = arity(1, 2, "warm [PREFIX] LIMIT");
+      if (!s.ok()) return s;
+      if (args == 2) {
+        absl::StatusOr<std::string> prefix = PercentDecode(words[1]);
+        if (!prefix.ok()) return prefix.status();
+        r.key = *std::move(prefix);
+      }
+      absl::StatusOr<uint64_t> n = ParseCount(words.back(), kMaxWarmLimit, "LIMIT");
+      if (!n.ok()) return n.status();
+      r.count = *n;
+      return r;
+    }
+    case AdminCommand::kHot: {
+      s = arity(1, 1, "hot N");
+      if (!s.ok()) return s;
+      absl::StatusOr<uint64_t> n = ParseCount(words[1], kMaxHotKeys, "N");
+      if (!n.ok()) return n.status();
+      r.count = *n;
+      return r;
+    }
+    case AdminCommand::kPing:
+    case AdminCommand::kStats:
+    case AdminCommand::kClearCache:
+    case AdminCommand::kConfig:
+    case AdminCommand::kMetrics:
+      s = arity(0, 0, AdminCommandName(r.command));
+      if (!s.ok()) return s;
+      return r;
+  }
+  return Bad("unknown command");
+}
+
+std::string FormatAdminRequest(const AdminRequest& request) {
+  std::string line(AdminCommandName(request.command));
+  switch (request.command) {
+    case AdminCommand::kGet:
+    case AdminCommand::kPeek:
+    case AdminCommand::kInvalidate:
+      absl::StrAppend(&line, " ", PercentEncode(request.key));
+      break;
+    case AdminCommand::kWarm:
+      if (!request.key.empty()) absl::StrAppend(&line, " ", PercentEncode(request.key));
+      absl::StrAppend(&line, " ", request.count);
+      break;
+    case AdminCommand::kHot:
+      absl::StrAppend(&line, " ", request.count);
+      break;
+    default:
+      break;
+  }
+  line.push_back('\n');
+  return line;
+}
+
+void AppendJsonString(std::string_view bytes, std::string* out) {
+  out->push_back('"');
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b == '"' || b == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (b >= 0x20 && b < 0x7F) {
+      out->push_back(c);
+    } else {
+      out->append("\\u00");
+      out->push_back(kHex[b >> 4]);
+      out->push_back(kHex[b & 0xF]);
+    }
+  }
+  out->push_back('"');
+}
+
+void JsonWriter::BeforeValue() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (has_element_.empty()) return;
+  if (has_element_.back()) out_.push_back(',');
+  has_element_.back() = true;
+}
+
+void JsonWriter::Open(char bracket) {
+  BeforeValue();
+  out_.push_back(bracket);
+  has_element_.push_back(false);
+}
+
+void JsonWriter::Close(char bracket) {
+  has_element_.pop_back();
+  out_.push_back(bracket);
+}
+
+void JsonWriter::Key(std::string_view key) {
+  BeforeValue();
+  AppendJsonString(key, &out_);
+  out_.push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::String(std::string_view value) {
+  BeforeValue();
+  AppendJsonString(value, &out_);
+}
+
+void JsonWriter::Uint(uint64_t value) {
+  BeforeValue();
+  absl::StrAppend(&out_, value);
+}
+
+void JsonWriter::Int(int64_t value) {
+  BeforeValue();
+  absl::StrAppend(&out_, value);
+}
+
+void JsonWriter::Double(double value) {
+  BeforeValue();
+  if (!std::isfinite(value)) {
+    out_.append("null");
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", value);
+  out_.append(buf);
+}
+
+void JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_.append(value ? "true" : "false");
+}
+
+void JsonWriter::Null() {
+  BeforeValue();
+  out_.append("null");
+}
+
+const JsonValue* JsonValue::Find(std::string_view key) const {
+  for (const auto& [name, value] : fields) {
+    if (name == key) return &value;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<JsonValue> ParseJson(std::string_view text) { return JsonParser(text).ParseAll(); }
+
+std::string AdminErrorResponse(const absl::Status& status) {
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("ok", false);
+  json.Field("code", absl::StatusCodeToString(status.code()));
+  json.Field("error", std::string_view(status.message().data(), status.message().size()));
+  json.EndObject();
+  return json.Take();
+}
+
+absl::Status AdminResponseStatus(const JsonValue& response) {
+  const JsonValue* ok = response.Find("ok");
+  if (ok != nullptr && ok->type == JsonValue::Type::kBool && ok->boolean) {
+    return absl::OkStatus();
+  }
+  absl::StatusCode code = absl::StatusCode::kUnknown;
+  if (const JsonValue* c = response.Find("code"); c != nullptr) {
+    for (int i = 1; i <= 16; ++i) {
+      const auto candidate = static_cast<absl::StatusCode>(i);
+      if (absl::StatusCodeToString(candidate) == c->text) code = candidate;
+    }
+  }
+  const JsonValue* error = response.Find("error");
+  return absl::Status(code, error != nullptr ? error->text : "malformed response");
+}
+
+}  // namespace asidekv::core

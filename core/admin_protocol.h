@@ -1,0 +1,175 @@
+// The admin protocol: requests and responses of the Store's admin socket (core/admin_server.h),
+// as pure functions so they can be unit-tested and fuzzed without sockets.
+//
+// Transport
+//   A Unix domain stream socket (Options::admin_socket, mode 0600). The client sends one request
+//   per line; the server answers each request with exactly one response line, in order. Either
+//   side may close at any time. The server closes a connection after an oversized request, or
+//   one that stays incomplete (or idle) past its timeout.
+//
+// Request (text form)
+//   request  := command *( SP arg ) [CR] LF          at most kMaxRequestBytes, LF included
+//   arg      := 1*( byte in 0x21..0x7E except '%'  |  "%" HEX HEX )
+//   Bytes that are not printable ASCII, and space and '%', travel percent-encoded (%20, %25, %00,
+//   %FF...), so keys are binary-safe. Numbers are decimal. Commands:
+//     ping                     liveness check
+//     stats                    Stats, per-shard cache stats, latency percentiles, RocksDB
+//     properties get KEY                  value (reads the DB on a miss, like Store::Get),
+//     from_cache, TTL left peek KEY                 the cache entry only; never reads the DB
+//     invalidate KEY           Store::Invalidate
+//     clear-cache              Store::ClearCache
+//     warm [PREFIX] LIMIT      fills the cache with up to LIMIT keys starting with PREFIX (empty
+//                              when omitted), read from the DB (LIMIT <= kMaxWarmLimit)
+//     hot N                    up to N hottest keys by the eviction policy (N <= kMaxHotKeys)
+//     config                   the effective Options
+//     metrics                  Prometheus text exposition format (in the "text" field)
+//
+// Response
+//   One JSON object on one line (no raw LF inside), always with "ok":
+//     {"ok":true,"command":"get","key":"k","found":true,"value":"v","from_cache":false,...}
+//     {"ok":false,"code":"NOT_FOUND","error":"key not found"}
+//   JSON strings carry byte strings: printable ASCII stands for itself; '"' and '\' are escaped;
+//   every other byte b is written \u00XX (XX = b in hex), so ParseJson() gives back the exact
+//   bytes, including bytes >= 0x80 (they are not UTF-8 decoded).
+//
+// Thread safety: pure functions; JsonWriter and JsonValue are plain values.
+
+#ifndef ASIDEKV_CORE_ADMIN_PROTOCOL_H_
+#define ASIDEKV_CORE_ADMIN_PROTOCOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace asidekv::core {
+
+// Largest request line, LF included.
+inline constexpr size_t kMaxRequestBytes = 64 * 1024;
+// Caps of the numeric arguments.
+inline constexpr uint64_t kMaxHotKeys = 10000;
+inline constexpr uint64_t kMaxWarmLimit = 1000000;
+
+enum class AdminCommand {
+  kPing,
+  kStats,
+  kGet,
+  kPeek,
+  kInvalidate,
+  kClearCache,
+  kWarm,
+  kHot,
+  kConfig,
+  kMetrics,
+};
+
+struct AdminRequest {
+  AdminCommand command = AdminCommand::kPing;
+  // get/peek/invalidate: the key (not empty). warm: the prefix (may be empty).
+  std::string key;
+  // warm: LIMIT; hot: N.
+  uint64_t count = 0;
+};
+
+// The command's name on the wire ("clear-cache", ...).
+std::string_view AdminCommandName(AdminCommand command);
+
+// Parses one request line (with or without its trailing LF / CRLF). InvalidArgument for an empty
+// line, an unknown command, a wrong argument count, a bad percent escape, a bad or out-of-range
+// number, an empty key, or a line longer than kMaxRequestBytes.
+absl::StatusOr<AdminRequest> ParseAdminRequest(std::string_view line);
+
+// The request line for `request`, LF included. ParseAdminRequest(FormatAdminRequest(r)) == r.
+std::string FormatAdminRequest(const AdminRequest& request);
+
+// Percent-encoding of one argument (see the grammar above); an empty input gives "".
+std::string PercentEncode(std::string_view bytes);
+// InvalidArgument for a '%' not followed by two hex digits or a byte outside 0x21..0x7E.
+absl::StatusOr<std::string> PercentDecode(std::string_view arg);
+
+// Builds one JSON text on one line: commas and byte-string escaping as described above.
+// Misuse (a value where a key is due, unbalanced End) is the caller's bug and not checked.
+//
+// Example:
+//   JsonWriter json;
+//   json.BeginObject();
+//   json.Key("ok");
+//   json.Bool(true);
+//   json.EndObject();
+//   std::string line = json.Take();   // {"ok":true}
+class JsonWriter {
+ public:
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  void Key(std::string_view key);
+  void String(std::string_view value);
+  void Uint(uint64_t value);
+  void Int(int64_t value);
+  // NaN and infinities become null.
+  void Double(double value);
+  void Bool(bool value);
+  void Null();
+  // Key(key) then the value.
+  void Field(std::string_view key, std::string_view value) {
+    Key(key);
+    String(value);
+  }
+  void Field(std::string_view key, const char* value) { Field(key, std::string_view(value)); }
+  void Field(std::string_view key, uint64_t value) {
+    Key(key);
+    Uint(value);
+  }
+  void Field(std::string_view key, bool value) {
+    Key(key);
+    Bool(value);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void BeforeValue();
+  void Open(char bracket);
+  void Close(char bracket);
+
+  std::string out_;
+  std::vector<bool> has_element_;
+  bool after_key_ = false;
+};
+
+// Appends `bytes` as a quoted JSON string with the byte escaping described above.
+void AppendJsonString(std::string_view bytes, std::string* out);
+
+// A parsed JSON value. Numbers keep their text (so 64-bit integers print exactly).
+struct JsonValue {
+  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+  Type type = Type::kNull;
+  bool boolean = false;
+  std::string text;  // kString: the bytes; kNumber: the number as written.
+  std::vector<JsonValue> items;
+  std::vector<std::pair<std::string, JsonValue>> fields;
+
+  // The first field named `key` of an object, or null.
+  const JsonValue* Find(std::string_view key) const;
+};
+
+// Parses one JSON text (surrounding whitespace allowed). InvalidArgument on any syntax error,
+// trailing bytes, or nesting deeper than 64. \uXXXX escapes below 0x100 give that byte; others
+// are UTF-8 encoded (surrogate pairs combined).
+absl::StatusOr<JsonValue> ParseJson(std::string_view text);
+
+// The error response for `status`: {"ok":false,"code":"...","error":"..."} (no LF).
+std::string AdminErrorResponse(const absl::Status& status);
+
+// The absl::Status a response stands for: OK for "ok":true; otherwise the code named by "code"
+// (Unknown if absent or unknown) with "error" as its message.
+absl::Status AdminResponseStatus(const JsonValue& response);
+
+}  // namespace asidekv::core
+
+#endif  // ASIDEKV_CORE_ADMIN_PROTOCOL_H_

@@ -1,0 +1,596 @@
+#include "core/admin_server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cache/cache.h"
+#include "core/admin_protocol.h"
+#include "core/store_impl.h"
+#include "core/value_format.h"
+#include "db/rocks_db.h"
+
+namespace asidekv::core {
+namespace {
+
+// A `get`/`peek` value longer than this is cut (the response says so), bounding response size.
+constexpr size_t kMaxValueInResponse = 1 << 20;
+// Keys per DB scan batch of `warm`.
+constexpr size_t kWarmBatch = 1024;
+
+// RocksDB integer properties reported by `stats` and `metrics`.
+constexpr std::string_view kDbProperties[] = {
+    "rocksdb.estimate-num-keys",       "rocksdb.total-sst-files-size",
+    "rocksdb.live-sst-files-size",     "rocksdb.estimate-live-data-size",
+    "rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
+    "rocksdb.block-cache-capacity",    "rocksdb.num-running-compactions",
+    "rocksdb.num-running-flushes",
+};
+
+// The counters and gauges of Stats: their name in `stats` and, unless empty, in `metrics`.
+struct StatField {
+  std::string_view json;
+  std::string_view metric;
+  std::string_view type;
+  std::string_view help;
+  uint64_t Stats::*member;
+};
+constexpr StatField kStatFields[] = {
+    {"cache_hits", "asidekv_cache_hits_total", "counter", "Gets answered from the cache.",
+     &Stats::cache_hits},
+    {"cache_misses", "asidekv_cache_misses_total", "counter", "Gets the cache could not answer.",
+     &Stats::cache_misses},
+    {"db_reads", "asidekv_db_reads_total", "counter", "Keys read from RocksDB for misses.",
+     &Stats::db_reads},
+    {"coalesced_waits", "asidekv_coalesced_waits_total", "counter",
+     "Misses that waited for another caller's read.", &Stats::coalesced_waits},
+    {"evictions", "asidekv_evictions_total", "counter", "Entries evicted to make room.",
+     &Stats::evictions},
+    {"expirations", "asidekv_expirations_total", "counter", "Entries removed by TTL.",
+     &Stats::expirations},
+    {"stale_fills_rejected", "asidekv_stale_fills_rejected_total", "counter",
+     "Fills refused as stale.", &Stats::stale_fills_rejected},
+    {"cache_entries", "asidekv_cache_entries", "gauge", "Entries in the cache.",
+     &Stats::cache_entries},
+    {"cache_bytes", "asidekv_cache_bytes", "gauge", "Bytes charged to the cache.",
+     &Stats::cache_bytes},
+    {"cache_capacity_bytes", "asidekv_cache_capacity_bytes", "gauge", "Cache budget in bytes.",
+     &Stats::cache_capacity_bytes},
+    {"puts", "", "", "", &Stats::puts},
+    {"deletes", "", "", "", &Stats::deletes},
+    {"batches", "", "", "", &Stats::batches},
+    {"write_errors", "asidekv_write_errors_total", "counter", "Writes that failed in the DB.",
+     &Stats::write_errors},
+    {"cache_inserts", "asidekv_cache_inserts_total", "counter", "Entries put in the cache.",
+     &Stats::cache_inserts},
+    {"cache_rejected_oversize", "asidekv_cache_rejected_oversize_total", "counter",
+     "Entries too large for a cache shard.", &Stats::cache_rejected_oversize},
+};
+
+absl::Status ErrnoStatus(std::string_view what, int err) {
+  return absl::UnavailableError(
+      absl::StrCat(absl::string_view(what.data(), what.size()), ": ", std::strerror(err)));
+}
+
+sockaddr_un AddressOf(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return addr;
+}
+
+// True if a server accepts connections at `path`.
+bool SomeoneListens(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const sockaddr_un addr = AddressOf(path);
+  const bool live = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0 ||
+                    errno != ECONNREFUSED;
+  close(fd);
+  return live;
+}
+
+void LatencyJson(const LatencySummary& l, JsonWriter* json) {
+  json->BeginObject();
+  json->Field("count", l.count);
+  json->Field("p50_ns", l.p50_ns);
+  json->Field("p99_ns", l.p99_ns);
+  json->Field("p999_ns", l.p999_ns);
+  json->Field("max_ns", l.max_ns);
+  json->EndObject();
+}
+
+std::string_view PolicyName(EvictionPolicy p) {
+  switch (p) {
+    case EvictionPolicy::kLru:
+      return "lru";
+    case EvictionPolicy::kS3Fifo:
+      return "s3fifo";
+    case EvictionPolicy::kDefault:
+      break;
+  }
+  return "default";
+}
+
+// Seconds of a duration for JSON; null when infinite.
+void DurationJson(absl::Duration d, JsonWriter* json) {
+  if (d == absl::InfiniteDuration()) {
+    json->Null();
+  } else {
+    json->Double(absl::ToDoubleSeconds(d));
+  }
+}
+
+// Prometheus text exposition, one metric family at a time.
+class Metrics {
+ public:
+  void Family(std::string_view name, std::string_view type, std::string_view help) {
+    absl::StrAppend(&out_, "# HELP ", Sv(name), " ", Sv(help), "\n# TYPE ", Sv(name), " ", Sv(type),
+                    "\n");
+  }
+  void Sample(std::string_view name, std::string_view labels, double value) {
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%.9g", value);
+    absl::StrAppend(&out_, Sv(name), Sv(labels), " ", buf, "\n");
+  }
+  void One(std::string_view name, std::string_view type, std::string_view help, double value) {
+    Family(name, type, help);
+    Sample(name, "", value);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  static absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+  std::string out_;
+};
+
+struct Client {
+  int fd = -1;
+  std::string in;
+  std::string out;  // Unsent bytes of the current response.
+  absl::Time last_progress;
+  bool close_after_flush = false;
+  bool closed = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const std::string& path,
+                                                                Store::Impl* store,
+                                                                const AdminServerOptions& options) {
+  if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "admin socket path must be 1 to ", sizeof(sockaddr_un::sun_path) - 1, " bytes: ", path));
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "admin socket path ", path, " exists and is not a socket; not replacing it"));
+    }
+    if (SomeoneListens(path)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("admin socket ", path, " is in use by a live server"));
+    }
+    unlink(path.c_str());  // A stale socket of a process that is gone.
+  }
+
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return ErrnoStatus("admin socket: socket()", errno);
+  const sockaddr_un addr = AddressOf(path);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int err = errno;
+    close(fd);
+    if (err == EADDRINUSE) {
+      return absl::FailedPreconditionError(absl::StrCat("admin socket ", path, " already exists"));
+    }
+    return ErrnoStatus(absl::StrCat("admin socket: bind(", path, ")"), err);
+  }
+  // Nobody can connect before listen(), so the mode is in force before the first connection.
+  if (chmod(path.c_str(), 0600) != 0 || lstat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    unlink(path.c_str());
+    close(fd);
+    return ErrnoStatus(absl::StrCat("admin socket: chmod(", path, ")"), err);
+  }
+  if (listen(fd, 16) != 0) {
+    const int err = errno;
+    unlink(path.c_str());
+    close(fd);
+    return ErrnoStatus("admin socket: listen()", err);
+  }
+  const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    const int err = errno;
+    unlink(path.c_str());
+    close(fd);
+    return ErrnoStatus("admin socket: eventfd()", err);
+  }
+  std::unique_ptr<AdminServer> server(
+      new AdminServer(path, store, options, fd, wake, st.st_dev, st.st_ino));
+  server->thread_ = std::thread([s = server.get()] { s->Run(); });
+  return server;
+}
+
+AdminServer::AdminServer(std::string path, Store::Impl* store, const AdminServerOptions& options,
+                         int listen_fd, int wake_fd, dev_t dev, ino_t ino)
+    : path_(std::move(path)),
+      store_(store),
+      options_(options),
+      listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      dev_(dev),
+      ino_(ino) {}
+
+AdminServer::~AdminServer() {
+  const uint64_t one = 1;
+  while (write(wake_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+  if (thread_.joinable()) thread_.join();
+  close(listen_fd_);
+  close(wake_fd_);
+  struct stat st {};
+  if (lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
+    unlink(path_.c_str());
+  }
+}
+
+void AdminServer::Run() {
+  std::vector<Client> clients;
+  std::vector<pollfd> fds;
+  char buf[16 * 1024];
+  auto handle_lines = [this](Client& c) {
+    while (c.out.empty() && !c.close_after_flush) {
+      const size_t nl = c.in.find('\n');
+      if (nl == std::string::npos) {
+        if (c.in.size() >= kMaxRequestBytes) {
+          c.out = AdminErrorResponse(absl::InvalidArgumentError("request too large")) + "\n";
+          c.close_after_flush = true;
+          c.in.clear();
+        }
+        return;
+      }
+      if (nl + 1 > kMaxRequestBytes) {
+        c.out = AdminErrorResponse(absl::InvalidArgumentError("request too large")) + "\n";
+        c.close_after_flush = true;
+        c.in.clear();
+        return;
+      }
+      c.out = Handle(std::string_view(c.in).substr(0, nl));
+      c.out.push_back('\n');
+      c.in.erase(0, nl + 1);
+    }
+  };
+  auto flush = [](Client& c, absl::Time now) {
+    while (!c.out.empty()) {
+      const ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        c.out.erase(0, static_cast<size_t>(n));
+        c.last_progress = now;
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) c.closed = true;
+        return;
+      }
+    }
+    if (c.close_after_flush) c.closed = true;
+  };
+
+  while (true) {
+    fds.clear();
+    fds.push_back(pollfd{wake_fd_, POLLIN, 0});
+    fds.push_back(pollfd{listen_fd_, POLLIN, 0});
+    absl::Time now = absl::Now();
+    absl::Duration wait = absl::Seconds(1);
+    for (const Client& c : clients) {
+      short events = 0;
+      if (!c.out.empty()) events |= POLLOUT;
+      if (c.out.empty() && !c.close_after_flush) events |= POLLIN;
+      fds.push_back(pollfd{c.fd, events, 0});
+      wait = std::min(
+          wait, std::max(absl::ZeroDuration(), c.last_progress + options_.idle_timeout - now));
+    }
+    const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1;
+    const int ready = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0 && errno != EINTR) break;  // Cannot happen with valid fds; stop serving.
+    if (fds[0].revents != 0) break;          // Woken by the destructor.
+    now = absl::Now();
+
+    for (size_t i = 0; i < clients.size(); ++i) {
+      Client& c = clients[i];
+      const short rev = fds[i + 2].revents;
+      if ((rev & POLLIN) != 0) {
+        const ssize_t n = recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) {
+          c.in.append(buf, static_cast<size_t>(n));
+          c.last_progress = now;
+          handle_lines(c);
+        } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          c.closed = true;
+        }
+      } else if ((rev & (POLLERR | POLLHUP | POLLNVAL)) != 0 && (rev & POLLOUT) == 0) {
+        c.closed = true;
+      }
+      if (!c.closed) flush(c, now);
+      if (!c.closed && c.out.empty()) {
+        handle_lines(c);  // Pipelined requests already buffered.
+        flush(c, now);
+      }
+      if (now - c.last_progress > options_.idle_timeout) c.closed = true;
+    }
+    for (Client& c : clients) {
+      if (c.closed) close(c.fd);
+    }
+    clients.erase(
+        std::remove_if(clients.begin(), clients.end(), [](const Client& c) { return c.closed; }),
+        clients.end());
+
+    if ((fds[1].revents & POLLIN) != 0) {
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0 && clients.size() >= options_.max_connections) {
+        const std::string busy =
+            AdminErrorResponse(absl::ResourceExhaustedError("too many admin connections")) + "\n";
+        send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+      } else if (fd >= 0) {
+        Client c;
+        c.fd = fd;
+        c.last_progress = now;
+        clients.push_back(std::move(c));
+      }
+    }
+  }
+  for (const Client& c : clients) close(c.fd);
+}
+
+std::string AdminServer::Handle(std::string_view line) {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  absl::StatusOr<AdminRequest> parsed = ParseAdminRequest(line);
+  if (!parsed.ok()) return AdminErrorResponse(parsed.status());
+  const AdminRequest& r = *parsed;
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("ok", true);
+  json.Field("command", AdminCommandName(r.command));
+  cache::Cache& cache = store_->cache();
+  db::RocksDb& db = store_->db();
+  const Options& o = store_->options();
+
+  auto value_fields = [&json](std::string_view value) {
+    json.Field("value_size", uint64_t{value.size()});
+    json.Field("truncated", value.size() > kMaxValueInResponse);
+    json.Field("value", value.substr(0, kMaxValueInResponse));
+  };
+  auto entry_fields = [&](const cache::ValueRef& v) {
+    const bool negative = v.tag() == Store::Impl::kNegativeTag;
+    json.Field("found", !negative);
+    json.Field("negative_entry", negative);
+    if (!negative) value_fields(v.value());
+    json.Key("ttl_left_ms");
+    if (v.expire_nanos() == 0) {
+      json.Null();
+    } else {
+      json.Int(std::max<int64_t>(0, (v.expire_nanos() - absl::GetCurrentTimeNanos()) / 1000000));
+    }
+  };
+
+  switch (r.command) {
+    case AdminCommand::kPing:
+      break;
+    case AdminCommand::kStats: {
+      const Stats s = store_->GetStats();
+      json.Key("stats");
+      json.BeginObject();
+      for (const StatField& f : kStatFields) json.Field(f.json, s.*f.member);
+      json.EndObject();
+      json.Key("latency");
+      json.BeginObject();
+      json.Key("get");
+      LatencyJson(s.get_latency, &json);
+      json.Key("put");
+      LatencyJson(s.put_latency, &json);
+      json.Key("delete");
+      LatencyJson(s.delete_latency, &json);
+      json.EndObject();
+      json.Key("shards");
+      json.BeginArray();
+      for (const cache::CacheStats& c : cache.GetShardStats()) {
+        json.BeginObject();
+        json.Field("hits", c.hits);
+        json.Field("misses", c.misses);
+        json.Field("inserts", c.inserts);
+        json.Field("evictions", c.evictions);
+        json.Field("expirations", c.expirations);
+        json.Field("invalidations", c.invalidations);
+        json.Field("entries", c.entries);
+        json.Field("bytes", c.charge);
+        json.Field("capacity", c.capacity);
+        json.EndObject();
+      }
+      json.EndArray();
+      json.Key("db");
+      json.BeginObject();
+      for (std::string_view p : kDbProperties) {
+        absl::StatusOr<uint64_t> v = db.GetIntProperty(p);
+        if (v.ok()) json.Field(p, *v);
+      }
+      json.EndObject();
+      break;
+    }
+    case AdminCommand::kGet: {
+      json.Field("key", r.key);
+      if (cache::ValueRef v = cache.Lookup(r.key)) {
+        json.Field("from_cache", true);
+        entry_fields(v);
+        break;
+      }
+      absl::StatusOr<std::string> v = store_->Get(r.key);
+      if (!v.ok() && !absl::IsNotFound(v.status())) return AdminErrorResponse(v.status());
+      json.Field("from_cache", false);
+      json.Field("found", v.ok());
+      if (v.ok()) value_fields(*v);
+      break;
+    }
+    case AdminCommand::kPeek: {
+      json.Field("key", r.key);
+      cache::ValueRef v = cache.Lookup(r.key);
+      json.Field("cached", static_cast<bool>(v));
+      if (v) entry_fields(v);
+      break;
+    }
+    case AdminCommand::kInvalidate:
+      store_->Invalidate(r.key);
+      json.Field("key", r.key);
+      break;
+    case AdminCommand::kClearCache:
+      store_->ClearCache();
+      break;
+    case AdminCommand::kWarm: {
+      // Keys are listed first; each is then read *after* its fill token is taken, so a write
+      // between the listing and the read is either seen or rejects the fill.
+      uint64_t scanned = 0, filled = 0, skipped = 0, stale = 0, missing = 0;
+      db::ScanSpec spec;
+      spec.prefix = r.key;
+      while (scanned < r.count) {
+        spec.limit = static_cast<size_t>(std::min<uint64_t>(kWarmBatch, r.count - scanned));
+        std::vector<std::string> keys;
+        absl::Status s = db.Scan(spec, [&keys](std::string_view k, std::string_view) {
+          keys.emplace_back(k);
+          return true;
+        });
+        if (!s.ok()) return AdminErrorResponse(s);
+        for (const std::string& key : keys) {
+          cache::FillTicket ticket = cache.BeginFill(key);
+          if (ticket.role() != cache::FillTicket::Role::kLeader) {
+            ++skipped;
+            continue;
+          }
+          absl::StatusOr<std::string> raw = db.Get(key);
+          std::optional<absl::Duration> ttl;
+          if (raw.ok()) {
+            absl::StatusOr<std::optional<absl::Duration>> t = StripHeader(&*raw);
+            if (t.ok()) {
+              ttl = *t;
+            } else {
+              raw = t.status();
+            }
+          }
+          cache::EntryOptions eo;
+          eo.ttl = ttl;
+          if (!raw.ok()) ++missing;
+          const std::string_view value = raw.ok() ? std::string_view(*raw) : std::string_view();
+          const cache::FillResult fr =
+              cache.CompleteFill(&ticket, raw.ok() ? &value : nullptr, eo, raw);
+          if (fr == cache::FillResult::kInserted) ++filled;
+          if (fr == cache::FillResult::kStale) ++stale;
+        }
+        scanned += keys.size();
+        if (keys.size() < spec.limit) break;
+        spec.start = keys.back();
+        spec.start.push_back('\0');  // The next key after the last one listed.
+      }
+      json.Field("prefix", r.key);
+      json.Field("scanned", scanned);
+      json.Field("filled", filled);
+      json.Field("skipped", skipped);
+      json.Field("stale", stale);
+      json.Field("missing", missing);
+      break;
+    }
+    case AdminCommand::kHot: {
+      json.Key("keys");
+      json.BeginArray();
+      for (const std::string& k : cache.HottestKeys(static_cast<size_t>(r.count))) json.String(k);
+      json.EndArray();
+      break;
+    }
+    case AdminCommand::kConfig: {
+      json.Key("config");
+      json.BeginObject();
+      json.Field("path", o.path);
+      json.Field("create_if_missing", o.create_if_missing);
+      json.Field("error_if_exists", o.error_if_exists);
+      json.Field("sync_writes", o.sync_writes);
+      json.Field("cache_capacity_bytes", uint64_t{o.cache_capacity_bytes});
+      json.Field("cache_shards", uint64_t{cache.GetShardStats().size()});
+      json.Field("eviction_policy", PolicyName(o.eviction_policy));
+      json.Key("default_ttl_s");
+      DurationJson(o.default_ttl, &json);
+      json.Key("negative_ttl_s");
+      DurationJson(o.negative_ttl, &json);
+      json.Key("ttl_jitter");
+      json.Double(o.ttl_jitter);
+      json.Field("write_policy", o.write_policy == WritePolicy::kUpdate ? "update" : "invalidate");
+      json.Key("coalesced_wait_timeout_s");
+      DurationJson(o.coalesced_wait_timeout, &json);
+      json.Field("max_key_size", uint64_t{o.max_key_size});
+      json.Field("max_value_size", uint64_t{o.max_value_size});
+      json.Field("latency_stats", o.latency_stats);
+      json.Field("db_block_cache_bytes", uint64_t{o.db_block_cache_bytes});
+      json.Field("admin_socket", o.admin_socket);
+      json.EndObject();
+      break;
+    }
+    case AdminCommand::kMetrics: {
+      const Stats s = store_->GetStats();
+      Metrics m;
+      for (const StatField& f : kStatFields) {
+        if (f.metric.empty()) continue;
+        m.One(f.metric, f.type, f.help, static_cast<double>(s.*f.member));
+      }
+      m.Family("asidekv_writes_total", "counter", "Write calls by kind.");
+      m.Sample("asidekv_writes_total", "{kind=\"put\"}", static_cast<double>(s.puts));
+      m.Sample("asidekv_writes_total", "{kind=\"delete\"}", static_cast<double>(s.deletes));
+      m.Sample("asidekv_writes_total", "{kind=\"batch\"}", static_cast<double>(s.batches));
+      m.Family("asidekv_latency_seconds", "gauge",
+               "Operation latency percentiles since open (log-linear histogram).");
+      const std::pair<std::string_view, const LatencySummary*> ops[] = {
+          {"get", &s.get_latency}, {"put", &s.put_latency}, {"delete", &s.delete_latency}};
+      for (const auto& [op, l] : ops) {
+        const std::pair<std::string_view, uint64_t> qs[] = {
+            {"0.5", l->p50_ns}, {"0.99", l->p99_ns}, {"0.999", l->p999_ns}, {"1", l->max_ns}};
+        for (const auto& [q, ns] : qs) {
+          m.Sample("asidekv_latency_seconds",
+                   absl::StrCat("{op=\"", absl::string_view(op.data(), op.size()), "\",quantile=\"",
+                                absl::string_view(q.data(), q.size()), "\"}"),
+                   static_cast<double>(ns) / 1e9);
+        }
+      }
+      m.Family("asidekv_ops_total", "counter", "Timed operations by kind.");
+      for (const auto& [op, l] : ops) {
+        m.Sample("asidekv_ops_total",
+                 absl::StrCat("{op=\"", absl::string_view(op.data(), op.size()), "\"}"),
+                 static_cast<double>(l->count));
+      }
+      m.Family("asidekv_rocksdb_property", "gauge", "RocksDB integer properties.");
+      for (std::string_view p : kDbProperties) {
+        absl::StatusOr<uint64_t> v = db.GetIntProperty(p);
+        if (v.ok()) {
+          m.Sample("asidekv_rocksdb_property",
+                   absl::StrCat("{name=\"", absl::string_view(p.data(), p.size()), "\"}"),
+                   static_cast<double>(*v));
+        }
+      }
+      json.Field("text", m.Take());
+      break;
+    }
+  }
+  json.EndObject();
+  return json.Take();
+}
+
+}  // namespace asidekv::core

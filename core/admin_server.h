@@ -1,0 +1,104 @@
+// AdminServer: the Store's live admin endpoint on a Unix domain socket (Options::admin_socket).
+//
+// Design
+//   One background thread runs a poll() loop over the listening socket, a wake-up eventfd and up
+//   to max_connections clients. Each client sends request lines (core/admin_protocol.h) and gets
+//   one JSON response line per request, in order. The thread answers requests itself, calling
+//   Store::Impl directly; no lock is held across socket I/O or across a Store call.
+//
+//   Bounded work per connection:
+//     - a request line longer than kMaxRequestBytes gets an error response, then the
+//       connection is closed;
+//     - the server reads a connection only while it has no unsent response and at most one
+//       request line buffered, so a client that does not read its responses stops being read
+//       (memory per connection stays below about kMaxRequestBytes + one response);
+//     - a connection with no progress (no byte read or written) for `idle_timeout` is closed,
+//       which also ends slow ("slowloris") requests;
+//     - a connection beyond max_connections gets one error response and is closed.
+//   Malformed requests get an error response; the connection stays open.
+//
+// The socket file
+//   Created with mode 0600 (chmod between bind() and listen(), so nobody can connect before).
+//   An existing non-socket file at the path is never replaced (FailedPrecondition); an existing
+//   socket that accepts connections belongs to a live server (FailedPrecondition "in use"); a
+//   stale socket that refuses connections is replaced. The destructor removes the file (only if
+//   it is still the one this server created).
+//
+// Side effects of the commands on the Store (documented for operators):
+//   `get` and `peek` look the key up in the cache, which counts a cache hit or miss; a `get`
+//   miss reads the DB and fills the cache like Store::Get. `warm` fills through the ordinary
+//   fill protocol (BeginFill/CompleteFill), so a write concurrent with it still wins.
+//
+// Thread safety: Start() and the destructor are called by the Store's owner; the server thread
+//   shares only the eventfd (written by the destructor) and atomic counters with other threads.
+// Ownership: Store::Impl owns the server and destroys it before the cache and the DB; the
+//   server borrows the Impl, which outlives it.
+
+#ifndef ASIDEKV_CORE_ADMIN_SERVER_H_
+#define ASIDEKV_CORE_ADMIN_SERVER_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "asidekv/store.h"
+
+namespace asidekv::core {
+
+struct AdminServerOptions {
+  // Most clients served at once.
+  size_t max_connections = 8;
+  // A connection without progress (bytes in or out) for this long is closed.
+  absl::Duration idle_timeout = absl::Seconds(5);
+};
+
+class AdminServer {
+ public:
+  // Creates the socket at `path` and starts the server thread.
+  // InvalidArgument if `path` does not fit a sockaddr_un; FailedPrecondition if a non-socket file
+  // or a live server holds `path`; Unavailable/Internal for other socket errors.
+  static absl::StatusOr<std::unique_ptr<AdminServer>> Start(const std::string& path,
+                                                            Store::Impl* store,
+                                                            const AdminServerOptions& options);
+
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+  // Stops the thread promptly (closing every connection) and removes the socket file.
+  ~AdminServer();
+
+  // The answer to one request line (without the LF): what a client would receive. Used by the
+  // server thread; exposed for tests. May be called from any thread.
+  std::string Handle(std::string_view line);
+
+  // Requests answered so far (for tests and monitoring).
+  uint64_t requests_served() const { return requests_.load(std::memory_order_relaxed); }
+
+ private:
+  AdminServer(std::string path, Store::Impl* store, const AdminServerOptions& options,
+              int listen_fd, int wake_fd, dev_t dev, ino_t ino);
+  void Run();
+
+  // Constant after construction.
+  const std::string path_;
+  Store::Impl* const store_;  // Not owned; outlives the server.
+  const AdminServerOptions options_;
+  const int listen_fd_;
+  const int wake_fd_;  // eventfd: written by the destructor to stop Run().
+  const dev_t dev_;    // Identity of the socket file created, for its removal.
+  const ino_t ino_;
+
+  std::atomic<uint64_t> requests_{0};
+  std::thread thread_;
+};
+
+}  // namespace asidekv::core
+
+#endif  // ASIDEKV_CORE_ADMIN_SERVER_H_
