@@ -97,11 +97,12 @@ class Cache {
   virtual FillTicket BeginFill(std::string_view key) = 0;
 
   // Completes a leader ticket: caches `*value` (if not null) with `options` unless the fill is
-  // stale, then publishes `result` to the waiters. `value` may point into `result`.
+  // stale, then publishes `result` to the waiters (copied only if there are waiters). `value`
+  // may point into `result`.
   // REQUIRES: ticket->role() == kLeader, not yet completed.
   virtual FillResult CompleteFill(FillTicket* ticket, const std::string_view* value,
                                   const EntryOptions& options,
-                                  absl::StatusOr<std::string> result) = 0;
+                                  const absl::StatusOr<std::string>& result) = 0;
 
   // Withdraws a leader's flight that will not complete (called by ~FillTicket).
   virtual void AbandonFill(const FillTicket& ticket) = 0;

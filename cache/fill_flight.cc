@@ -22,6 +22,14 @@ void Flight::Publish(absl::StatusOr<std::string> result) {
   done_ = true;
 }
 
+void Flight::PublishCopy(const absl::StatusOr<std::string>& result) {
+  if (waiters_.load(std::memory_order_relaxed) == 0) {
+    Publish(std::string());  // Nobody will read it.
+  } else {
+    Publish(result);
+  }
+}
+
 absl::StatusOr<std::string> Flight::Wait(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   if (!mu_.AwaitWithTimeout(absl::Condition(&done_), timeout)) {

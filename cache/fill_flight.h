@@ -25,6 +25,7 @@
 #ifndef ASIDEKV_CACHE_FILL_FLIGHT_H_
 #define ASIDEKV_CACHE_FILL_FLIGHT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,6 +48,12 @@ class Flight {
  public:
   // Publishes the load's outcome and wakes every waiter. Only the first call has an effect.
   void Publish(absl::StatusOr<std::string> result) ABSL_LOCKS_EXCLUDED(mu_);
+  // As Publish, but copies `result` only if a waiter joined (the leader's common case is none).
+  // REQUIRES: the flight is detached from its shard, so no waiter can join any more.
+  void PublishCopy(const absl::StatusOr<std::string>& result) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Counts a caller that will Wait() (called by the shard, under its lock, while registered).
+  void AddWaiter() { waiters_.fetch_add(1, std::memory_order_relaxed); }
 
   // Blocks until published or `timeout` passes (DeadlineExceeded), then returns a copy of the
   // published result.
@@ -55,6 +62,7 @@ class Flight {
   bool done() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  std::atomic<int> waiters_{0};
   mutable absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   absl::StatusOr<std::string> result_ ABSL_GUARDED_BY(mu_);

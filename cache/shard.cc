@@ -84,6 +84,7 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
       auto [f, inserted] = flights_.try_emplace(k.key);
       if (!inserted) {
         ++stats_.coalesced_waits;
+        f->second.flight->AddWaiter();
         ticket = FillTicket::Waiter(f->second.flight);
       } else {
         f->second.flight = std::make_shared<Flight>();

@@ -106,7 +106,7 @@ FillTicket ShardedCache::BeginFill(std::string_view key) {
 
 FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view* value,
                                       const EntryOptions& options,
-                                      absl::StatusOr<std::string> result) {
+                                      const absl::StatusOr<std::string>& result) {
   const std::string& key = ticket->key();
   const uint64_t h = HashKey(key);
   Shard& shard = ShardFor(h);
@@ -128,7 +128,7 @@ FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view
     outcome = shard.CompleteFill({key, h}, ticket->token(), ticket->flight().get(), nullptr, 0, 0);
   }
   ticket->MarkCompleted();
-  ticket->flight()->Publish(std::move(result));
+  ticket->flight()->PublishCopy(result);
   return outcome;
 }
 

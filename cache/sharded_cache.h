@@ -82,7 +82,8 @@ class ShardedCache final : public Cache {
   ValueRef Lookup(std::string_view key) override;
   FillTicket BeginFill(std::string_view key) override;
   FillResult CompleteFill(FillTicket* ticket, const std::string_view* value,
-                          const EntryOptions& options, absl::StatusOr<std::string> result) override;
+                          const EntryOptions& options,
+                          const absl::StatusOr<std::string>& result) override;
   void AbandonFill(const FillTicket& ticket) override;
   bool Insert(std::string_view key, std::string_view value, const EntryOptions& options) override;
   void Invalidate(std::string_view key) override;

@@ -39,10 +39,10 @@ class FlakyCache : public testing::ForwardingCache {
   }
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,
-                                 absl::StatusOr<std::string> result) override {
+                                 const absl::StatusOr<std::string>& result) override {
     if (Roll(50)) Clear();
     if (Roll(3)) value = nullptr;  // Drop the fill; the waiters still get the result.
-    return ForwardingCache::CompleteFill(ticket, value, options, std::move(result));
+    return ForwardingCache::CompleteFill(ticket, value, options, result);
   }
 
  private:

@@ -316,12 +316,12 @@ class GatedFillCache : public testing::ForwardingCache {
   using ForwardingCache::ForwardingCache;
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,
-                                 absl::StatusOr<std::string> result) override {
+                                 const absl::StatusOr<std::string>& result) override {
     if (gate_armed.exchange(false)) {
       at_gate.Notify();
       release.WaitForNotification();
     }
-    cache::FillResult r = ForwardingCache::CompleteFill(ticket, value, options, std::move(result));
+    cache::FillResult r = ForwardingCache::CompleteFill(ticket, value, options, result);
     last_result.store(static_cast<int>(r));
     return r;
   }
@@ -407,12 +407,12 @@ class WaitForWaitersCache : public testing::ForwardingCache {
       : ForwardingCache(std::move(inner)), waiters_(waiters) {}
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,
-                                 absl::StatusOr<std::string> result) override {
+                                 const absl::StatusOr<std::string>& result) override {
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (GetStats().coalesced_waits < waiters_ && absl::Now() < deadline) {
       std::this_thread::yield();
     }
-    return ForwardingCache::CompleteFill(ticket, value, options, std::move(result));
+    return ForwardingCache::CompleteFill(ticket, value, options, result);
   }
 
  private:

@@ -23,8 +23,8 @@ class ForwardingCache : public cache::Cache {
   cache::FillTicket BeginFill(std::string_view key) override { return inner_->BeginFill(key); }
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,
-                                 absl::StatusOr<std::string> result) override {
-    return inner_->CompleteFill(ticket, value, options, std::move(result));
+                                 const absl::StatusOr<std::string>& result) override {
+    return inner_->CompleteFill(ticket, value, options, result);
   }
   void AbandonFill(const cache::FillTicket& ticket) override { inner_->AbandonFill(ticket); }
   bool Insert(std::string_view key, std::string_view value,
