@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "db/fault_injection.h"
 #include "db/status_conversion.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
@@ -27,6 +28,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
@@ -56,6 +58,8 @@ struct RocksDb::Impl {
 #endif
   // Declared before `db` so that it outlives it (the table factory also holds a reference).
   std::shared_ptr<rocksdb::Cache> block_cache;
+  // The Env over DbOptions::fault_injector's file system, if one was given; outlives `db`.
+  std::unique_ptr<rocksdb::Env> fault_env;
   // Null after Close().
   std::unique_ptr<rocksdb::DB> db;
 };
@@ -168,6 +172,18 @@ class NullLogger final : public rocksdb::Logger {
             va_list /*ap*/) override {}
 };
 
+// Turns off RocksDB's automatic recovery from background errors (a stopped store then waits for
+// RocksDb::Resume()). Used with a FaultInjector only: RocksDB's own recovery polls the real
+// disk's free space, or retries every second, and races a test's Resume() (which then reports
+// Busy).
+class ManualRecoveryOnly final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
+                            rocksdb::Status /*bg_error*/, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 // The errors that the folder alone explains: a file where a folder should be, a missing
 // parent, no store where one must exist. OK if none applies. `detail` (RocksDB's message, when
 // RocksDB was asked) is appended.
@@ -246,6 +262,12 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   auto impl = std::make_unique<Impl>();
   rocksdb::Options rocks_options = BuildOptions(options, &impl->block_cache);
   if (options.read_only) rocks_options.info_log = std::make_shared<NullLogger>();
+  if (options.fault_injector != nullptr) {
+    impl->fault_env = NewFaultInjectionEnv(options.fault_injector);
+    rocks_options.env = impl->fault_env.get();
+    rocks_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
+    rocks_options.max_bgerror_resume_count = 0;  // No automatic retries of retryable errors.
+  }
   const std::string rocks_path = CanonicalFolder(path);
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only
@@ -469,6 +491,12 @@ absl::Status RocksDb::CompactAll() {
   // Rewrite the last level too, so deleted and overwritten entries are really dropped.
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   return ToAbslStatus(impl_->db->CompactRange(co, nullptr, nullptr), "CompactAll");
+}
+
+absl::Status RocksDb::Resume() {
+  [[maybe_unused]] const auto serialized = impl_->SerializeForTsan();
+  if (absl::Status s = CheckWritable("Resume"); !s.ok()) return s;
+  return ToAbslStatus(impl_->db->Resume(), "Resume");
 }
 
 absl::StatusOr<std::string> RocksDb::GetProperty(std::string_view name) const {

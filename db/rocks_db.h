@@ -47,6 +47,8 @@
 
 namespace asidekv::db {
 
+class FaultInjector;  // db/fault_injection.h
+
 // Block compression of SST files.
 enum class Compression {
   kNone,
@@ -109,6 +111,12 @@ struct DbOptions {
   // Check more aggressively for corruption (e.g. SST file sizes on open) and stop writes on the
   // first background error instead of continuing. Default: true.
   bool paranoid_checks = true;
+
+  // Tests only: when set, every file of the store goes through a file system that consults
+  // this injector, which can make writes, syncs and reads fail (db/fault_injection.h), and
+  // RocksDB's automatic error recovery is off (only Resume() recovers). Default: null (the
+  // plain file system, automatic recovery on).
+  std::shared_ptr<FaultInjector> fault_injector;
 };
 
 // Options for one write.
@@ -211,6 +219,13 @@ class RocksDb {
   // Compacts the whole key range down to the last level and waits for it (purges deleted
   // and overwritten entries). May take long on a big store.
   absl::Status CompactAll();
+
+  // After a write or background error stopped the store (every write then returns that error),
+  // tries to recover with RocksDB's DB::Resume(): flushes the memtable and clears the error.
+  // OK if the store was not stopped or has recovered. Otherwise the reason it cannot: the
+  // fault persists (its error again), or the error was fatal (e.g. a plain I/O error in the
+  // WAL), and only closing and reopening the store recovers it.
+  absl::Status Resume();
 
   // RocksDB's value of property `name` (e.g. "rocksdb.stats", "rocksdb.estimate-num-keys"), as
   // RocksDB formats it. NotFound if RocksDB does not know the property.
