@@ -52,6 +52,7 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   db_options.create_if_missing = options.create_if_missing;
   db_options.error_if_exists = options.error_if_exists;
   db_options.block_cache_bytes = options.db_block_cache_bytes;
+  db_options.fault_injector = hooks.fault_injector;
   absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
   if (!db.ok()) return db.status();
 
@@ -149,6 +150,7 @@ absl::StatusOr<std::string> Store::GetProperty(std::string_view property) const 
 }
 absl::Status Store::Flush() { return impl_->db().Flush(); }
 absl::Status Store::CompactAll() { return impl_->db().CompactAll(); }
+absl::Status Store::Resume() { return impl_->db().Resume(); }
 const Options& Store::options() const { return impl_->options(); }
 
 }  // namespace asidekv

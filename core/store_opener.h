@@ -13,6 +13,7 @@
 #include "asidekv/store.h"
 #include "cache/cache.h"
 #include "cache/clock.h"
+#include "db/fault_injection.h"
 
 namespace asidekv::core {
 
@@ -22,6 +23,9 @@ struct StoreHooks {
   // If set, replaces the cache the Store would build from its options. Receives that cache, so
   // a double can wrap it.
   std::function<std::unique_ptr<cache::Cache>(std::unique_ptr<cache::Cache> built)> wrap_cache;
+  // If set, the DB's files go through a file system that this injector can make fail (see
+  // db/fault_injection.h). Default: null.
+  std::shared_ptr<db::FaultInjector> fault_injector;
 };
 
 class StoreOpener {

@@ -148,6 +148,14 @@ class Store {
   // Compacts the whole key range.
   absl::Status CompactAll();
 
+  // Recovers from a DB error that stopped writes (e.g. the disk filled up: every write then
+  // returns ResourceExhausted), once its cause is gone: flushes RocksDB's memtable and clears
+  // the error. OK if writes were not stopped or work again. Otherwise the reason they cannot:
+  // the fault persists, or the error was fatal (e.g. an I/O error writing the log), and only
+  // destroying the Store and opening it again recovers. The cache is consistent throughout:
+  // failed writes left it untouched, and reads keep working while writes are stopped.
+  absl::Status Resume();
+
   // The options in force (defaults and chosen values filled in).
   const Options& options() const;
 
