@@ -67,6 +67,16 @@ bool AwaitWaiters(const ShardedCache& cache, uint64_t n) {
   return true;
 }
 
+// A loader that counts its calls in `loads` and returns `result` once `release` is notified.
+Loader BlockingLoader(std::atomic<int>& loads, absl::Notification& release,
+                      absl::StatusOr<std::string> result) {
+  return [&loads, &release, result]() -> absl::StatusOr<std::string> {
+    loads.fetch_add(1);
+    release.WaitForNotification();
+    return result;
+  };
+}
+
 // Runs GetOrLoad(key, loader) on kCallers threads; the loader is released (by `release`) only
 // once every other caller waits on it. Returns each caller's result; `thrown` counts callers
 // that saw the loader's exception.
@@ -97,11 +107,7 @@ TEST(FillCoalescingTest, ConcurrentMissesShareOneLoad) {
   ASSERT_NE(cache, nullptr);
   std::atomic<int> loads{0};
   absl::Notification release;
-  const Loader loader = [&]() -> absl::StatusOr<std::string> {
-    loads.fetch_add(1);
-    release.WaitForNotification();
-    return std::string("value");
-  };
+  const Loader loader = BlockingLoader(loads, release, std::string("value"));
   const auto results = RunCallers(*cache, "k", loader, release);
   EXPECT_EQ(loads.load(), 1);
   for (const auto& r : results) {
@@ -127,11 +133,7 @@ TEST(FillCoalescingTest, FailingLoaderReleasesEveryWaiterWithItsError) {
   ASSERT_NE(cache, nullptr);
   std::atomic<int> loads{0};
   absl::Notification release;
-  const Loader loader = [&]() -> absl::StatusOr<std::string> {
-    loads.fetch_add(1);
-    release.WaitForNotification();
-    return absl::UnavailableError("db down");
-  };
+  const Loader loader = BlockingLoader(loads, release, absl::UnavailableError("db down"));
   for (const auto& r : RunCallers(*cache, "k", loader, release)) {
     EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable));
   }
@@ -149,11 +151,7 @@ TEST(FillCoalescingTest, NotFoundIsSharedButNotCached) {
   ASSERT_NE(cache, nullptr);
   std::atomic<int> loads{0};
   absl::Notification release;
-  const Loader loader = [&]() -> absl::StatusOr<std::string> {
-    loads.fetch_add(1);
-    release.WaitForNotification();
-    return absl::NotFoundError("k");
-  };
+  const Loader loader = BlockingLoader(loads, release, absl::NotFoundError("k"));
   for (const auto& r : RunCallers(*cache, "k", loader, release)) {
     EXPECT_THAT(r, StatusIs(absl::StatusCode::kNotFound));
   }
