@@ -96,6 +96,17 @@ class Cache {
   // Call after a miss. See FillTicket for the roles.
   virtual FillTicket BeginFill(std::string_view key) = 0;
 
+  // Starts a reload of `key` whether or not it is cached (refresh-ahead of an entry near its
+  // expiry). Returns kLeader, to be completed like a leader from BeginFill(): its fill replaces
+  // the entry unless a write or invalidation began after it (the token rule), and misses of the
+  // key meanwhile wait for it. Returns kBypass when a load of the key is already in flight (the
+  // caller has nothing to do) or the cache takes no fills. Never waits. The default (for caches
+  // that cannot refresh) always returns kBypass.
+  virtual FillTicket BeginRefresh(std::string_view key) {
+    (void)key;
+    return FillTicket::Bypass();
+  }
+
   // Completes a leader ticket: caches `*value` (if not null) with `options` unless the fill is
   // stale, then publishes `result` to the waiters (copied only if there are waiters). `value`
   // may point into `result`.

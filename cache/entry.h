@@ -39,6 +39,7 @@ struct Entry {
   uint32_t value_size = 0;
   uint8_t tag = 0;           // Caller-defined (e.g. the core marks cached "not found" entries).
   bool in_table = false;     // Published in its shard's table (shard mutex).
+  uint16_t ttl_code = 0;     // The entry's TTL, coarsely (EncodeTtl); 0: none. Fills padding.
   int64_t expire_nanos = 0;  // Unix nanoseconds at which the entry expires; 0: never.
 
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
@@ -62,6 +63,27 @@ struct Entry {
 };
 
 static_assert(offsetof(Entry, node) == 0, "FromNode relies on node being the first member");
+static_assert(sizeof(void*) != 8 || sizeof(Entry) == 48,
+              "Entry is charged per entry: keep it small");
+
+// A TTL in 16 bits, for Entry::ttl_code: microseconds as a 10-bit mantissa shifted by a 6-bit
+// exponent (rounded down, so within 0.1% below the true TTL). 0 for a TTL under 1us; saturates
+// near 2^63 ns.
+inline uint16_t EncodeTtl(int64_t ttl_nanos) {
+  if (ttl_nanos < 1000) return 0;
+  uint64_t us = static_cast<uint64_t>(ttl_nanos) / 1000;
+  uint32_t exp = 0;
+  while (us >= 1024) {
+    us >>= 1;
+    ++exp;
+  }
+  if (exp > 43) return static_cast<uint16_t>((43u << 10) | 1023u);
+  return static_cast<uint16_t>((exp << 10) | us);
+}
+// The TTL in nanoseconds that EncodeTtl() encoded (0 for 0).
+inline int64_t DecodeTtl(uint16_t code) {
+  return static_cast<int64_t>((uint64_t{code} & 1023u) << (code >> 10)) * 1000;
+}
 
 // A shared, read-only handle on a cached value. Copyable (adds a reference) and movable; an
 // empty ValueRef (default or moved-from) means "no value". The value stays valid and unchanged
@@ -90,6 +112,9 @@ class ValueRef {
   uint8_t tag() const { return e_->tag; }
   // Unix nanoseconds at which the entry expires; 0 when it never does. REQUIRES: not empty.
   int64_t expire_nanos() const { return e_->expire_nanos; }
+  // The TTL the entry was given (after jitter) in nanoseconds, within 0.1% below; 0 when it has
+  // none (or one under 1us). REQUIRES: not empty.
+  int64_t ttl_nanos() const { return DecodeTtl(e_->ttl_code); }
 
   // Releases ownership of the reference to the caller (who must Unref it).
   Entry* release() { return std::exchange(e_, nullptr); }

@@ -97,6 +97,15 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
   return ticket;
 }
 
+FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k) {
+  absl::MutexLock lock(&mu_);
+  auto [f, inserted] = flights_.try_emplace(k.key);
+  if (!inserted) return FillTicket::Bypass();
+  f->second.flight = std::make_shared<Flight>();
+  f->second.token = versions_.NextToken();
+  return FillTicket::Leader(cache, k.key, f->second.token, f->second.flight);
+}
+
 FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
                                uint32_t charge, int64_t expire_nanos) {
   Garbage garbage;

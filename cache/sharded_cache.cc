@@ -90,7 +90,9 @@ Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
     // At least 1ns in the future of "now", so a zero or negative TTL still means "expired".
     *expire_nanos = std::max<int64_t>(1, absl::ToUnixNanos(clock_->Now() + ttl));
   }
-  return Entry::New(key, value, options.tag);
+  Entry* e = Entry::New(key, value, options.tag);
+  if (*expire_nanos != 0) e->ttl_code = EncodeTtl(absl::ToInt64Nanoseconds(ttl));
+  return e;
 }
 
 ValueRef ShardedCache::Lookup(std::string_view key) {
@@ -102,6 +104,12 @@ FillTicket ShardedCache::BeginFill(std::string_view key) {
   if (capacity_ == 0) return FillTicket::Bypass();
   const uint64_t h = HashKey(key);
   return ShardFor(h).BeginFill(this, {key, h});
+}
+
+FillTicket ShardedCache::BeginRefresh(std::string_view key) {
+  if (capacity_ == 0) return FillTicket::Bypass();
+  const uint64_t h = HashKey(key);
+  return ShardFor(h).BeginRefresh(this, {key, h});
 }
 
 FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view* value,

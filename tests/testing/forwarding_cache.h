@@ -21,6 +21,9 @@ class ForwardingCache : public cache::Cache {
 
   cache::ValueRef Lookup(std::string_view key) override { return inner_->Lookup(key); }
   cache::FillTicket BeginFill(std::string_view key) override { return inner_->BeginFill(key); }
+  cache::FillTicket BeginRefresh(std::string_view key) override {
+    return inner_->BeginRefresh(key);
+  }
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,
                                  const absl::StatusOr<std::string>& result) override {
