@@ -1,0 +1,262 @@
+// Tests of the Store's admin endpoint (core/admin_server.h) through real sockets.
+#include "core/admin_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "asidekv/asidekv.h"
+#include "core/admin_protocol.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "tools/admin/client.h"
+
+namespace asidekv {
+namespace {
+
+using ::asidekv::admin::AdminClient;
+using ::asidekv::testing::IsOk;
+using ::asidekv::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class AdminServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.path = dir_.Sub("db");
+    options_.admin_socket = dir_.Sub("admin.sock");
+    options_.cache_capacity_bytes = 4 << 20;
+    options_.cache_shards = 4;
+    ASSERT_OK_AND_ASSIGN(store_, Store::Open(options_));
+  }
+
+  std::unique_ptr<AdminClient> Connect() {
+    absl::StatusOr<std::unique_ptr<AdminClient>> c =
+        AdminClient::Connect(options_.admin_socket, absl::Seconds(20));
+    EXPECT_THAT(c, IsOk());
+    return c.ok() ? *std::move(c) : nullptr;
+  }
+
+  core::JsonValue Call(AdminClient& c, std::string_view line) {
+    absl::StatusOr<std::string> raw = c.CallRaw(line);
+    EXPECT_THAT(raw, IsOk()) << line;
+    if (!raw.ok()) return {};
+    absl::StatusOr<core::JsonValue> v = core::ParseJson(*raw);
+    EXPECT_THAT(v, IsOk()) << *raw;
+    return v.ok() ? *std::move(v) : core::JsonValue();
+  }
+
+  static bool Ok(const core::JsonValue& v) { return core::AdminResponseStatus(v).ok(); }
+
+  testing::TempDir dir_;
+  Options options_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(AdminServerTest, SocketIsOwnerOnlyAndRemovedOnClose) {
+  struct stat st {};
+  ASSERT_EQ(lstat(options_.admin_socket.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  store_.reset();
+  EXPECT_NE(lstat(options_.admin_socket.c_str(), &st), 0);
+}
+
+TEST_F(AdminServerTest, RefusesToReplaceAFileOrALiveSocket) {
+  Options other = options_;
+  other.path = dir_.Sub("db2");
+  // A live server holds the socket.
+  EXPECT_THAT(Store::Open(other), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A regular file is never replaced.
+  other.admin_socket = dir_.Sub("file");
+  std::ofstream(other.admin_socket) << "keep me";
+  EXPECT_THAT(Store::Open(other), StatusIs(absl::StatusCode::kFailedPrecondition));
+  std::ifstream in(other.admin_socket);
+  std::string content;
+  std::getline(in, content);
+  EXPECT_EQ(content, "keep me");
+  // Too long for sockaddr_un.
+  other.admin_socket = std::string(200, 'x');
+  EXPECT_THAT(Store::Open(other), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(AdminServerTest, AnswersEveryCommand) {
+  ASSERT_OK(store_->Put("user:1", "alice"));
+  ASSERT_OK(store_->Put(std::string("bin\0\xff", 5), std::string("v\0\n", 3)));
+  ASSERT_OK(store_->Put("user:2", "bob", absl::Minutes(5)));
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+
+  EXPECT_TRUE(Ok(Call(*c, "ping")));
+  core::JsonValue get = Call(*c, "get user:1");
+  ASSERT_TRUE(Ok(get));
+  EXPECT_EQ(get.Find("value")->text, "alice");
+  EXPECT_FALSE(get.Find("from_cache")->boolean);
+  get = Call(*c, "get user:1");
+  EXPECT_TRUE(get.Find("from_cache")->boolean);
+  EXPECT_EQ(get.Find("ttl_left_ms")->type, core::JsonValue::Type::kNull);
+
+  get = Call(*c, core::FormatAdminRequest({core::AdminCommand::kGet, std::string("bin\0\xff", 5)}));
+  ASSERT_TRUE(Ok(get));
+  EXPECT_EQ(get.Find("value")->text, std::string("v\0\n", 3));
+  EXPECT_FALSE(Call(*c, "get nope").Find("found")->boolean);
+
+  core::JsonValue peek = Call(*c, "peek user:2");
+  EXPECT_FALSE(peek.Find("cached")->boolean);
+  ASSERT_TRUE(Ok(Call(*c, "warm user: 10")));
+  peek = Call(*c, "peek user:2");
+  ASSERT_TRUE(peek.Find("cached")->boolean);
+  EXPECT_EQ(peek.Find("value")->text, "bob");
+  EXPECT_GT(std::stoll(peek.Find("ttl_left_ms")->text), 60000);
+
+  ASSERT_TRUE(Ok(Call(*c, "invalidate user:2")));
+  EXPECT_FALSE(Call(*c, "peek user:2").Find("cached")->boolean);
+
+  core::JsonValue hot = Call(*c, "hot 5");
+  ASSERT_TRUE(Ok(hot));
+  EXPECT_FALSE(hot.Find("keys")->items.empty());
+
+  core::JsonValue stats = Call(*c, "stats");
+  ASSERT_TRUE(Ok(stats));
+  EXPECT_EQ(stats.Find("shards")->items.size(), 4u);
+  EXPECT_NE(stats.Find("stats")->Find("cache_hits"), nullptr);
+  EXPECT_NE(stats.Find("latency")->Find("get")->Find("p99_ns"), nullptr);
+  EXPECT_NE(stats.Find("db")->Find("rocksdb.estimate-num-keys"), nullptr);
+
+  core::JsonValue config = Call(*c, "config");
+  EXPECT_EQ(config.Find("config")->Find("admin_socket")->text, options_.admin_socket);
+
+  core::JsonValue metrics = Call(*c, "metrics");
+  ASSERT_TRUE(Ok(metrics));
+  EXPECT_THAT(metrics.Find("text")->text, HasSubstr("# TYPE asidekv_cache_hits_total counter\n"
+                                                    "asidekv_cache_hits_total "));
+  EXPECT_THAT(metrics.Find("text")->text, HasSubstr("asidekv_latency_seconds{op=\"get\","));
+
+  ASSERT_TRUE(Ok(Call(*c, "clear-cache")));
+  EXPECT_EQ(store_->GetStats().cache_entries, 0u);
+}
+
+TEST_F(AdminServerTest, MalformedRequestsGetErrorsAndTheConnectionSurvives) {
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  for (std::string_view bad : {"", "nope", "get", "get %zz", "hot 0", "warm x y z", "\x01\x02"}) {
+    core::JsonValue v = Call(*c, bad);
+    EXPECT_THAT(core::AdminResponseStatus(v), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+  }
+  EXPECT_TRUE(Ok(Call(*c, "ping")));
+}
+
+TEST_F(AdminServerTest, OversizedRequestIsRefusedAndClosed) {
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  absl::StatusOr<std::string> r = c->CallRaw(std::string(core::kMaxRequestBytes + 10, 'a'));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_THAT(*r, HasSubstr("too large"));
+  EXPECT_FALSE(c->CallRaw("ping").ok());  // Closed.
+  auto again = Connect();                 // The server still serves others.
+  ASSERT_NE(again, nullptr);
+  EXPECT_TRUE(Ok(Call(*again, "ping")));
+}
+
+TEST_F(AdminServerTest, TooManyConnectionsAreTurnedAway) {
+  std::vector<std::unique_ptr<AdminClient>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(Connect());
+    ASSERT_TRUE(Ok(Call(*clients.back(), "ping")));
+  }
+  auto extra = Connect();
+  ASSERT_NE(extra, nullptr);
+  absl::StatusOr<std::string> r = extra->CallRaw("ping");
+  if (r.ok()) {
+    EXPECT_THAT(*r, HasSubstr("too many"));
+  }
+  clients.pop_back();
+  // A slot frees up once the server sees the close.
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    auto c = Connect();
+    absl::StatusOr<std::string> p = c->CallRaw("ping");
+    served = p.ok() && p->find("\"ok\":true") != std::string::npos;
+    if (!served) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(AdminServerTest, SlowRequestIsClosedAndDestructionIsPrompt) {
+  auto slow = Connect();
+  ASSERT_NE(slow, nullptr);
+  // Half a request, never finished: the server closes the connection after its 5 s timeout.
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, options_.admin_socket.data(), options_.admin_socket.size());
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(send(fd, "pi", 2, MSG_NOSIGNAL), 2);
+  const timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  const absl::Time start = absl::Now();
+  char buf[16];
+  EXPECT_EQ(recv(fd, buf, sizeof(buf), 0), 0);  // EOF: closed by the server.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(9));
+  close(fd);
+  // Destroying the Store with a client connected stops the server at once.
+  const absl::Time before = absl::Now();
+  store_.reset();
+  EXPECT_LT(absl::Now() - before, absl::Seconds(2));
+  EXPECT_FALSE(slow->CallRaw("ping").ok());
+}
+
+TEST_F(AdminServerTest, AnswersWhileTheStoreIsUnderLoad) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 3; ++t) {
+    workers.emplace_back([&, t] {
+      uint64_t i = 0;
+      while (!stop.load()) {
+        const std::string key = "k" + std::to_string((i * 7 + t) % 200);
+        if (i % 4 == 0) {
+          EXPECT_OK(store_->Put(key, "v" + std::to_string(i)));
+        } else {
+          absl::StatusOr<std::string> v = store_->Get(key);
+          EXPECT_TRUE(v.ok() || absl::IsNotFound(v.status()));
+        }
+        ++i;
+      }
+    });
+  }
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 30; ++i) {
+    for (std::string_view line :
+         {"stats", "get k1", "peek k2", "warm k 50", "hot 10", "invalidate k3", "metrics"}) {
+      EXPECT_TRUE(Ok(Call(*c, line))) << line;
+    }
+  }
+  stop.store(true);
+  for (std::thread& w : workers) w.join();
+  // Warm filled through the fill protocol: the cache agrees with the DB for every key.
+  for (int k = 0; k < 200; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    ASSERT_OK_AND_ASSIGN(std::vector<KeyValue> rows, store_->Scan({key, key, "", 1}));
+    absl::StatusOr<std::string> v = store_->Get(key);
+    if (rows.empty() || rows[0].key != key) {
+      EXPECT_THAT(v, StatusIs(absl::StatusCode::kNotFound));
+    } else {
+      ASSERT_THAT(v, IsOk());
+      EXPECT_EQ(*v, rows[0].value);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace asidekv
