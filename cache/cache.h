@@ -96,14 +96,16 @@ class Cache {
   // Call after a miss. See FillTicket for the roles.
   virtual FillTicket BeginFill(std::string_view key) = 0;
 
-  // Starts a reload of `key` whether or not it is cached (refresh-ahead of an entry near its
-  // expiry). Returns kLeader, to be completed like a leader from BeginFill(): its fill replaces
-  // the entry unless a write or invalidation began after it (the token rule), and misses of the
-  // key meanwhile wait for it. Returns kBypass when a load of the key is already in flight (the
-  // caller has nothing to do) or the cache takes no fills. Never waits. The default (for caches
-  // that cannot refresh) always returns kBypass.
-  virtual FillTicket BeginRefresh(std::string_view key) {
-    (void)key;
+  // Starts a reload of the key of `seen`, an entry a Lookup() returned (refresh-ahead of an
+  // entry near its expiry). Returns kLeader, to be completed like a leader from BeginFill(): its
+  // fill replaces the entry unless a write or invalidation began after it (the token rule), and
+  // misses of the key meanwhile wait for it. Returns kBypass when `seen` is no longer the key's
+  // entry (it was replaced, e.g. by an earlier refresh, or removed) or a load of the key is in
+  // flight: the caller has nothing to do. So each entry is refreshed at most once. Never waits.
+  // The default (for caches that cannot refresh) always returns kBypass. REQUIRES: seen is not
+  // empty.
+  virtual FillTicket BeginRefresh(const ValueRef& seen) {
+    (void)seen;
     return FillTicket::Bypass();
   }
 

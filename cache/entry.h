@@ -116,6 +116,9 @@ class ValueRef {
   // none (or one under 1us). REQUIRES: not empty.
   int64_t ttl_nanos() const { return DecodeTtl(e_->ttl_code); }
 
+  // The entry itself, for identity checks by its cache. REQUIRES: not empty.
+  const Entry* get() const { return e_; }
+
   // Releases ownership of the reference to the caller (who must Unref it).
   Entry* release() { return std::exchange(e_, nullptr); }
 

@@ -97,8 +97,10 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
   return ticket;
 }
 
-FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k) {
+FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k, const Entry* seen) {
   absl::MutexLock lock(&mu_);
+  auto it = table_.find(k);
+  if (it == table_.end() || *it != seen) return FillTicket::Bypass();
   auto [f, inserted] = flights_.try_emplace(k.key);
   if (!inserted) return FillTicket::Bypass();
   f->second.flight = std::make_shared<Flight>();

@@ -70,8 +70,9 @@ class Shard {
 
   // Hit, waiter or leader (see FillTicket). `cache` is stored in leader tickets.
   FillTicket BeginFill(Cache* cache, const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
-  // Leader (a new flight, whether or not `k` is cached) or bypass (a flight is registered).
-  FillTicket BeginRefresh(Cache* cache, const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
+  // Leader (a new flight) if `seen` is still k's entry and no flight is registered; else bypass.
+  FillTicket BeginRefresh(Cache* cache, const HashedKey& k, const Entry* seen)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Publishes `e` (refs == 1, adopted) if `token` is still valid for its key, withdraws the
   // flight if it is still registered, and returns the outcome. `e` may be null (nothing to

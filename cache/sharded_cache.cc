@@ -106,10 +106,10 @@ FillTicket ShardedCache::BeginFill(std::string_view key) {
   return ShardFor(h).BeginFill(this, {key, h});
 }
 
-FillTicket ShardedCache::BeginRefresh(std::string_view key) {
+FillTicket ShardedCache::BeginRefresh(const ValueRef& seen) {
   if (capacity_ == 0) return FillTicket::Bypass();
-  const uint64_t h = HashKey(key);
-  return ShardFor(h).BeginRefresh(this, {key, h});
+  const uint64_t h = HashKey(seen.key());
+  return ShardFor(h).BeginRefresh(this, {seen.key(), h}, seen.get());
 }
 
 FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view* value,

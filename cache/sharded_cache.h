@@ -81,7 +81,7 @@ class ShardedCache final : public Cache {
 
   ValueRef Lookup(std::string_view key) override;
   FillTicket BeginFill(std::string_view key) override;
-  FillTicket BeginRefresh(std::string_view key) override;
+  FillTicket BeginRefresh(const ValueRef& seen) override;
   FillResult CompleteFill(FillTicket* ticket, const std::string_view* value,
                           const EntryOptions& options,
                           const absl::StatusOr<std::string>& result) override;

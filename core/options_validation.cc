@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <bit>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -57,6 +58,28 @@ absl::Status ValidateOptions(const Options& o) {
     return Bad(absl::StrCat("admin_socket is longer than ", sizeof(sockaddr_un::sun_path) - 1,
                             " bytes"));
   }
+  switch (o.refresh_ahead) {
+    case RefreshAhead::kOff:
+    case RefreshAhead::kBackground:
+    case RefreshAhead::kProbabilistic:
+      break;
+    default:
+      return Bad("refresh_ahead is not a known mode");
+  }
+  if (!(o.refresh_ahead_fraction > 0 && o.refresh_ahead_fraction < 1)) {
+    return Bad(
+        absl::StrCat("refresh_ahead_fraction must be in (0, 1), got ", o.refresh_ahead_fraction));
+  }
+  if (o.refresh_threads < 1 || o.refresh_threads > 16) {
+    return Bad(absl::StrCat("refresh_threads must be in [1, 16], got ", o.refresh_threads));
+  }
+  if (o.refresh_queue_limit == 0) return Bad("refresh_queue_limit must be at least 1");
+  if (!(o.early_expiration_beta > 0) || o.early_expiration_beta == HUGE_VAL) {
+    return Bad(absl::StrCat("early_expiration_beta must be positive and finite, got ",
+                            o.early_expiration_beta));
+  }
+  if (o.hot_set_keys == 0) return Bad("hot_set_keys must be at least 1");
+  if (o.hot_set_interval <= absl::ZeroDuration()) return Bad("hot_set_interval must be positive");
   switch (o.write_policy) {
     case WritePolicy::kInvalidate:
     case WritePolicy::kUpdate:

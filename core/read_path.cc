@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/store_impl.h"
 #include "core/value_format.h"
 
@@ -64,21 +65,27 @@ Store::Impl::Loaded Store::Impl::ReadDb(std::string_view key) {
   return Decode(db_->Get(key));
 }
 
-void Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded) {
+cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded) {
   if (loaded.value.ok()) {
     const std::string_view value = *loaded.value;
-    cache_->CompleteFill(ticket, &value, EntryOptionsFor(loaded.ttl), loaded.value);
-  } else if (absl::IsNotFound(loaded.value.status()) &&
-             options_.negative_ttl > absl::ZeroDuration()) {
+    return cache_->CompleteFill(ticket, &value, EntryOptionsFor(loaded.ttl), loaded.value);
+  }
+  if (absl::IsNotFound(loaded.value.status()) && options_.negative_ttl > absl::ZeroDuration()) {
     const std::string_view empty;
     cache::EntryOptions o;
     o.ttl = options_.negative_ttl;
     o.tag = kNegativeTag;
-    cache_->CompleteFill(ticket, &empty, o, loaded.value);
-  } else {
-    // Errors are shared with the waiters but never cached.
-    cache_->CompleteFill(ticket, nullptr, cache::EntryOptions(), loaded.value);
+    return cache_->CompleteFill(ticket, &empty, o, loaded.value);
   }
+  // Errors are shared with the waiters but never cached.
+  return cache_->CompleteFill(ticket, nullptr, cache::EntryOptions(), loaded.value);
+}
+
+void Store::Impl::Reload(cache::FillTicket* ticket) {
+  const int64_t start = absl::GetCurrentTimeNanos();
+  Loaded loaded = ReadDb(ticket->key());
+  refresher_->RecordReloadCost(absl::GetCurrentTimeNanos() - start);
+  Complete(ticket, loaded);
 }
 
 absl::StatusOr<std::string> Store::Impl::AwaitOrRead(const cache::FillTicket& ticket,
@@ -103,7 +110,10 @@ absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
     case cache::FillTicket::Role::kLeader:
       break;
   }
+  const bool timed = refresher_ != nullptr && refresher_->wants_reload_cost();
+  const int64_t start = timed ? absl::GetCurrentTimeNanos() : 0;
   Loaded loaded = ReadDb(key);
+  if (timed) refresher_->RecordReloadCost(absl::GetCurrentTimeNanos() - start);
   Complete(&ticket, loaded);
   return std::move(loaded.value);
 }
@@ -115,6 +125,7 @@ absl::StatusOr<std::string> Store::Impl::Get(std::string_view key) {
   absl::StatusOr<std::string> result;
   if (cache::ValueRef v = cache_->Lookup(key)) {
     result = FromEntry(v);
+    if (refresher_ != nullptr) refresher_->OnHit(v);
   } else {
     result = GetMiss(key);
   }
@@ -128,6 +139,7 @@ absl::StatusOr<PinnedValue> Store::Impl::GetPinned(std::string_view key) {
   const int64_t start = StartTimer();
   absl::StatusOr<PinnedValue> result;
   cache::ValueRef v = cache_->Lookup(key);
+  if (v && refresher_ != nullptr) refresher_->OnHit(v);
   if (v && v.tag() == kNegativeTag) {
     result = absl::NotFoundError("key not found");
   } else if (v) {
@@ -164,6 +176,7 @@ std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(absl::Span<const 
     }
     if (cache::ValueRef v = cache_->Lookup(keys[i])) {
       results[i] = FromEntry(v);
+      if (refresher_ != nullptr) refresher_->OnHit(v);
       continue;
     }
     cache::FillTicket ticket = cache_->BeginFill(keys[i]);

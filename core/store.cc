@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   if (!db.ok()) return db.status();
 
   auto impl = std::make_unique<Store::Impl>(options, *std::move(db), std::move(cache));
+  impl->StartBackground(cache_options.clock);
   if (!options.admin_socket.empty()) {
     absl::StatusOr<std::unique_ptr<AdminServer>> admin =
         AdminServer::Start(options.admin_socket, impl.get(), AdminServerOptions());
@@ -75,7 +76,28 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
       db_(std::move(db)),
       cache_(std::move(cache)) {}
 
-Store::Impl::~Impl() { admin_server_.reset(); }
+Store::Impl::~Impl() {
+  admin_server_.reset();
+  hot_set_.reset();  // Records the hot set one last time.
+  refresher_.reset();
+}
+
+void Store::Impl::StartBackground(cache::Clock* clock) {
+  warmer_ = std::make_unique<core::Warmer>(
+      cache_.get(), db_.get(), options_.cache_capacity_bytes,
+      [this](cache::FillTicket* ticket, absl::StatusOr<std::string> raw) {
+        return Complete(ticket, Decode(std::move(raw)));
+      });
+  if (options_.refresh_ahead != RefreshAhead::kOff) {
+    refresher_ = std::make_unique<core::Refresher>(options_, cache_.get(), clock,
+                                                   [this](cache::FillTicket* t) { Reload(t); });
+  }
+  if (!options_.hot_set_path.empty()) {
+    hot_set_ = std::make_unique<core::HotSetKeeper>(options_.hot_set_path, options_.hot_set_keys,
+                                                    options_.hot_set_interval, cache_.get(),
+                                                    warmer_.get());
+  }
+}
 
 void Store::Impl::set_admin_server(std::unique_ptr<core::AdminServer> server) {
   admin_server_ = std::move(server);
@@ -110,6 +132,13 @@ Stats Store::Impl::GetStats() const {
   s.write_errors = write_errors_.load(std::memory_order_relaxed);
   s.cache_inserts = c.inserts;
   s.cache_rejected_oversize = c.rejected_too_large;
+  if (refresher_ != nullptr) {
+    s.refreshes = refresher_->refreshes();
+    s.refreshes_dropped = refresher_->dropped();
+    s.early_expirations = refresher_->early_expirations();
+  }
+  s.warm_reads = warmer_->reads();
+  s.warmed_keys = warmer_->warmed();
   s.get_latency = get_latency_.Summary();
   s.put_latency = put_latency_.Summary();
   s.delete_latency = delete_latency_.Summary();
@@ -141,6 +170,10 @@ std::vector<absl::StatusOr<std::string>> Store::MultiGet(absl::Span<const std::s
 }
 absl::StatusOr<std::vector<KeyValue>> Store::Scan(const ScanOptions& options) {
   return impl_->Scan(options);
+}
+absl::StatusOr<size_t> Store::Warm(absl::Span<const std::string> keys) { return impl_->Warm(keys); }
+absl::StatusOr<size_t> Store::WarmPrefix(std::string_view prefix, size_t limit) {
+  return impl_->WarmPrefix(prefix, limit);
 }
 void Store::Invalidate(std::string_view key) { impl_->Invalidate(key); }
 void Store::ClearCache() { impl_->ClearCache(); }

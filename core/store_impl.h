@@ -19,6 +19,12 @@
 //     the written value only if no other write of the key overlapped.
 //   A failed DB write leaves cache entries as they were.
 //
+// Refresh-ahead and warming (refresher.h, warming.h)
+//   With Options::refresh_ahead on, every hit is shown to the Refresher, which may reload the
+//   key through BeginRefresh() (a leader ticket completed by Reload(), like a miss). Warm and the
+//   hot set fill through BeginFill() leaders too. Both are started by StartBackground() and
+//   stopped by ~Impl before the cache and the DB go.
+//
 // Thread safety: all methods may be called concurrently; state is the (thread-safe) DB and
 //   cache plus relaxed atomic counters.
 
@@ -41,6 +47,8 @@
 #include "cache/cache.h"
 #include "cache/clock.h"
 #include "core/latency_histogram.h"
+#include "core/refresher.h"
+#include "core/warming.h"
 #include "db/rocks_db.h"
 
 namespace asidekv {
@@ -74,6 +82,15 @@ class Store::Impl {
   const Options& options() const { return options_; }
   db::RocksDb& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
+  // Starts refresh-ahead, warming and the hot-set keeper as the options ask; `clock` (borrowed,
+  // outlives the Store) is the cache's. Called once by the opener.
+  void StartBackground(cache::Clock* clock);
+  absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys) { return warmer_->Warm(keys); }
+  absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) {
+    return warmer_->WarmPrefix(prefix, limit);
+  }
+  // The hot-set keeper, or null without Options::hot_set_path (tests wait on its warming).
+  core::HotSetKeeper* hot_set() { return hot_set_.get(); }
   // Takes ownership of the admin endpoint (core/admin_server.h), set once by the opener.
   void set_admin_server(std::unique_ptr<core::AdminServer> server);
 
@@ -91,7 +108,9 @@ class Store::Impl {
   // Decodes a raw DB result (stored form) in place.
   Loaded Decode(absl::StatusOr<std::string> raw);
   // Completes a leader ticket with `loaded`: caches the value (or a negative entry).
-  void Complete(cache::FillTicket* ticket, const Loaded& loaded);
+  cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded);
+  // Reads a leader ticket's key from the DB and completes it (refresh-ahead reloads).
+  void Reload(cache::FillTicket* ticket);
   // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
   absl::StatusOr<std::string> AwaitOrRead(const cache::FillTicket& ticket, std::string_view key);
   // The miss path of Get (after the lookup missed).
@@ -117,6 +136,11 @@ class Store::Impl {
   core::LatencyHistogram get_latency_;
   core::LatencyHistogram put_latency_;
   core::LatencyHistogram delete_latency_;
+  // Set by StartBackground(); the refresher is null with refresh_ahead kOff, the keeper without
+  // a hot_set_path. ~Impl stops them first.
+  std::unique_ptr<core::Warmer> warmer_;
+  std::unique_ptr<core::Refresher> refresher_;
+  std::unique_ptr<core::HotSetKeeper> hot_set_;
   // Last member: destroyed first, so its thread stops before everything it uses.
   std::unique_ptr<core::AdminServer> admin_server_;
 };

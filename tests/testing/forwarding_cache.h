@@ -21,8 +21,8 @@ class ForwardingCache : public cache::Cache {
 
   cache::ValueRef Lookup(std::string_view key) override { return inner_->Lookup(key); }
   cache::FillTicket BeginFill(std::string_view key) override { return inner_->BeginFill(key); }
-  cache::FillTicket BeginRefresh(std::string_view key) override {
-    return inner_->BeginRefresh(key);
+  cache::FillTicket BeginRefresh(const cache::ValueRef& seen) override {
+    return inner_->BeginRefresh(seen);
   }
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,

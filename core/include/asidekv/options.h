@@ -32,6 +32,21 @@ enum class EvictionPolicy {
   kLru,      // Plain least-recently-used; kept as a baseline.
 };
 
+// How a Store refreshes cache entries before their TTL runs out, so that a hot key does not
+// send a crowd of misses to the DB when it expires (README: "Stampedes and cold starts").
+enum class RefreshAhead {
+  // Entries are reloaded only after they expire. No cost on hits.
+  kOff,
+  // Stale-while-revalidate: a hit on an entry with less than refresh_ahead_fraction of its TTL
+  // left returns the cached value at once and queues one background reload of the key on the
+  // Store's refresh threads (at most one per key at a time; misses meanwhile wait for it).
+  kBackground,
+  // Probabilistic early expiration (XFetch, Vattani et al., VLDB 2015): a hit reloads the key
+  // itself, before returning, with a probability that rises as expiry nears, scaled by
+  // early_expiration_beta and the measured DB read time. No background threads.
+  kProbabilistic,
+};
+
 struct Options {
   // Folder of the RocksDB database. Required; its parent folder must exist.
   std::string path;
@@ -68,6 +83,37 @@ struct Options {
   // Each finite TTL is stretched by a random factor in [1 - ttl_jitter, 1], so keys filled
   // together do not all expire together. In [0, 1). Default: 0 (no jitter).
   double ttl_jitter = 0;
+
+  // Early refresh of entries with a TTL (entries without one are never refreshed). Default:
+  // kOff.
+  RefreshAhead refresh_ahead = RefreshAhead::kOff;
+
+  // kBackground: a hit refreshes the entry when less than this fraction of its TTL is left. In
+  // (0, 1). Default: 0.2.
+  double refresh_ahead_fraction = 0.2;
+
+  // kBackground: threads that run reloads, in [1, 16], and reloads that may wait for one, at
+  // least 1; a refresh that finds the queue full is dropped (Stats::refreshes_dropped) and the
+  // entry expires as usual. Defaults: 1 thread, 1024 queued.
+  int refresh_threads = 1;
+  size_t refresh_queue_limit = 1024;
+
+  // kProbabilistic: XFetch's beta. A hit with `remaining` time to live reloads when
+  // reload_time * beta * -ln(U(0,1)) >= remaining, where reload_time is a moving average of
+  // this Store's DB reads. Above 1 favours earlier reloads. Positive. Default: 1.
+  double early_expiration_beta = 1.0;
+
+  // Warm restart: file where the Store records up to hot_set_keys of its hottest keys (by the
+  // eviction policy's frequency data) on close and every hot_set_interval. On Open, the keys
+  // found there are loaded into the cache by a background thread while the Store serves
+  // requests. A missing, truncated or corrupt file (each file carries a checksum) is ignored
+  // with a warning on stderr. Empty: no hot set. Default: empty.
+  std::string hot_set_path;
+  // Most keys recorded in the hot set. At least 1. Default: 10000.
+  size_t hot_set_keys = 10000;
+  // How often the hot set is recorded while open. Infinite: only on close. Positive. Default:
+  // 5 minutes.
+  absl::Duration hot_set_interval = absl::Minutes(5);
 
   // What a write does to the cache. Default: kInvalidate.
   WritePolicy write_policy = WritePolicy::kInvalidate;

@@ -25,7 +25,8 @@ struct Stats {
   uint64_t cache_hits = 0;
   // A Get (or one key of a MultiGet) the cache could not answer.
   uint64_t cache_misses = 0;
-  // A key read from RocksDB on behalf of a miss (one per key, also inside a MultiGet).
+  // A key read from RocksDB on behalf of a miss (one per key, also inside a MultiGet) or of a
+  // refresh (Options::refresh_ahead). Reads by warming are counted in warm_reads instead.
   uint64_t db_reads = 0;
   // A miss that waited for another caller's in-flight read of the same key instead of reading
   // the DB itself.
@@ -53,6 +54,19 @@ struct Stats {
   uint64_t cache_inserts = 0;
   // Entries refused because they are larger than a cache shard can hold.
   uint64_t cache_rejected_oversize = 0;
+
+  // Refresh-ahead (Options::refresh_ahead). A reload started because a hit found its entry near
+  // expiry (kBackground: queued; kProbabilistic: run by the reader); each reads the DB once.
+  uint64_t refreshes = 0;
+  // A kBackground reload not run because the refresh queue was full (or the Store closing).
+  uint64_t refreshes_dropped = 0;
+  // A kProbabilistic hit that drew "reload now" (an XFetch early expiration); it becomes a
+  // refresh unless a load of the key is already in flight.
+  uint64_t early_expirations = 0;
+  // Warming (Store::Warm, Store::WarmPrefix, the hot set on open): keys read from the DB, and
+  // entries put in the cache (a key already cached or written meanwhile is not counted).
+  uint64_t warm_reads = 0;
+  uint64_t warmed_keys = 0;
 
   LatencySummary get_latency;
   LatencySummary put_latency;

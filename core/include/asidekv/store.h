@@ -130,6 +130,16 @@ class Store {
   // every write that returned before the scan began.
   absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
 
+  // Loads `keys` from the DB into the cache in one RocksDB MultiGet per batch, in order, without
+  // counting as hits or misses. Keys already cached, being loaded, or absent from the DB are
+  // skipped; a write of a key concurrent with its load wins (the load is not cached). Stops once
+  // this call has filled as many bytes as the cache can hold. Returns how many entries it put in
+  // the cache, or the DB's error (entries filled before it stay). 0 with the cache disabled.
+  absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys);
+
+  // Warm() of the first `limit` keys (0: no limit) that start with `prefix`, in key order.
+  absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit);
+
   // Drops the cache entry of `key`, if any; the next Get reads the DB.
   void Invalidate(std::string_view key);
 

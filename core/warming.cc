@@ -1,0 +1,258 @@
+#include "core/warming.h"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cache/sharded_cache.h"
+
+namespace asidekv::core {
+namespace {
+
+// Keys per BeginFill/MultiGet round, and per DB scan of WarmPrefix.
+constexpr size_t kBatch = 256;
+constexpr std::string_view kMagic = "AKVHOT01";
+// A hot-set key longer than this marks the file as corrupt (keys are at most 2 GiB, but a hot
+// key that large would not be cached anyway).
+constexpr uint32_t kMaxHotKeySize = 64 << 20;
+
+// CRC-32C (Castagnoli), bitwise-reflected, table-driven.
+uint32_t Crc32c(std::string_view data) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char ch : data) crc = table[(crc ^ ch) & 0xFF] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+bool GetU32(std::string_view* in, uint32_t* v) {
+  if (in->size() < 4) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i) *v |= uint32_t{static_cast<unsigned char>((*in)[i])} << (8 * i);
+  in->remove_prefix(4);
+  return true;
+}
+
+}  // namespace
+
+Warmer::Warmer(cache::Cache* cache, db::RocksDb* db, uint64_t capacity, CompleteFn complete)
+    : cache_(cache), db_(db), capacity_(capacity), complete_(std::move(complete)) {}
+
+absl::StatusOr<size_t> Warmer::Warm(absl::Span<const std::string> keys) {
+  uint64_t budget = capacity_;
+  return WarmWithin(keys, &budget);
+}
+
+absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, uint64_t* budget) {
+  size_t warmed = 0;
+  if (capacity_ == 0) return warmed;
+  for (size_t begin = 0; begin < keys.size() && *budget > 0; begin += kBatch) {
+    const absl::Span<const std::string> batch = keys.subspan(begin, kBatch);
+    std::vector<cache::FillTicket> tickets;
+    std::vector<std::string_view> to_read;
+    for (const std::string& key : batch) {
+      cache::FillTicket t = cache_->BeginFill(key);
+      if (t.role() == cache::FillTicket::Role::kBypass) return warmed;  // Cache takes no fills.
+      if (t.role() != cache::FillTicket::Role::kLeader) continue;       // Cached or loading.
+      to_read.push_back(key);
+      tickets.push_back(std::move(t));
+    }
+    if (to_read.empty()) continue;
+    // Read only after every ticket is taken: a write that ends after this point rejects the fill.
+    std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(to_read);
+    reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
+    absl::Status error;
+    for (size_t i = 0; i < tickets.size(); ++i) {
+      if (!raw[i].ok() && !absl::IsNotFound(raw[i].status()) && error.ok()) error = raw[i].status();
+      const bool found = raw[i].ok();
+      const uint64_t charge =
+          to_read[i].size() + (found ? raw[i]->size() : 0) + cache::kEntryOverhead;
+      // Once the budget is spent, the remaining tickets still complete (publishing to any
+      // waiter) but cache nothing beyond it.
+      if (*budget == 0 || (found && charge > *budget)) {
+        *budget = 0;
+        cache_->CompleteFill(&tickets[i], nullptr, cache::EntryOptions(), raw[i]);
+        continue;
+      }
+      if (complete_(&tickets[i], std::move(raw[i])) == cache::FillResult::kInserted && found) {
+        ++warmed;
+        *budget -= std::min(*budget, charge);
+      }
+    }
+    if (!error.ok()) {
+      warmed_.fetch_add(warmed, std::memory_order_relaxed);
+      return error;
+    }
+  }
+  warmed_.fetch_add(warmed, std::memory_order_relaxed);
+  return warmed;
+}
+
+absl::StatusOr<size_t> Warmer::WarmPrefix(std::string_view prefix, size_t limit) {
+  size_t warmed = 0;
+  size_t listed = 0;
+  uint64_t budget = capacity_;
+  db::ScanSpec spec;
+  spec.prefix = std::string(prefix);
+  while (budget > 0 && (limit == 0 || listed < limit)) {
+    spec.limit = limit == 0 ? kBatch : std::min(kBatch, limit - listed);
+    // Keys only: each value is read after its fill token is taken (see Warm).
+    std::vector<std::string> keys;
+    absl::Status s = db_->Scan(spec, [&keys](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    });
+    if (!s.ok()) return s;
+    if (keys.empty()) break;
+    listed += keys.size();
+    absl::StatusOr<size_t> n = WarmWithin(keys, &budget);
+    if (!n.ok()) return n.status();
+    warmed += *n;
+    if (keys.size() < spec.limit) break;
+    spec.start = keys.back();
+    spec.start.push_back('\0');  // The next key after the last one listed.
+  }
+  return warmed;
+}
+
+absl::Status WriteHotSetFile(const std::string& path, absl::Span<const std::string> keys) {
+  std::string data(kMagic);
+  PutU32(&data, static_cast<uint32_t>(keys.size()));
+  for (const std::string& k : keys) {
+    PutU32(&data, static_cast<uint32_t>(k.size()));
+    data += k;
+  }
+  PutU32(&data, Crc32c(data));
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.flush();
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write hot set file ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ReadHotSetFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("no hot set file at ", path));
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read hot set file ", path));
+  auto corrupt = [&path](std::string_view why) {
+    return absl::DataLossError(
+        absl::StrCat("hot set file ", path, " is corrupt: ", std::string(why)));
+  };
+  if (data.size() < kMagic.size() + 8) return corrupt("too short");
+  std::string_view body(data.data(), data.size() - 4);
+  std::string_view trailer(data.data() + body.size(), 4);
+  uint32_t crc = 0;
+  GetU32(&trailer, &crc);
+  if (Crc32c(body) != crc) return corrupt("checksum mismatch");
+  if (body.substr(0, kMagic.size()) != kMagic) return corrupt("bad magic");
+  body.remove_prefix(kMagic.size());
+  uint32_t count = 0;
+  GetU32(&body, &count);
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t len = 0;
+    if (!GetU32(&body, &len) || len > kMaxHotKeySize || body.size() < len) {
+      return corrupt("truncated key list");
+    }
+    keys.emplace_back(body.substr(0, len));
+    body.remove_prefix(len);
+  }
+  if (!body.empty()) return corrupt("trailing bytes");
+  return keys;
+}
+
+HotSetKeeper::HotSetKeeper(std::string path, size_t max_keys, absl::Duration interval,
+                           cache::Cache* cache, Warmer* warmer)
+    : path_(std::move(path)),
+      max_keys_(max_keys),
+      interval_(interval),
+      cache_(cache),
+      warmer_(warmer),
+      thread_([this] { Run(); }) {}
+
+HotSetKeeper::~HotSetKeeper() { Stop(); }
+
+void HotSetKeeper::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+  Record();
+}
+
+void HotSetKeeper::WaitWarmed() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&warmed_));
+}
+
+bool HotSetKeeper::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void HotSetKeeper::Run() {
+  WarmFromFile();
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) break;
+    mu_.Unlock();
+    Record();
+    mu_.Lock();
+  }
+}
+
+void HotSetKeeper::WarmFromFile() {
+  absl::StatusOr<std::vector<std::string>> keys = ReadHotSetFile(path_);
+  if (!keys.ok() && !absl::IsNotFound(keys.status())) {
+    std::fprintf(stderr, "asidekv: warning: ignoring hot set: %s\n",
+                 std::string(keys.status().message()).c_str());
+  }
+  if (keys.ok()) {
+    const absl::Span<const std::string> all(*keys);
+    uint64_t budget = warmer_->capacity();
+    for (size_t begin = 0; begin < all.size() && budget > 0 && !stopping(); begin += kBatch) {
+      absl::StatusOr<size_t> n = warmer_->WarmWithin(all.subspan(begin, kBatch), &budget);
+      if (!n.ok()) {
+        std::fprintf(stderr, "asidekv: warning: warming from the hot set stopped: %s\n",
+                     std::string(n.status().message()).c_str());
+        break;
+      }
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  warmed_ = true;
+}
+
+void HotSetKeeper::Record() const {
+  const std::vector<std::string> keys = cache_->HottestKeys(max_keys_);
+  absl::Status s = WriteHotSetFile(path_, keys);
+  if (!s.ok()) {
+    std::fprintf(stderr, "asidekv: warning: cannot record the hot set: %s\n",
+                 std::string(s.message()).c_str());
+  }
+}
+
+}  // namespace asidekv::core

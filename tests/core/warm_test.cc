@@ -1,0 +1,266 @@
+// Tests of warming: Store::Warm, Store::WarmPrefix, the hot-set file and warm restarts.
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "asidekv/asidekv.h"
+#include "core/store_opener.h"
+#include "core/warming.h"
+#include "gtest/gtest.h"
+#include "tests/testing/forwarding_cache.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace asidekv {
+namespace {
+
+using ::asidekv::testing::IsOk;
+using ::asidekv::testing::StatusIs;
+using ::asidekv::testing::TempDir;
+
+std::string Key(int i) { return absl::StrCat("key", 100000 + i); }
+
+// Holds the next fill at a gate, to force a write between a warm read and its fill.
+class GatedCache : public testing::ForwardingCache {
+ public:
+  using ForwardingCache::ForwardingCache;
+  cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
+                                 const cache::EntryOptions& options,
+                                 const absl::StatusOr<std::string>& result) override {
+    if (gate_armed.exchange(false)) {
+      at_gate.Notify();
+      release.WaitForNotification();
+    }
+    return ForwardingCache::CompleteFill(ticket, value, options, result);
+  }
+  std::atomic<bool> gate_armed{false};
+  absl::Notification at_gate;
+  absl::Notification release;
+};
+
+class WarmTest : public ::testing::Test {
+ protected:
+  Options MakeOptions() const {
+    Options o;
+    o.path = dir_.Sub("db");
+    o.cache_shards = 1;
+    return o;
+  }
+  std::unique_ptr<Store> Open(const Options& o) {
+    auto s = Store::Open(o);
+    EXPECT_THAT(s, IsOk());
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+  void Fill(Store* store, int n, const std::string& value) {
+    for (int i = 0; i < n; ++i) ASSERT_OK(store->Put(Key(i), value));
+  }
+  TempDir dir_;
+};
+
+TEST_F(WarmTest, WarmLoadsKeysWithoutHitsOrMisses) {
+  auto store = Open(MakeOptions());
+  Fill(store.get(), 100, "v");
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back(Key(i));
+  keys.push_back("absent");
+  absl::StatusOr<size_t> n = store->Warm(keys);
+  ASSERT_OK(n.status());
+  EXPECT_EQ(*n, 100u);
+  Stats s = store->GetStats();
+  EXPECT_EQ(s.cache_hits + s.cache_misses, 0u);
+  EXPECT_EQ(s.warm_reads, 101u);
+  EXPECT_EQ(s.warmed_keys, 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(*store->Get(Key(i)), "v");
+  s = store->GetStats();
+  EXPECT_EQ(s.cache_hits, 100u);
+  EXPECT_EQ(s.db_reads, 0u);
+  // Already cached: skipped without a DB read.
+  EXPECT_EQ(*store->Warm(keys), 0u);
+  EXPECT_EQ(store->GetStats().warm_reads, 102u);  // Only "absent" again.
+}
+
+TEST_F(WarmTest, WarmStopsAtCapacity) {
+  Options o = MakeOptions();
+  o.cache_capacity_bytes = 20 * (100 + 8 + 80);  // About 20 entries of 100-byte values.
+  auto store = Open(o);
+  Fill(store.get(), 200, std::string(100, 'x'));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back(Key(i));
+  absl::StatusOr<size_t> n = store->Warm(keys);
+  ASSERT_OK(n.status());
+  EXPECT_LE(*n, 21u);
+  EXPECT_GE(*n, 10u);
+  const Stats s = store->GetStats();
+  EXPECT_LE(s.cache_bytes, s.cache_capacity_bytes);
+  EXPECT_EQ(s.evictions, 0u);  // Warming did not push out its own first keys.
+  EXPECT_LE(s.warm_reads, 256u);  // At most one batch read past the budget.
+}
+
+TEST_F(WarmTest, DisabledCacheWarmsNothing) {
+  Options o = MakeOptions();
+  o.cache_capacity_bytes = 0;
+  o.cache_shards = 0;
+  auto store = Open(o);
+  Fill(store.get(), 10, "v");
+  EXPECT_EQ(*store->WarmPrefix("key", 0), 0u);
+}
+
+TEST_F(WarmTest, WarmPrefixListsInBatches) {
+  auto store = Open(MakeOptions());
+  Fill(store.get(), 600, "v");
+  ASSERT_OK(store->Put("other", "o"));
+  absl::StatusOr<size_t> n = store->WarmPrefix("key", 0);
+  ASSERT_OK(n.status());
+  EXPECT_EQ(*n, 600u);
+  store->ClearCache();
+  EXPECT_EQ(*store->WarmPrefix("key", 300), 300u);
+  EXPECT_EQ(*store->WarmPrefix("", 0), 301u);  // The 300 others and "other".
+}
+
+TEST(WarmRaceTest, WriteDuringWarmWins) {
+  for (WritePolicy policy : {WritePolicy::kInvalidate, WritePolicy::kUpdate}) {
+    TempDir dir;
+    Options o;
+    o.path = dir.Sub("db");
+    o.write_policy = policy;
+    GatedCache* gate = nullptr;
+    core::StoreHooks hooks;
+    hooks.wrap_cache = [&gate](std::unique_ptr<cache::Cache> c) -> std::unique_ptr<cache::Cache> {
+      auto g = std::make_unique<GatedCache>(std::move(c));
+      gate = g.get();
+      return g;
+    };
+    auto opened = core::StoreOpener::Open(o, hooks);
+    ASSERT_OK(opened.status());
+    std::unique_ptr<Store> store = *std::move(opened);
+    ASSERT_OK(store->Put("k", "v1"));
+    store->Invalidate("k");
+    gate->gate_armed = true;
+    std::thread warmer([&] {
+      const std::vector<std::string> keys = {"k"};
+      EXPECT_EQ(*store->Warm(keys), 0u);  // Its fill of v1 is rejected.
+    });
+    gate->at_gate.WaitForNotification();
+    ASSERT_OK(store->Put("k", "v2"));
+    gate->release.Notify();
+    warmer.join();
+    EXPECT_EQ(*store->Get("k"), "v2");
+  }
+}
+
+TEST(HotSetFileTest, RoundTripAndCorruption) {
+  TempDir dir;
+  const std::string path = dir.Sub("hot");
+  EXPECT_THAT(core::ReadHotSetFile(path).status(), StatusIs(absl::StatusCode::kNotFound));
+  const std::vector<std::string> keys = {"a", "", std::string(1000, 'z'), "key\0with\0nul"};
+  ASSERT_OK(core::WriteHotSetFile(path, keys));
+  absl::StatusOr<std::vector<std::string>> read = core::ReadHotSetFile(path);
+  ASSERT_OK(read.status());
+  EXPECT_EQ(*read, keys);
+
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto write = [&path](const std::string& b) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(b.data(), static_cast<std::streamsize>(b.size()));
+  };
+  for (size_t cut : {size_t{0}, size_t{5}, size_t{13}, bytes.size() / 2, bytes.size() - 1}) {
+    write(bytes.substr(0, cut));
+    EXPECT_THAT(core::ReadHotSetFile(path).status(), StatusIs(absl::StatusCode::kDataLoss))
+        << "truncated to " << cut;
+  }
+  for (size_t at : {size_t{0}, size_t{9}, size_t{20}, bytes.size() - 2}) {
+    std::string flipped = bytes;
+    flipped[at] ^= 0x40;
+    write(flipped);
+    EXPECT_THAT(core::ReadHotSetFile(path).status(), StatusIs(absl::StatusCode::kDataLoss))
+        << "flipped byte " << at;
+  }
+  write(bytes + "x");
+  EXPECT_THAT(core::ReadHotSetFile(path).status(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(WarmTest, CorruptHotSetIsIgnored) {
+  Options o = MakeOptions();
+  o.hot_set_path = dir_.Sub("hot");
+  {
+    std::ofstream out(o.hot_set_path, std::ios::binary);
+    out << "AKVHOT01 this is not a hot set";
+  }
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Put("k", "v"));
+  EXPECT_EQ(*store->Get("k"), "v");
+  store.reset();  // Records a valid hot set over the corrupt one.
+  EXPECT_OK(core::ReadHotSetFile(o.hot_set_path).status());
+}
+
+// Waits (real time) until the store has read `n` keys for warming.
+void WaitWarmReads(Store* store, uint64_t n) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (store->GetStats().warm_reads < n && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+}
+
+// Skewed reads: 90% over 1000 hot keys, 10% over all 8000 keys.
+std::vector<std::string> Workload(int n, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) {
+    const bool hot = absl::Uniform(gen, 0, 10) < 9;
+    keys.push_back(Key(hot ? absl::Uniform(gen, 0, 1000) : absl::Uniform(gen, 0, 8000)));
+  }
+  return keys;
+}
+
+// Hit ratio of the first reads after a reopen, with and without the hot set.
+TEST_F(WarmTest, WarmRestartRestoresHitRatio) {
+  Options o = MakeOptions();
+  o.cache_capacity_bytes = 1500 * (10 + 100 + 80);  // About 1500 entries of 8000 keys.
+  o.hot_set_path = dir_.Sub("hot");
+  o.hot_set_keys = 1200;
+  {
+    auto store = Open(o);
+    Fill(store.get(), 8000, std::string(100, 'v'));
+    for (const std::string& k : Workload(60000, 1)) ASSERT_OK(store->Get(k).status());
+  }  // Close: records the hot set.
+  absl::StatusOr<std::vector<std::string>> hot = core::ReadHotSetFile(o.hot_set_path);
+  ASSERT_OK(hot.status());
+  ASSERT_GT(hot->size(), 1000u);
+
+  auto hit_ratio_after_reopen = [&](bool with_hot_set) {
+    Options r = o;
+    if (!with_hot_set) r.hot_set_path.clear();
+    auto store = Open(r);
+    if (with_hot_set) WaitWarmReads(store.get(), hot->size());
+    const Stats before = store->GetStats();
+    for (const std::string& k : Workload(1000, 2)) EXPECT_OK(store->Get(k).status());
+    const Stats after = store->GetStats();
+    const double hits = static_cast<double>(after.cache_hits - before.cache_hits);
+    const double misses = static_cast<double>(after.cache_misses - before.cache_misses);
+    return hits / (hits + misses);
+  };
+  const double cold = hit_ratio_after_reopen(false);
+  const double warm = hit_ratio_after_reopen(true);
+  std::printf("hit ratio in the first 1000 reads after reopen: cold %.3f, warm restart %.3f\n",
+              cold, warm);
+  EXPECT_GT(warm, cold + 0.2);
+  EXPECT_GT(warm, 0.8);
+}
+
+}  // namespace
+}  // namespace asidekv
