@@ -2,6 +2,8 @@
 //
 //   asidekv-bench ycsb [flags]   YCSB core workloads A-F (see `asidekv-bench ycsb --help`)
 //   asidekv-bench demo [flags]   a ~30 s --compare tour of A-F on a temporary folder
+//   asidekv-bench stampede [flags]  one hot key with a short TTL under many readers, refresh-ahead
+//                                off, background and XFetch (DB reads per expiry, p99)
 //   asidekv-bench trace [flags]  hit ratios of the eviction policies and OPT on a cache trace
 //                                (tools/trace/, when built)
 //
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/bench/stampede_command.h"
 #include "tools/bench/ycsb_command.h"
 #ifdef ASIDEKV_BENCH_WITH_TRACE
 #include "tools/trace/replay.h"
@@ -62,6 +65,8 @@ int RunTrace(int argc, const char* const* argv, int first) {
 constexpr Command kCommands[] = {
     {"ycsb", "YCSB core workloads A-F on aside and, with --compare, the baselines", RunYcsb},
     {"demo", "a short --compare run of A-F (about 30 s) in a temporary folder", RunDemo},
+    {"stampede", "a hot key with a short TTL under many readers, refresh-ahead off/on/XFetch",
+     asidekv::bench::RunStampedeCommand},
 #ifdef ASIDEKV_BENCH_WITH_TRACE
     {"trace", "replay a cache trace through the eviction policies and Belady's OPT", RunTrace},
 #endif
