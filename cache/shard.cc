@@ -19,7 +19,7 @@ Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_trac
 }
 
 Shard::~Shard() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (Entry* e : table_) {
     e->in_table = false;
     e->Unref();
@@ -39,36 +39,36 @@ void Shard::Release(const Garbage& garbage) {
 }
 
 ValueRef Shard::Lookup(const HashedKey& k) {
-  Garbage garbage;
-  ValueRef result;
+  Entry* expired = nullptr;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = table_.find(k);
     if (it == table_.end()) {
       ++stats_.misses;
-      return result;
+      return ValueRef();
     }
     Entry* e = *it;
-    if (ExpiredLocked(e)) {
-      ++stats_.misses;
-      ++stats_.expirations;
-      RemoveLocked(e, /*evicted=*/false, &garbage);
-    } else {
+    if (!ExpiredLocked(e)) {
       ++stats_.hits;
       policy_->OnAccess(&e->node);
       e->Ref();
-      result = ValueRef(e);
+      return ValueRef(e);
     }
+    ++stats_.misses;
+    ++stats_.expirations;
+    Garbage garbage;
+    RemoveLocked(e, /*evicted=*/false, &garbage);
+    expired = garbage[0];
   }
-  Release(garbage);
-  return result;
+  expired->Unref();  // Freed outside the lock.
+  return ValueRef();
 }
 
 FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
   Garbage garbage;
   FillTicket ticket;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = table_.find(k);
     if (it != table_.end()) {
       Entry* e = *it;
@@ -98,7 +98,7 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
 }
 
 FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k, const Entry* seen) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = table_.find(k);
   if (it == table_.end() || *it != seen) return FillTicket::Bypass();
   auto [f, inserted] = flights_.try_emplace(k.key);
@@ -113,7 +113,7 @@ FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight*
   Garbage garbage;
   FillResult result = FillResult::kSkipped;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     DetachFlightLocked(k.key, flight);
     if (e != nullptr) {
       if (charge > capacity_) {
@@ -135,7 +135,7 @@ FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight*
 }
 
 void Shard::AbandonFill(const HashedKey& k, const Flight* flight) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   DetachFlightLocked(k.key, flight);
 }
 
@@ -143,7 +143,7 @@ bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire
   Garbage garbage;
   bool inserted = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (charge > capacity_) {
       ++stats_.rejected_too_large;
       // The refused value still supersedes the key's older one, which must not be served.
@@ -161,7 +161,7 @@ bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire
 void Shard::Invalidate(const HashedKey& k) {
   Garbage garbage;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     versions_.Invalidate(k.key);
     DetachFlightLocked(k.key, nullptr);
     if (EraseLocked(k, &garbage)) ++stats_.invalidations;
@@ -170,7 +170,7 @@ void Shard::Invalidate(const HashedKey& k) {
 }
 
 std::pair<uint64_t, bool> Shard::BeginWrite(const HashedKey& k) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   DetachFlightLocked(k.key, nullptr);
   return versions_.BeginWrite(k.key);
 }
@@ -179,7 +179,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
                      uint32_t charge, int64_t expire_nanos) {
   Garbage garbage;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     const bool install = versions_.EndWrite(k.key, version, solo);
     DetachFlightLocked(k.key, nullptr);
     if (db_ok) {
@@ -199,7 +199,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
 void Shard::Clear() {
   Garbage garbage;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     garbage.reserve(table_.size());
     for (Entry* e : table_) {
       policy_->OnRemove(&e->node);
@@ -219,7 +219,7 @@ size_t Shard::SweepExpired(size_t max_entries) {
   Garbage garbage;
   size_t n;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     n = SweepLocked(max_entries, &garbage);
   }
   Release(garbage);
@@ -227,12 +227,12 @@ size_t Shard::SweepExpired(size_t max_entries) {
 }
 
 CacheStats Shard::GetStats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
 void Shard::HottestKeys(size_t n, std::vector<std::string>* out) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<PolicyNode*> nodes;
   policy_->Hottest(n, &nodes);
   for (PolicyNode* node : nodes) out->emplace_back(Entry::FromNode(node)->key());

@@ -2,11 +2,11 @@
 // expiry index, in-flight fills and recent-write versions.
 //
 // Design
-//   Everything lives under one absl::Mutex per shard; ShardedCache spreads keys over shards by
-//   the top bits of a 64-bit key hash so that threads rarely meet on one lock. A hit is: lock,
-//   probe the table, check expiry (the clock is read only for entries that have a TTL), tell the
-//   policy, add a reference, unlock. No allocation and no copy happen under the lock on any path:
-//   new entries are built before locking, and removed entries are released after unlocking.
+//   Everything lives under one Mutex (cache/mutex.h) per shard; ShardedCache spreads keys over
+//   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. A hit is:
+//   lock, probe the table, check expiry (the clock is read only for entries that have a TTL), tell
+//   the policy, add a reference, unlock. No allocation and no copy happen under the lock on any
+//   path: new entries are built before locking, and removed entries are released after unlocking.
 //
 //   Budget: after every publish the policy evicts until charge <= capacity, so the charged total
 //   never exceeds the capacity once the call returns (there is no slack: an entry whose charge
@@ -38,6 +38,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/cache.h"
 #include "cache/clock.h"
@@ -45,6 +46,7 @@
 #include "cache/eviction_policy.h"
 #include "cache/fill_flight.h"
 #include "cache/key_versions.h"
+#include "cache/mutex.h"
 #include "cache/string_hash.h"
 
 namespace asidekv::cache {
@@ -56,7 +58,11 @@ struct HashedKey {
 };
 
 // The cache's key hash: shards use its top bits, tables its low bits, policies all of it.
-inline uint64_t HashKey(std::string_view key) { return absl::Hash<std::string_view>{}(key); }
+// (absl::string_view, not std::string_view: Debian's Abseil has its own string_view, and hashes
+// std::string_view through std::hash, several times slower.)
+inline uint64_t HashKey(std::string_view key) {
+  return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
+}
 
 class Shard {
  public:
@@ -138,7 +144,7 @@ class Shard {
   const uint64_t capacity_;
   Clock* const clock_;  // Not owned; outlives the shard.
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_set<Entry*, EntryHash, EntryEq> table_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<EvictionPolicy> policy_ ABSL_GUARDED_BY(mu_);
   absl::btree_set<std::pair<int64_t, Entry*>> expiry_ ABSL_GUARDED_BY(mu_);

@@ -11,12 +11,15 @@
 #include <string_view>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 
 namespace asidekv::cache {
 
 struct StringViewHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return absl::Hash<std::string_view>{}(s); }
+  size_t operator()(std::string_view s) const {
+    return absl::Hash<absl::string_view>{}(absl::string_view(s.data(), s.size()));
+  }
 };
 
 struct StringViewEq {
