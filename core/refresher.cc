@@ -37,6 +37,7 @@ void Refresher::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     dropped.swap(queue_);
+    work_.SignalAll();
   }
   // Destroying the tickets (outside the lock) withdraws their flights and releases waiters.
   dropped_.fetch_add(dropped.size(), std::memory_order_relaxed);
@@ -85,6 +86,7 @@ void Refresher::Enqueue(cache::FillTicket ticket) {
     if (!stopping_ && queue_.size() < queue_limit_) {
       queue_.push_back(std::move(ticket));
       refreshes_.fetch_add(1, std::memory_order_relaxed);
+      work_.Signal();
       return;
     }
   }
@@ -97,9 +99,7 @@ void Refresher::Run() {
     cache::FillTicket ticket;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.Await(absl::Condition(&ready));
+      while (!stopping_ && queue_.empty()) work_.Wait(&mu_);
       if (stopping_) return;
       ticket = std::move(queue_.front());
       queue_.pop_front();

@@ -100,6 +100,7 @@ class Refresher {
   std::atomic<uint64_t> early_{0};
 
   absl::Mutex mu_;
+  absl::CondVar work_;  // Signalled when a ticket is queued or Stop() begins.
   std::deque<cache::FillTicket> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;  // Started by the constructor, joined by Stop().
