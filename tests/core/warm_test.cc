@@ -102,7 +102,7 @@ TEST_F(WarmTest, WarmStopsAtCapacity) {
   EXPECT_GE(*n, 10u);
   const Stats s = store->GetStats();
   EXPECT_LE(s.cache_bytes, s.cache_capacity_bytes);
-  EXPECT_EQ(s.evictions, 0u);  // Warming did not push out its own first keys.
+  EXPECT_EQ(s.evictions, 0u);     // Warming did not push out its own first keys.
   EXPECT_LE(s.warm_reads, 256u);  // At most one batch read past the budget.
 }
 
