@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/forwarding_cache.h"
+#include "tests/testing/gated_fill_cache.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -28,36 +29,19 @@ constexpr absl::Duration kTtl = absl::Seconds(10);
 
 // A cache that can hold the next fill at a gate, counts completed fills, and checks that no
 // lookup ever returns an entry whose expiry has passed on the test's clock.
-class RefreshProbeCache : public testing::ForwardingCache {
+class RefreshProbeCache : public testing::GatedFillCache {
  public:
   RefreshProbeCache(std::unique_ptr<cache::Cache> inner, const FakeClock* clock)
-      : ForwardingCache(std::move(inner)), clock_(clock) {}
+      : GatedFillCache(std::move(inner)), clock_(clock) {}
 
   cache::ValueRef Lookup(std::string_view key) override {
-    cache::ValueRef v = ForwardingCache::Lookup(key);
+    cache::ValueRef v = GatedFillCache::Lookup(key);
     if (v && v.expire_nanos() != 0 && v.expire_nanos() <= absl::ToUnixNanos(clock_->Now())) {
       expired_served.fetch_add(1);
     }
     return v;
   }
-  cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
-                                 const cache::EntryOptions& options,
-                                 const absl::StatusOr<std::string>& result) override {
-    if (gate_armed.exchange(false)) {
-      at_gate.Notify();
-      release.WaitForNotification();
-    }
-    cache::FillResult r = ForwardingCache::CompleteFill(ticket, value, options, result);
-    last_result.store(static_cast<int>(r));
-    completed.fetch_add(1);
-    return r;
-  }
 
-  std::atomic<bool> gate_armed{false};
-  absl::Notification at_gate;
-  absl::Notification release;
-  std::atomic<int> last_result{-1};
-  std::atomic<int> completed{0};
   std::atomic<int> expired_served{0};
 
  private:

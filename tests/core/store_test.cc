@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/forwarding_cache.h"
+#include "tests/testing/gated_fill_cache.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -310,26 +311,7 @@ TEST(StoreOpenTest, SecondStoreOnTheSamePathFails) {
   EXPECT_THAT(Store::Open(o), IsOk());
 }
 
-// A cache whose fills of one key wait until the test lets them go, to force interleavings.
-class GatedFillCache : public testing::ForwardingCache {
- public:
-  using ForwardingCache::ForwardingCache;
-  cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
-                                 const cache::EntryOptions& options,
-                                 const absl::StatusOr<std::string>& result) override {
-    if (gate_armed.exchange(false)) {
-      at_gate.Notify();
-      release.WaitForNotification();
-    }
-    cache::FillResult r = ForwardingCache::CompleteFill(ticket, value, options, result);
-    last_result.store(static_cast<int>(r));
-    return r;
-  }
-  std::atomic<bool> gate_armed{false};
-  absl::Notification at_gate;
-  absl::Notification release;
-  std::atomic<int> last_result{-1};
-};
+using GatedFillCache = testing::GatedFillCache;
 
 class StoreRaceTest : public ::testing::TestWithParam<WritePolicy> {
  protected:

@@ -18,6 +18,7 @@
 #include "core/warming.h"
 #include "gtest/gtest.h"
 #include "tests/testing/forwarding_cache.h"
+#include "tests/testing/gated_fill_cache.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -31,22 +32,7 @@ using ::asidekv::testing::TempDir;
 std::string Key(int i) { return absl::StrCat("key", 100000 + i); }
 
 // Holds the next fill at a gate, to force a write between a warm read and its fill.
-class GatedCache : public testing::ForwardingCache {
- public:
-  using ForwardingCache::ForwardingCache;
-  cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
-                                 const cache::EntryOptions& options,
-                                 const absl::StatusOr<std::string>& result) override {
-    if (gate_armed.exchange(false)) {
-      at_gate.Notify();
-      release.WaitForNotification();
-    }
-    return ForwardingCache::CompleteFill(ticket, value, options, result);
-  }
-  std::atomic<bool> gate_armed{false};
-  absl::Notification at_gate;
-  absl::Notification release;
-};
+using GatedCache = testing::GatedFillCache;
 
 class WarmTest : public ::testing::Test {
  protected:
