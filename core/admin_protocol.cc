@@ -266,8 +266,9 @@ class JsonParser {
       if (!s.ok()) return s;
       SkipSpace();
       if (!Consume(":")) return Error("expected ':'");
-      v->fields.emplace_back(std::move(key), JsonValue());
-      s = ParseValue(&v->fields.back().second, depth + 1);
+      v->keys.push_back(std::move(key));
+      v->items.emplace_back();
+      s = ParseValue(&v->items.back(), depth + 1);
       if (!s.ok()) return s;
       SkipSpace();
       if (Consume("}")) return absl::OkStatus();
@@ -503,8 +504,9 @@ void JsonWriter::Null() {
 }
 
 const JsonValue* JsonValue::Find(std::string_view key) const {
-  for (const auto& [name, value] : fields) {
-    if (name == key) return &value;
+  if (type != Type::kObject) return nullptr;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i] == key) return &items[i];
   }
   return nullptr;
 }

@@ -151,8 +151,9 @@ struct JsonValue {
   Type type = Type::kNull;
   bool boolean = false;
   std::string text;  // kString: the bytes; kNumber: the number as written.
+  // kArray: the elements. kObject: the field values, named by `keys` (same order and size).
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> fields;
+  std::vector<std::string> keys;
 
   // The first field named `key` of an object, or null.
   const JsonValue* Find(std::string_view key) const;

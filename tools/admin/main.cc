@@ -244,9 +244,10 @@ void PrintFlat(const core::JsonValue& v, const std::string& path, bool hex) {
   using Type = core::JsonValue::Type;
   switch (v.type) {
     case Type::kObject:
-      for (const auto& [name, child] : v.fields) {
+      for (size_t i = 0; i < v.keys.size(); ++i) {
+        const std::string& name = v.keys[i];
         if (path.empty() && (name == "ok" || name == "command")) continue;
-        PrintFlat(child, path.empty() ? name : absl::StrCat(path, ".", name), hex);
+        PrintFlat(v.items[i], path.empty() ? name : absl::StrCat(path, ".", name), hex);
       }
       return;
     case Type::kArray:

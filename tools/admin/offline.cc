@@ -212,27 +212,39 @@ absl::StatusOr<uint64_t> Load(db::RocksDb& db, const std::string& file) {
 
 absl::StatusOr<CheckReport> Check(const db::RocksDb& db) {
   CheckReport report;
-  absl::Status s = db.Scan(db::ScanSpec(), [&](std::string_view key, std::string_view stored) {
-    ++report.keys;
-    auto problem = [&](uint64_t* counter, std::string what) {
-      ++*counter;
-      if (report.first_problem.empty()) report.first_problem = std::move(what);
-    };
-    if (!core::DecodeValue(stored).ok()) {
-      problem(&report.corrupt_values, absl::StrCat("corrupt value header at key #", report.keys));
+  auto problem = [&report](uint64_t* counter, std::string what) {
+    ++*counter;
+    if (report.first_problem.empty()) report.first_problem = std::move(what);
+  };
+  // Scan a batch, then point-read it outside the scan (no DB call inside a Scan callback).
+  db::ScanSpec spec;
+  spec.limit = kLoadBatch;
+  std::vector<std::pair<std::string, std::string>> batch;
+  while (true) {
+    batch.clear();
+    absl::Status s = db.Scan(spec, [&batch](std::string_view key, std::string_view stored) {
+      batch.emplace_back(key, stored);
+      return true;
+    });
+    if (!s.ok()) return s;
+    for (const auto& [key, stored] : batch) {
+      ++report.keys;
+      if (!core::DecodeValue(stored).ok()) {
+        problem(&report.corrupt_values, absl::StrCat("corrupt value header at key #", report.keys));
+      }
+      absl::StatusOr<std::string> again = db.Get(key);
+      if (!again.ok()) {
+        problem(&report.read_errors,
+                absl::StrCat("point read of key #", report.keys, ": ", again.status().ToString()));
+      } else if (*again != stored) {
+        problem(&report.read_errors,
+                absl::StrCat("point read of key #", report.keys, " disagrees with the scan"));
+      }
     }
-    absl::StatusOr<std::string> again = db.Get(key);
-    if (!again.ok()) {
-      problem(&report.read_errors,
-              absl::StrCat("point read of key #", report.keys, ": ", again.status().ToString()));
-    } else if (*again != stored) {
-      problem(&report.read_errors,
-              absl::StrCat("point read of key #", report.keys, " disagrees with the scan"));
-    }
-    return true;
-  });
-  if (!s.ok()) return s;
-  return report;
+    if (batch.size() < spec.limit) return report;
+    spec.start = batch.back().first;
+    spec.start.push_back('\0');  // The next key after the last one read.
+  }
 }
 
 }  // namespace asidekv::admin
