@@ -79,6 +79,9 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
 Store::Impl::~Impl() {
   admin_server_.reset();
   hot_set_.reset();  // Records the hot set one last time.
+  // Join the refresh threads before refresher_ changes: a reload in flight reads it
+  // (Reload() -> refresher_->RecordReloadCost), and reset() nulls the pointer before deleting.
+  if (refresher_ != nullptr) refresher_->Stop();
   refresher_.reset();
 }
 
