@@ -120,6 +120,9 @@ class CacheStressTest : public ::testing::TestWithParam<StressConfig> {
   void Reader(int seed) {
     std::mt19937 rng(seed);
     while (!stop_.load(std::memory_order_relaxed)) {
+      // Time also moves with the readers' own progress, so entries expire however the
+      // scheduler treats the clock thread (a starved clock thread made expiries depend on luck).
+      if (GetParam().ttl) clock_.Advance(absl::Microseconds(20));
       const int k = static_cast<int>(rng() % kKeys);
       const std::string key = KeyName(k);
       const uint64_t floor = keys_[k].completed.load();
@@ -255,6 +258,15 @@ TEST_P(CacheStressTest, ReadsAreNeverOlderThanCompletedWrites) {
   threads.emplace_back([this] { Janitor(400); });
   if (config.ttl) threads.emplace_back([this] { ClockMover(); });
   absl::SleepFor(kRunFor);
+  // A starved machine (sanitizers, two cores, parallel tests) gets more time, until every path
+  // the assertions below expect to have run has run; the cap keeps a hang visible.
+  const auto exercised = [&] {
+    const CacheStats s = cache_->GetStats();
+    return fills_.load() >= 300 && hits_.load() >= 300 && s.stale_fills_rejected > 0 &&
+           (config.capacity >= 8192 || s.evictions > 0) && (!config.ttl || s.expirations > 0);
+  };
+  const absl::Time cap = absl::Now() + absl::Seconds(60);
+  while (!exercised() && absl::Now() < cap) absl::SleepFor(absl::Milliseconds(10));
   stop_.store(true);
   for (auto& t : threads) t.join();
 

@@ -197,6 +197,10 @@ TEST_P(StoreConsistencyTest, NoReadIsOlderThanACompletedWrite) {
   });
 
   absl::SleepFor(StressDuration());
+  // On a starved machine (sanitizers, two cores, parallel tests) keep going until the readers
+  // have done enough work for the run to mean something; a hard cap keeps a hang visible.
+  const absl::Time cap = absl::Now() + absl::Seconds(60);
+  while (reads.load() <= 1000 && absl::Now() < cap) absl::SleepFor(absl::Milliseconds(10));
   stop = true;
   for (auto& t : threads) t.join();
 
