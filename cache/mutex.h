@@ -25,10 +25,28 @@ class ABSL_LOCKABLE Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  // Spins briefly before blocking: a shard's critical sections last tens of nanoseconds, far
+  // less than the futex sleep and wake-up that std::mutex::lock() goes to at once when the lock
+  // is taken, which is what two threads hitting one hot shard would otherwise pay.
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    for (int i = 0; i < kSpins; ++i) {
+      if (mu_.try_lock()) return;
+      CpuRelax();
+    }
+    mu_.lock();
+  }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
 
  private:
+  static constexpr int kSpins = 64;
+  static void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+
   std::mutex mu_;
 };
 
