@@ -158,6 +158,11 @@ bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire
   return inserted;
 }
 
+void Shard::CountRejectedTooLarge() {
+  MutexLock lock(&mu_);
+  ++stats_.rejected_too_large;
+}
+
 void Shard::Invalidate(const HashedKey& k) {
   Garbage garbage;
   {

@@ -92,6 +92,9 @@ class Shard {
   bool Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Counts a value refused before it reached the shard (too large to build an entry for).
+  void CountRejectedTooLarge() ABSL_LOCKS_EXCLUDED(mu_);
+
   void Invalidate(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
   std::pair<uint64_t, bool> BeginWrite(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
   // `e`: the written value's entry (adopted), or null for a delete; ignored unless db_ok.

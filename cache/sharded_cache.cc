@@ -125,6 +125,7 @@ FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view
     Entry* e = MakeEntry(key, *value, options, &charge, &expire);
     if (e == nullptr) {
       shard.AbandonFill({key, h}, ticket->flight().get());
+      shard.CountRejectedTooLarge();
       outcome = FillResult::kTooLarge;
     } else {
       outcome = shard.CompleteFill(
@@ -151,8 +152,13 @@ bool ShardedCache::Insert(std::string_view key, std::string_view value,
   uint64_t charge = 0;
   int64_t expire = 0;
   Entry* e = MakeEntry(key, value, options, &charge, &expire);
-  if (e == nullptr) return false;
   const uint64_t h = HashKey(key);
+  if (e == nullptr) {
+    // Too large to build: refused, and the key's older value must not be served either.
+    ShardFor(h).CountRejectedTooLarge();
+    ShardFor(h).Invalidate({key, h});
+    return false;
+  }
   return ShardFor(h).Insert({key, h}, e, static_cast<uint32_t>(charge), expire);
 }
 
@@ -175,6 +181,8 @@ void ShardedCache::EndWrite(const WriteToken& token, bool db_ok, const std::stri
   int64_t expire = 0;
   if (db_ok && value != nullptr && capacity_ != 0) {
     e = MakeEntry(token.key, *value, options, &charge, &expire);
+    // Too large to build: counted here; EndWrite still drops the key's older value.
+    if (e == nullptr) ShardFor(h).CountRejectedTooLarge();
   }
   ShardFor(h).EndWrite(
       {token.key, h}, token.seq, token.solo, db_ok, e,
@@ -214,10 +222,22 @@ std::vector<CacheStats> ShardedCache::GetShardStats() const {
 
 std::vector<std::string> ShardedCache::HottestKeys(size_t n) const {
   // Take each shard's hottest in proportion, then interleave them so the head of the list is
-  // drawn from every shard.
-  const size_t per_shard = (n + shards_.size() - 1) / shards_.size();
+  // drawn from every shard. Keys rarely spread evenly, so while shards ran short of their quota
+  // and others may hold more, ask again with twice the quota (at most log2(shards) more rounds).
+  size_t per_shard = (n + shards_.size() - 1) / shards_.size();
   std::vector<std::vector<std::string>> lists(shards_.size());
-  for (size_t i = 0; i < shards_.size(); ++i) shards_[i]->HottestKeys(per_shard, &lists[i]);
+  while (true) {
+    size_t total = 0;
+    bool some_shard_full = false;
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      lists[i].clear();
+      shards_[i]->HottestKeys(per_shard, &lists[i]);
+      total += lists[i].size();
+      some_shard_full |= lists[i].size() == per_shard;
+    }
+    if (total >= n || !some_shard_full || per_shard >= n) break;
+    per_shard = std::min(n, per_shard * 2);
+  }
   std::vector<std::string> out;
   out.reserve(n);
   for (size_t rank = 0; rank < per_shard && out.size() < n; ++rank) {

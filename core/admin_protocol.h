@@ -32,7 +32,9 @@
 //   every other byte b is written \u00XX (XX = b in hex), so ParseJson() gives back the exact
 //   bytes, including bytes >= 0x80 (they are not UTF-8 decoded).
 //
-// Thread safety: pure functions; JsonWriter and JsonValue are plain values.
+// Responses are written with JsonWriter (core/json_writer.h), which escapes this way.
+//
+// Thread safety: pure functions; JsonValue is a plain value.
 
 #ifndef ASIDEKV_CORE_ADMIN_PROTOCOL_H_
 #define ASIDEKV_CORE_ADMIN_PROTOCOL_H_
@@ -46,6 +48,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/json_writer.h"
 
 namespace asidekv::core {
 
@@ -91,59 +94,6 @@ std::string FormatAdminRequest(const AdminRequest& request);
 std::string PercentEncode(std::string_view bytes);
 // InvalidArgument for a '%' not followed by two hex digits or a byte outside 0x21..0x7E.
 absl::StatusOr<std::string> PercentDecode(std::string_view arg);
-
-// Builds one JSON text on one line: commas and byte-string escaping as described above.
-// Misuse (a value where a key is due, unbalanced End) is the caller's bug and not checked.
-//
-// Example:
-//   JsonWriter json;
-//   json.BeginObject();
-//   json.Key("ok");
-//   json.Bool(true);
-//   json.EndObject();
-//   std::string line = json.Take();   // {"ok":true}
-class JsonWriter {
- public:
-  void BeginObject() { Open('{'); }
-  void EndObject() { Close('}'); }
-  void BeginArray() { Open('['); }
-  void EndArray() { Close(']'); }
-  void Key(std::string_view key);
-  void String(std::string_view value);
-  void Uint(uint64_t value);
-  void Int(int64_t value);
-  // NaN and infinities become null.
-  void Double(double value);
-  void Bool(bool value);
-  void Null();
-  // Key(key) then the value.
-  void Field(std::string_view key, std::string_view value) {
-    Key(key);
-    String(value);
-  }
-  void Field(std::string_view key, const char* value) { Field(key, std::string_view(value)); }
-  void Field(std::string_view key, uint64_t value) {
-    Key(key);
-    Uint(value);
-  }
-  void Field(std::string_view key, bool value) {
-    Key(key);
-    Bool(value);
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  void BeforeValue();
-  void Open(char bracket);
-  void Close(char bracket);
-
-  std::string out_;
-  std::vector<bool> has_element_;
-  bool after_key_ = false;
-};
-
-// Appends `bytes` as a quoted JSON string with the byte escaping described above.
-void AppendJsonString(std::string_view bytes, std::string* out);
 
 // A parsed JSON value. Numbers keep their text (so 64-bit integers print exactly).
 struct JsonValue {

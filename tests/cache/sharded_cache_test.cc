@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -247,9 +248,23 @@ TEST(ShardedCacheBudgetTest, WeigherBeyondFourGiBIsRefused) {
   };
   auto cache = MakeCache(options);
   ASSERT_NE(cache, nullptr);
+  ASSERT_TRUE(cache->Insert("k", "old", {}));
   EXPECT_FALSE(cache->Insert("k", "huge", {}));
-  EXPECT_FALSE(cache->Lookup("k"));
+  EXPECT_FALSE(cache->Lookup("k")) << "the refused value superseded the old one";
   EXPECT_EQ(cache->GetStats().entries, 0u);
+  EXPECT_EQ(cache->GetStats().rejected_too_large, 1u);
+
+  // A write and a fill of such a value are refused and counted the same way.
+  ASSERT_TRUE(cache->Insert("w", "old", {}));
+  const WriteToken w = cache->BeginWrite("w");
+  const std::string_view huge = "huge";
+  cache->EndWrite(w, /*db_ok=*/true, &huge, {});
+  EXPECT_FALSE(cache->Lookup("w"));
+  FillTicket t = cache->BeginFill("f");
+  ASSERT_EQ(t.role(), FillTicket::Role::kLeader);
+  EXPECT_EQ(cache->CompleteFill(&t, &huge, {}, std::string(huge)), FillResult::kTooLarge);
+  EXPECT_FALSE(cache->Lookup("f"));
+  EXPECT_EQ(cache->GetStats().rejected_too_large, 3u);
 }
 
 TEST(ShardedCacheBudgetTest, ConcurrentInsertsNeverExceedCapacity) {
@@ -367,6 +382,19 @@ TEST(ShardedCacheTest, HottestKeysPrefersHitKeys) {
     EXPECT_LT(it - hottest.begin(), 3 * cache->num_shards()) << hot;
   }
   EXPECT_EQ(cache->HottestKeys(3).size(), 3u);
+}
+
+TEST(ShardedCacheTest, HottestKeysReturnsAsManyAsAskedWhenShardsAreUneven) {
+  auto cache = MakeCache(Options(1 << 20, 16));
+  ASSERT_NE(cache, nullptr);
+  // 20 keys over 16 shards: some shards hold several, many none.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(cache->Insert(absl::StrCat("k", i), "v", {}));
+  for (size_t n : {1u, 5u, 16u, 19u, 20u}) {
+    const std::vector<std::string> hottest = cache->HottestKeys(n);
+    EXPECT_EQ(hottest.size(), n);
+    EXPECT_EQ(std::set<std::string>(hottest.begin(), hottest.end()).size(), n) << "duplicates";
+  }
+  EXPECT_EQ(cache->HottestKeys(100).size(), 20u);
 }
 
 // --- Model-based randomized test --------------------------------------------------------------

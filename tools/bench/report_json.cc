@@ -1,12 +1,20 @@
 // FormatJson: every figure of a BenchReport, the configuration and the machine, as JSON.
 // Latencies are in nanoseconds; rates in operations per second.
 
+#include <string>
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
-#include "tools/bench/json_writer.h"
+#include "core/json_writer.h"
 #include "tools/bench/report.h"
 
 namespace asidekv::bench {
 namespace {
+
+using core::JsonWriter;
+
+// Debian's Abseil has its own string_view; the writer takes std::string_view.
+std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }
 
 void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.BeginObject();
@@ -29,7 +37,7 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("data_bytes", c.DataBytes());
   json.Key("distribution_override");
   if (c.distribution_override.has_value()) {
-    json.String(DistributionName(*c.distribution_override));
+    json.String(Std(DistributionName(*c.distribution_override)));
   } else {
     json.Null();
   }
@@ -87,7 +95,7 @@ void WritePhase(const PhaseResult& p, JsonWriter& json) {
   for (int t = 0; t < kNumOpTypes; ++t) {
     const Histogram& h = p.latency[t];
     if (h.count() == 0) continue;
-    json.Key(OpTypeName(static_cast<OpType>(t)));
+    json.Key(Std(OpTypeName(static_cast<OpType>(t))));
     json.BeginObject();
     json.Field("count", h.count());
     json.Field("mean", h.Mean());
@@ -148,7 +156,7 @@ void WriteBackend(const BackendRun& b, JsonWriter& json) {
 }  // namespace
 
 std::string FormatJson(const BenchReport& report) {
-  JsonWriter json;
+  JsonWriter json(JsonWriter::Style::kIndented);
   json.BeginObject();
   json.Field("tool", "asidekv-bench ycsb");
   json.Field("ok", !report.failed());

@@ -1,13 +1,33 @@
-#include "tools/bench/json_writer.h"
+#include "core/json_writer.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
-namespace asidekv::bench {
+namespace asidekv::core {
+
+void AppendJsonString(std::string_view bytes, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out->push_back('"');
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b == '"' || b == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (b >= 0x20 && b < 0x7F) {
+      out->push_back(c);
+    } else {
+      out->append("\\u00");
+      out->push_back(kHex[b >> 4]);
+      out->push_back(kHex[b & 0xF]);
+    }
+  }
+  out->push_back('"');
+}
 
 void JsonWriter::Newline() {
+  if (!indented_) return;
   out_.push_back('\n');
   out_.append(2 * has_element_.size(), ' ');
 }
@@ -34,19 +54,19 @@ void JsonWriter::Close(char bracket) {
   has_element_.pop_back();
   if (had) Newline();
   out_.push_back(bracket);
-  if (has_element_.empty()) out_.push_back('\n');
+  if (indented_ && has_element_.empty()) out_.push_back('\n');
 }
 
-void JsonWriter::Key(absl::string_view key) {
+void JsonWriter::Key(std::string_view key) {
   BeforeValue();
-  AppendQuoted(key);
-  out_.append(": ");
+  AppendJsonString(key, &out_);
+  out_.append(indented_ ? ": " : ":");
   after_key_ = true;
 }
 
-void JsonWriter::String(absl::string_view value) {
+void JsonWriter::String(std::string_view value) {
   BeforeValue();
-  AppendQuoted(value);
+  AppendJsonString(value, &out_);
 }
 
 void JsonWriter::Uint(uint64_t value) {
@@ -65,7 +85,9 @@ void JsonWriter::Double(double value) {
     out_.append("null");
     return;
   }
-  absl::StrAppendFormat(&out_, "%.10g", value);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.10g", value);
+  out_.append(buf);
 }
 
 void JsonWriter::Bool(bool value) {
@@ -78,34 +100,4 @@ void JsonWriter::Null() {
   out_.append("null");
 }
 
-void JsonWriter::AppendQuoted(absl::string_view text) {
-  out_.push_back('"');
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out_.append("\\\"");
-        break;
-      case '\\':
-        out_.append("\\\\");
-        break;
-      case '\n':
-        out_.append("\\n");
-        break;
-      case '\r':
-        out_.append("\\r");
-        break;
-      case '\t':
-        out_.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out_, "\\u%04x", static_cast<unsigned>(c));
-        } else {
-          out_.push_back(c);
-        }
-    }
-  }
-  out_.push_back('"');
-}
-
-}  // namespace asidekv::bench
+}  // namespace asidekv::core

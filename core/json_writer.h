@@ -1,39 +1,54 @@
-// JsonWriter: builds a JSON text with proper commas and string escaping, nothing more.
+// JsonWriter: builds one JSON text with correct commas and byte-exact string escaping, nothing
+// more. The admin protocol writes its one-line responses with it, the tools their reports.
 //
-// Thread safety: none. Misuse (a key outside an object, unbalanced End) is the caller's bug; the
-// writer does not check it.
+// Strings carry byte strings: printable ASCII stands for itself; '"' and '\' are escaped; every
+// other byte b is written \u00XX (XX = b in hex), so a reader that maps \u00XX back to the byte
+// (ParseJson in core/admin_protocol.h does) gets the exact bytes, including bytes >= 0x80.
+//
+// Thread safety: none. Misuse (a value where a key is due, unbalanced End) is the caller's bug
+// and not checked.
 //
 // Example:
-//   JsonWriter json;
+//   JsonWriter json;                       // or JsonWriter json(JsonWriter::Style::kIndented);
 //   json.BeginObject();
-//   json.Field("ops", uint64_t{42});
+//   json.Field("ok", true);
 //   json.EndObject();
-//   std::string text = json.Take();
+//   std::string text = json.Take();        // {"ok":true}
 
-#ifndef ASIDEKV_TOOLS_BENCH_JSON_WRITER_H_
-#define ASIDEKV_TOOLS_BENCH_JSON_WRITER_H_
+#ifndef ASIDEKV_CORE_JSON_WRITER_H_
+#define ASIDEKV_CORE_JSON_WRITER_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
+namespace asidekv::core {
 
-namespace asidekv::bench {
+// Appends `bytes` as a quoted JSON string with the byte escaping described above.
+void AppendJsonString(std::string_view bytes, std::string* out);
 
 class JsonWriter {
  public:
+  enum class Style {
+    kCompact,   // One line, no spaces: protocol responses.
+    kIndented,  // One element per line, two spaces per level, a final newline: files for people.
+  };
+
+  explicit JsonWriter(Style style = Style::kCompact) : indented_(style == Style::kIndented) {}
+
   void BeginObject() { Open('{'); }
   void EndObject() { Close('}'); }
   void BeginArray() { Open('['); }
   void EndArray() { Close(']'); }
-  void Key(absl::string_view key);
-  void String(absl::string_view value);
+  void Key(std::string_view key);
+  void String(std::string_view value);
   void Uint(uint64_t value);
   void Int(int64_t value);
-  // NaN and infinities become null.
+  // Up to 10 significant digits; NaN and infinities become null.
   void Double(double value);
   void Bool(bool value);
   void Null();
@@ -63,7 +78,7 @@ class JsonWriter {
 
   // Key(key) then Value(value).
   template <typename T>
-  void Field(absl::string_view key, const T& value) {
+  void Field(std::string_view key, const T& value) {
     Key(key);
     Value(value);
   }
@@ -77,17 +92,17 @@ class JsonWriter {
   struct IsOptional<std::optional<T>> : std::true_type {};
 
   void BeforeValue();
-  void AppendQuoted(absl::string_view text);
   void Open(char bracket);
   void Close(char bracket);
   void Newline();
 
+  const bool indented_;
   std::string out_;
   // One entry per open container: whether it already holds an element.
   std::vector<bool> has_element_;
   bool after_key_ = false;
 };
 
-}  // namespace asidekv::bench
+}  // namespace asidekv::core
 
-#endif  // ASIDEKV_TOOLS_BENCH_JSON_WRITER_H_
+#endif  // ASIDEKV_CORE_JSON_WRITER_H_
