@@ -144,11 +144,11 @@ bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire
   bool inserted = false;
   {
     MutexLock lock(&mu_);
-    if (charge > capacity_) {
+    if (e == nullptr || charge > capacity_) {
       ++stats_.rejected_too_large;
       // The refused value still supersedes the key's older one, which must not be served.
       if (EraseLocked(k, &garbage)) ++stats_.invalidations;
-      garbage.push_back(e);
+      if (e != nullptr) garbage.push_back(e);
     } else {
       PublishLocked(k, e, charge, expire_nanos, &garbage);
       inserted = true;

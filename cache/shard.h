@@ -87,8 +87,8 @@ class Shard {
                           uint32_t charge, int64_t expire_nanos) ABSL_LOCKS_EXCLUDED(mu_);
   void AbandonFill(const HashedKey& k, const Flight* flight) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Publishes `e` unconditionally. False (and e released) if too large; then the key's older
-  // entry, if any, is removed too.
+  // Publishes `e` unconditionally. False (and e released) if too large, or if `e` is null (a
+  // value too large to build an entry for); then the key's older entry, if any, is removed too.
   bool Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos)
       ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -151,15 +151,13 @@ bool ShardedCache::Insert(std::string_view key, std::string_view value,
   if (capacity_ == 0) return false;
   uint64_t charge = 0;
   int64_t expire = 0;
+  // A null entry (too large to build) is refused by the shard like any oversized one.
   Entry* e = MakeEntry(key, value, options, &charge, &expire);
   const uint64_t h = HashKey(key);
-  if (e == nullptr) {
-    // Too large to build: refused, and the key's older value must not be served either.
-    ShardFor(h).CountRejectedTooLarge();
-    ShardFor(h).Invalidate({key, h});
-    return false;
-  }
-  return ShardFor(h).Insert({key, h}, e, static_cast<uint32_t>(charge), expire);
+  return ShardFor(h).Insert(
+      {key, h}, e,
+      static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())),
+      expire);
 }
 
 void ShardedCache::Invalidate(std::string_view key) {
