@@ -135,6 +135,8 @@ class Cache {
   // `db_ok`: the DB write succeeded. Then `value` is the value the DB now holds for the key, or
   // nullptr if the write deleted it; the old entry is removed and, when the write did not
   // overlap another, `*value` is cached. When the DB write failed the entry is left as it was.
+  // The write ends even if EndWrite throws (e.g. std::bad_alloc building the entry): the token is
+  // consumed either way and must not be passed again.
   virtual void EndWrite(const WriteToken& token, bool db_ok, const std::string_view* value,
                         const EntryOptions& options) = 0;
 

@@ -1,17 +1,25 @@
 #include "cache/clock.h"
 
+#include <chrono>
+
 namespace asidekv::cache {
 namespace {
 
-class WallClock final : public Clock {
+class MonotonicClock final : public Clock {
  public:
-  absl::Time Now() const override { return absl::Now(); }
+  int64_t NowNanos() const override { return MonotonicNanos(); }
 };
 
 }  // namespace
 
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Clock* RealClock() {
-  static Clock* const clock = new WallClock();
+  static Clock* const clock = new MonotonicClock();
   return clock;
 }
 

@@ -40,7 +40,7 @@ struct Entry {
   uint8_t tag = 0;           // Caller-defined (e.g. the core marks cached "not found" entries).
   bool in_table = false;     // Published in its shard's table (shard mutex).
   uint16_t ttl_code = 0;     // The entry's TTL, coarsely (EncodeTtl); 0: none. Fills padding.
-  int64_t expire_nanos = 0;  // Unix nanoseconds at which the entry expires; 0: never.
+  int64_t expire_nanos = 0;  // Clock::NowNanos() reading at which it expires; 0: never.
 
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
   std::string_view key() const { return {key_data(), key_size}; }
@@ -110,7 +110,8 @@ class ValueRef {
   std::string_view value() const { return e_->value(); }
   std::string_view key() const { return e_->key(); }
   uint8_t tag() const { return e_->tag; }
-  // Unix nanoseconds at which the entry expires; 0 when it never does. REQUIRES: not empty.
+  // The cache Clock's NowNanos() at which the entry expires; 0 when it never does.
+  // REQUIRES: not empty.
   int64_t expire_nanos() const { return e_->expire_nanos; }
   // The TTL the entry was given (after jitter) in nanoseconds, within 0.1% below; 0 when it has
   // none (or one under 1us). REQUIRES: not empty.

@@ -31,7 +31,7 @@ size_t Shard::EntryHash::operator()(const Entry* e) const {
 }
 
 bool Shard::ExpiredLocked(const Entry* e) const {
-  return e->expire_nanos != 0 && absl::ToUnixNanos(clock_->Now()) >= e->expire_nanos;
+  return e->expire_nanos != 0 && clock_->NowNanos() >= e->expire_nanos;
 }
 
 void Shard::Release(const Garbage& garbage) {
@@ -292,7 +292,7 @@ void Shard::DetachFlightLocked(std::string_view key, const Flight* only) {
 
 size_t Shard::SweepLocked(size_t max_entries, Garbage* garbage) {
   if (expiry_.empty()) return 0;
-  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  const int64_t now = clock_->NowNanos();
   size_t n = 0;
   while (n < max_entries && !expiry_.empty() && expiry_.begin()->first <= now) {
     Entry* e = expiry_.begin()->second;

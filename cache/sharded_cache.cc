@@ -87,8 +87,13 @@ Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
   const absl::Duration ttl = Jitter(options.ttl.value_or(default_ttl_));
   *expire_nanos = 0;
   if (ttl != absl::InfiniteDuration()) {
-    // At least 1ns in the future of "now", so a zero or negative TTL still means "expired".
-    *expire_nanos = std::max<int64_t>(1, absl::ToUnixNanos(clock_->Now() + ttl));
+    // Saturating: a TTL that reaches past the end of the clock's range never expires (INT64_MAX
+    // is hundreds of years away). Otherwise at least 1, so a zero TTL still means "expired".
+    const int64_t now = clock_->NowNanos();
+    const int64_t ttl_nanos = absl::ToInt64Nanoseconds(ttl);
+    *expire_nanos = ttl_nanos > std::numeric_limits<int64_t>::max() - now
+                        ? std::numeric_limits<int64_t>::max()
+                        : std::max<int64_t>(1, now + ttl_nanos);
   }
   Entry* e = Entry::New(key, value, options.tag);
   if (*expire_nanos != 0) e->ttl_code = EncodeTtl(absl::ToInt64Nanoseconds(ttl));
@@ -178,7 +183,14 @@ void ShardedCache::EndWrite(const WriteToken& token, bool db_ok, const std::stri
   uint64_t charge = 0;
   int64_t expire = 0;
   if (db_ok && value != nullptr && capacity_ != 0) {
-    e = MakeEntry(token.key, *value, options, &charge, &expire);
+    try {
+      e = MakeEntry(token.key, *value, options, &charge, &expire);
+    } catch (...) {
+      // Building the entry failed (an allocation, a throwing weigher): the write still ends,
+      // as a write whose value is not cached, so the key's in-flight count comes down.
+      ShardFor(h).EndWrite({token.key, h}, token.seq, token.solo, db_ok, nullptr, 0, 0);
+      throw;
+    }
     // Too large to build: counted here; EndWrite still drops the key's older value.
     if (e == nullptr) ShardFor(h).CountRejectedTooLarge();
   }

@@ -63,7 +63,7 @@ struct CacheOptions {
   // Charge of one entry. Default (empty): key.size() + value.size() + kEntryOverhead. A replay
   // of a key trace uses a weigher returning 1 to count entries.
   std::function<uint64_t(std::string_view key, std::string_view value)> weigher;
-  // Borrowed; must outlive the cache. Default: the wall clock.
+  // Borrowed; must outlive the cache. Default: the monotonic clock.
   Clock* clock = RealClock();
   // TTL of entries stored without one. Infinite: no expiry. Must be positive.
   absl::Duration default_ttl = absl::InfiniteDuration();

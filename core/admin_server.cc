@@ -13,18 +13,24 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "cache/cache.h"
+#include "cache/clock.h"
 #include "core/admin_protocol.h"
+#include "core/options_fields.h"
 #include "core/store_impl.h"
 #include "core/value_format.h"
 #include "db/rocks_db.h"
 
 namespace asidekv::core {
 namespace {
+
+// Connection timeouts follow the monotonic clock: a wall-clock step must not close every
+// connection at once or keep an idle one open. The origin is arbitrary; only differences count.
+absl::Time MonotonicNow() { return absl::FromUnixNanos(cache::MonotonicNanos()); }
 
 // A `get`/`peek` value longer than this is cut (the response says so), bounding response size.
 constexpr size_t kMaxValueInResponse = 1 << 20;
@@ -38,46 +44,6 @@ constexpr std::string_view kDbProperties[] = {
     "rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
     "rocksdb.block-cache-capacity",    "rocksdb.num-running-compactions",
     "rocksdb.num-running-flushes",
-};
-
-// The counters and gauges of Stats: their name in `stats` and, unless empty, in `metrics`.
-struct StatField {
-  std::string_view json;
-  std::string_view metric;
-  std::string_view type;
-  std::string_view help;
-  uint64_t Stats::*member;
-};
-constexpr StatField kStatFields[] = {
-    {"cache_hits", "asidekv_cache_hits_total", "counter", "Gets answered from the cache.",
-     &Stats::cache_hits},
-    {"cache_misses", "asidekv_cache_misses_total", "counter", "Gets the cache could not answer.",
-     &Stats::cache_misses},
-    {"db_reads", "asidekv_db_reads_total", "counter", "Keys read from RocksDB for misses.",
-     &Stats::db_reads},
-    {"coalesced_waits", "asidekv_coalesced_waits_total", "counter",
-     "Misses that waited for another caller's read.", &Stats::coalesced_waits},
-    {"evictions", "asidekv_evictions_total", "counter", "Entries evicted to make room.",
-     &Stats::evictions},
-    {"expirations", "asidekv_expirations_total", "counter", "Entries removed by TTL.",
-     &Stats::expirations},
-    {"stale_fills_rejected", "asidekv_stale_fills_rejected_total", "counter",
-     "Fills refused as stale.", &Stats::stale_fills_rejected},
-    {"cache_entries", "asidekv_cache_entries", "gauge", "Entries in the cache.",
-     &Stats::cache_entries},
-    {"cache_bytes", "asidekv_cache_bytes", "gauge", "Bytes charged to the cache.",
-     &Stats::cache_bytes},
-    {"cache_capacity_bytes", "asidekv_cache_capacity_bytes", "gauge", "Cache budget in bytes.",
-     &Stats::cache_capacity_bytes},
-    {"puts", "", "", "", &Stats::puts},
-    {"deletes", "", "", "", &Stats::deletes},
-    {"batches", "", "", "", &Stats::batches},
-    {"write_errors", "asidekv_write_errors_total", "counter", "Writes that failed in the DB.",
-     &Stats::write_errors},
-    {"cache_inserts", "asidekv_cache_inserts_total", "counter", "Entries put in the cache.",
-     &Stats::cache_inserts},
-    {"cache_rejected_oversize", "asidekv_cache_rejected_oversize_total", "counter",
-     "Entries too large for a cache shard.", &Stats::cache_rejected_oversize},
 };
 
 absl::Status ErrnoStatus(std::string_view what, int err) {
@@ -113,24 +79,34 @@ void LatencyJson(const LatencySummary& l, JsonWriter* json) {
   json->EndObject();
 }
 
-std::string_view PolicyName(EvictionPolicy p) {
-  switch (p) {
-    case EvictionPolicy::kLru:
-      return "lru";
-    case EvictionPolicy::kS3Fifo:
-      return "s3fifo";
-    case EvictionPolicy::kDefault:
-      break;
-  }
-  return "default";
-}
-
 // Seconds of a duration for JSON; null when infinite.
 void DurationJson(absl::Duration d, JsonWriter* json) {
   if (d == absl::InfiniteDuration()) {
     json->Null();
   } else {
     json->Double(absl::ToDoubleSeconds(d));
+  }
+}
+
+// One option's value; durations in seconds under the field's name + "_s" (null when infinite).
+void OptionJson(const OptionField& f, const Options& o, JsonWriter* json) {
+  const OptionField::Value v = f.get(o);
+  if (const auto* d = std::get_if<absl::Duration>(&v)) {
+    json->Key(absl::StrCat(absl::string_view(f.name.data(), f.name.size()), "_s"));
+    DurationJson(*d, json);
+    return;
+  }
+  json->Key(f.name);
+  if (const auto* b = std::get_if<bool>(&v)) {
+    json->Bool(*b);
+  } else if (const auto* u = std::get_if<uint64_t>(&v)) {
+    json->Uint(*u);
+  } else if (const auto* i = std::get_if<int64_t>(&v)) {
+    json->Int(*i);
+  } else if (const auto* x = std::get_if<double>(&v)) {
+    json->Double(*x);
+  } else {
+    json->String(std::get<std::string>(v));
   }
 }
 
@@ -294,7 +270,7 @@ void AdminServer::Run() {
     fds.clear();
     fds.push_back(pollfd{wake_fd_, POLLIN, 0});
     fds.push_back(pollfd{listen_fd_, POLLIN, 0});
-    absl::Time now = absl::Now();
+    absl::Time now = MonotonicNow();
     absl::Duration wait = absl::Seconds(1);
     for (const Client& c : clients) {
       short events = 0;
@@ -308,7 +284,7 @@ void AdminServer::Run() {
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno != EINTR) break;  // Cannot happen with valid fds; stop serving.
     if (fds[0].revents != 0) break;          // Woken by the destructor.
-    now = absl::Now();
+    now = MonotonicNow();
 
     for (size_t i = 0; i < clients.size(); ++i) {
       Client& c = clients[i];
@@ -384,7 +360,7 @@ std::string AdminServer::Handle(std::string_view line) {
     if (v.expire_nanos() == 0) {
       json.Null();
     } else {
-      json.Int(std::max<int64_t>(0, (v.expire_nanos() - absl::GetCurrentTimeNanos()) / 1000000));
+      json.Int(std::max<int64_t>(0, (v.expire_nanos() - store_->clock()->NowNanos()) / 1000000));
     }
   };
 
@@ -395,16 +371,14 @@ std::string AdminServer::Handle(std::string_view line) {
       const Stats s = store_->GetStats();
       json.Key("stats");
       json.BeginObject();
-      for (const StatField& f : kStatFields) json.Field(f.json, s.*f.member);
+      for (const StatField& f : StatFields()) json.Field(f.name, s.*f.member);
       json.EndObject();
       json.Key("latency");
       json.BeginObject();
-      json.Key("get");
-      LatencyJson(s.get_latency, &json);
-      json.Key("put");
-      LatencyJson(s.put_latency, &json);
-      json.Key("delete");
-      LatencyJson(s.delete_latency, &json);
+      for (const LatencyField& f : LatencyFields()) {
+        json.Key(f.op);
+        LatencyJson(s.*f.member, &json);
+      }
       json.EndObject();
       json.Key("shards");
       json.BeginArray();
@@ -438,7 +412,8 @@ std::string AdminServer::Handle(std::string_view line) {
         entry_fields(v);
         break;
       }
-      absl::StatusOr<std::string> v = store_->Get(r.key);
+      // The lookup above counted the miss; the miss path reads (and fills) without another.
+      absl::StatusOr<std::string> v = store_->GetAfterMiss(r.key);
       if (!v.ok() && !absl::IsNotFound(v.status())) return AdminErrorResponse(v.status());
       json.Field("from_cache", false);
       json.Field("found", v.ok());
@@ -521,60 +496,34 @@ std::string AdminServer::Handle(std::string_view line) {
     case AdminCommand::kConfig: {
       json.Key("config");
       json.BeginObject();
-      json.Field("path", o.path);
-      json.Field("create_if_missing", o.create_if_missing);
-      json.Field("error_if_exists", o.error_if_exists);
-      json.Field("sync_writes", o.sync_writes);
-      json.Field("cache_capacity_bytes", uint64_t{o.cache_capacity_bytes});
-      json.Field("cache_shards", uint64_t{cache.GetShardStats().size()});
-      json.Field("eviction_policy", PolicyName(o.eviction_policy));
-      json.Key("default_ttl_s");
-      DurationJson(o.default_ttl, &json);
-      json.Key("negative_ttl_s");
-      DurationJson(o.negative_ttl, &json);
-      json.Key("ttl_jitter");
-      json.Double(o.ttl_jitter);
-      json.Field("write_policy", o.write_policy == WritePolicy::kUpdate ? "update" : "invalidate");
-      json.Key("coalesced_wait_timeout_s");
-      DurationJson(o.coalesced_wait_timeout, &json);
-      json.Field("max_key_size", uint64_t{o.max_key_size});
-      json.Field("max_value_size", uint64_t{o.max_value_size});
-      json.Field("latency_stats", o.latency_stats);
-      json.Field("db_block_cache_bytes", uint64_t{o.db_block_cache_bytes});
-      json.Field("admin_socket", o.admin_socket);
+      for (const OptionField& f : OptionFields()) OptionJson(f, o, &json);
       json.EndObject();
       break;
     }
     case AdminCommand::kMetrics: {
       const Stats s = store_->GetStats();
       Metrics m;
-      for (const StatField& f : kStatFields) {
-        if (f.metric.empty()) continue;
-        m.One(f.metric, f.type, f.help, static_cast<double>(s.*f.member));
+      for (const StatField& f : StatFields()) {
+        const std::string name = absl::StrCat("asidekv_", f.name, f.counter ? "_total" : "");
+        m.One(name, f.counter ? "counter" : "gauge", f.help, static_cast<double>(s.*f.member));
       }
-      m.Family("asidekv_writes_total", "counter", "Write calls by kind.");
-      m.Sample("asidekv_writes_total", "{kind=\"put\"}", static_cast<double>(s.puts));
-      m.Sample("asidekv_writes_total", "{kind=\"delete\"}", static_cast<double>(s.deletes));
-      m.Sample("asidekv_writes_total", "{kind=\"batch\"}", static_cast<double>(s.batches));
       m.Family("asidekv_latency_seconds", "gauge",
                "Operation latency percentiles since open (log-linear histogram).");
-      const std::pair<std::string_view, const LatencySummary*> ops[] = {
-          {"get", &s.get_latency}, {"put", &s.put_latency}, {"delete", &s.delete_latency}};
-      for (const auto& [op, l] : ops) {
+      for (const LatencyField& f : LatencyFields()) {
+        const LatencySummary& l = s.*f.member;
         const std::pair<std::string_view, uint64_t> qs[] = {
-            {"0.5", l->p50_ns}, {"0.99", l->p99_ns}, {"0.999", l->p999_ns}, {"1", l->max_ns}};
+            {"0.5", l.p50_ns}, {"0.99", l.p99_ns}, {"0.999", l.p999_ns}, {"1", l.max_ns}};
         for (const auto& [q, ns] : qs) {
           m.Sample("asidekv_latency_seconds",
-                   absl::StrCat("{op=\"", absl::string_view(op.data(), op.size()), "\",quantile=\"",
+                   absl::StrCat("{op=\"", f.op, "\",quantile=\"",
                                 absl::string_view(q.data(), q.size()), "\"}"),
                    static_cast<double>(ns) / 1e9);
         }
       }
       m.Family("asidekv_ops_total", "counter", "Timed operations by kind.");
-      for (const auto& [op, l] : ops) {
-        m.Sample("asidekv_ops_total",
-                 absl::StrCat("{op=\"", absl::string_view(op.data(), op.size()), "\"}"),
-                 static_cast<double>(l->count));
+      for (const LatencyField& f : LatencyFields()) {
+        m.Sample("asidekv_ops_total", absl::StrCat("{op=\"", f.op, "\"}"),
+                 static_cast<double>((s.*f.member).count));
       }
       m.Family("asidekv_rocksdb_property", "gauge", "RocksDB integer properties.");
       for (std::string_view p : kDbProperties) {

@@ -6,12 +6,9 @@
 namespace asidekv::core {
 namespace {
 
-// Threads take stripes round-robin in the order they first record.
-int StripeOfThisThread() {
-  static std::atomic<int> next{0};
-  thread_local const int stripe = next.fetch_add(1, std::memory_order_relaxed);
-  return stripe;
-}
+// Ordinal of the next thread to record. 64 bits and unsigned: it cannot wrap or go negative in
+// any process's lifetime, and each stripe index is reduced modulo kStripes as an unsigned value.
+std::atomic<uint64_t> next_thread_ordinal{0};
 
 }  // namespace
 
@@ -31,8 +28,14 @@ uint64_t LatencyHistogram::UpperBound(int bucket) {
   return base + ((uint64_t{1} << shift) - 1);
 }
 
+void LatencyHistogram::SetNextThreadOrdinalForTesting(uint64_t ordinal) {
+  next_thread_ordinal.store(ordinal, std::memory_order_relaxed);
+}
+
 void LatencyHistogram::Record(uint64_t nanos) {
-  Stripe& s = stripes_[StripeOfThisThread() % kStripes];
+  thread_local const unsigned stripe =
+      static_cast<unsigned>(next_thread_ordinal.fetch_add(1, std::memory_order_relaxed) % kStripes);
+  Stripe& s = stripes_[stripe];
   s.counts[BucketOf(nanos)].fetch_add(1, std::memory_order_relaxed);
   uint64_t m = s.max.load(std::memory_order_relaxed);
   while (nanos > m && !s.max.compare_exchange_weak(m, nanos, std::memory_order_relaxed)) {

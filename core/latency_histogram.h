@@ -32,8 +32,12 @@ class LatencyHistogram {
   static int BucketOf(uint64_t v);
   static uint64_t UpperBound(int bucket);
 
+  // Threads take stripes round-robin by an ordinal drawn when they first record, from a 64-bit
+  // counter shared by every histogram. For tests: sets the ordinal of the next new thread.
+  static void SetNextThreadOrdinalForTesting(uint64_t ordinal);
+
  private:
-  static constexpr int kStripes = 4;
+  static constexpr unsigned kStripes = 4;
   struct alignas(64) Stripe {
     std::array<std::atomic<uint64_t>, kBuckets> counts{};
     std::atomic<uint64_t> max{0};

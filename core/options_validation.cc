@@ -18,6 +18,17 @@ absl::Status Bad(const std::string& msg) {
 
 }  // namespace
 
+absl::Status CheckDuration(absl::Duration d, std::string_view what, bool zero_ok) {
+  if (d == absl::InfiniteDuration()) return absl::OkStatus();
+  if (d == absl::ZeroDuration() && zero_ok) return absl::OkStatus();
+  if (d < absl::Nanoseconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        absl::string_view(what.data(), what.size()), " must be ", zero_ok ? "zero, " : "",
+        "at least 1ns or absl::InfiniteDuration(), got ", absl::FormatDuration(d)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOptions(const Options& o) {
   if (o.path.empty()) return Bad("path is empty");
   if (o.cache_shards < 0 || o.cache_shards > 1024 ||
@@ -33,15 +44,13 @@ absl::Status ValidateOptions(const Options& o) {
                               ") is below one entry (", smallest_entry, " bytes) per shard"));
     }
   }
-  if (o.default_ttl <= absl::ZeroDuration()) {
-    return Bad("default_ttl must be positive (use absl::InfiniteDuration() for no expiry)");
-  }
-  if (o.negative_ttl < absl::ZeroDuration()) return Bad("negative_ttl must not be negative");
+  absl::Status s = CheckDuration(o.default_ttl, "default_ttl", /*zero_ok=*/false);
+  if (s.ok()) s = CheckDuration(o.negative_ttl, "negative_ttl", /*zero_ok=*/true);
+  if (s.ok()) s = CheckDuration(o.coalesced_wait_timeout, "coalesced_wait_timeout", false);
+  if (s.ok()) s = CheckDuration(o.hot_set_interval, "hot_set_interval", /*zero_ok=*/false);
+  if (!s.ok()) return Bad(std::string(s.message()));
   if (!(o.ttl_jitter >= 0 && o.ttl_jitter < 1)) {
     return Bad(absl::StrCat("ttl_jitter must be in [0, 1), got ", o.ttl_jitter));
-  }
-  if (o.coalesced_wait_timeout <= absl::ZeroDuration()) {
-    return Bad("coalesced_wait_timeout must be positive");
   }
   if (o.max_key_size == 0) return Bad("max_key_size must be at least 1");
   if (o.max_key_size > (uint64_t{1} << 31)) return Bad("max_key_size must be at most 2 GiB");
@@ -55,8 +64,8 @@ absl::Status ValidateOptions(const Options& o) {
       return Bad("eviction_policy is not a known policy");
   }
   if (o.admin_socket.size() >= sizeof(sockaddr_un::sun_path)) {
-    return Bad(absl::StrCat("admin_socket is longer than ", sizeof(sockaddr_un::sun_path) - 1,
-                            " bytes"));
+    return Bad(
+        absl::StrCat("admin_socket is longer than ", sizeof(sockaddr_un::sun_path) - 1, " bytes"));
   }
   switch (o.refresh_ahead) {
     case RefreshAhead::kOff:
@@ -79,7 +88,6 @@ absl::Status ValidateOptions(const Options& o) {
                             o.early_expiration_beta));
   }
   if (o.hot_set_keys == 0) return Bad("hot_set_keys must be at least 1");
-  if (o.hot_set_interval <= absl::ZeroDuration()) return Bad("hot_set_interval must be positive");
   switch (o.write_policy) {
     case WritePolicy::kInvalidate:
     case WritePolicy::kUpdate:

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "cache/clock.h"
 #include "core/store_impl.h"
 #include "core/value_format.h"
 
@@ -82,9 +82,9 @@ cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded&
 }
 
 void Store::Impl::Reload(cache::FillTicket* ticket) {
-  const int64_t start = absl::GetCurrentTimeNanos();
+  const int64_t start = cache::MonotonicNanos();
   Loaded loaded = ReadDb(ticket->key());
-  refresher_->RecordReloadCost(absl::GetCurrentTimeNanos() - start);
+  refresher_->RecordReloadCost(cache::MonotonicNanos() - start);
   Complete(ticket, loaded);
 }
 
@@ -111,9 +111,9 @@ absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
       break;
   }
   const bool timed = refresher_ != nullptr && refresher_->wants_reload_cost();
-  const int64_t start = timed ? absl::GetCurrentTimeNanos() : 0;
+  const int64_t start = timed ? cache::MonotonicNanos() : 0;
   Loaded loaded = ReadDb(key);
-  if (timed) refresher_->RecordReloadCost(absl::GetCurrentTimeNanos() - start);
+  if (timed) refresher_->RecordReloadCost(cache::MonotonicNanos() - start);
   Complete(&ticket, loaded);
   return std::move(loaded.value);
 }

@@ -64,7 +64,7 @@ bool Refresher::XFetchDraw(int64_t remaining_nanos) const {
 }
 
 void Refresher::MaybeRefresh(const cache::ValueRef& v) {
-  const int64_t remaining = v.expire_nanos() - absl::ToUnixNanos(clock_->Now());
+  const int64_t remaining = v.expire_nanos() - clock_->NowNanos();
   if (mode_ == RefreshAhead::kBackground) {
     if (static_cast<double>(remaining) >= fraction_ * static_cast<double>(v.ttl_nanos())) return;
     cache::FillTicket ticket = cache_->BeginRefresh(v);

@@ -3,7 +3,7 @@
 
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "cache/clock.h"
 #include "cache/sharded_cache.h"
 #include "core/admin_server.h"
 #include "core/options_validation.h"
@@ -26,6 +26,17 @@ cache::PolicyKind ToPolicyKind(EvictionPolicy p) {
   return cache::kDefaultPolicy;
 }
 
+// The public name of the policy the cache runs (kDefault resolved).
+EvictionPolicy FromPolicyKind(cache::PolicyKind p) {
+  switch (p) {
+    case cache::PolicyKind::kLru:
+      return EvictionPolicy::kLru;
+    case cache::PolicyKind::kS3Fifo:
+      break;
+  }
+  return EvictionPolicy::kS3Fifo;
+}
+
 }  // namespace
 
 namespace core {
@@ -45,6 +56,10 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   absl::StatusOr<std::unique_ptr<cache::ShardedCache>> built =
       cache::ShardedCache::Create(cache_options);
   if (!built.ok()) return built.status();
+  // Store::options() reports what is in force: the shard count and policy the cache chose.
+  Options resolved = options;
+  resolved.cache_shards = (*built)->num_shards();
+  resolved.eviction_policy = FromPolicyKind(cache_options.policy);
   std::unique_ptr<cache::Cache> cache = *std::move(built);
   if (hooks.wrap_cache) cache = hooks.wrap_cache(std::move(cache));
 
@@ -56,7 +71,7 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
   if (!db.ok()) return db.status();
 
-  auto impl = std::make_unique<Store::Impl>(options, *std::move(db), std::move(cache));
+  auto impl = std::make_unique<Store::Impl>(resolved, *std::move(db), std::move(cache));
   impl->StartBackground(cache_options.clock);
   if (!options.admin_socket.empty()) {
     absl::StatusOr<std::unique_ptr<AdminServer>> admin =
@@ -86,6 +101,7 @@ Store::Impl::~Impl() {
 }
 
 void Store::Impl::StartBackground(cache::Clock* clock) {
+  clock_ = clock;
   warmer_ = std::make_unique<core::Warmer>(
       cache_.get(), db_.get(), options_.cache_capacity_bytes,
       [this](cache::FillTicket* ticket, absl::StatusOr<std::string> raw) {
@@ -107,12 +123,12 @@ void Store::Impl::set_admin_server(std::unique_ptr<core::AdminServer> server) {
 }
 
 int64_t Store::Impl::StartTimer() const {
-  return options_.latency_stats ? absl::GetCurrentTimeNanos() : 0;
+  return options_.latency_stats ? cache::MonotonicNanos() : 0;
 }
 
 void Store::Impl::RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const {
   if (!options_.latency_stats) return;
-  const int64_t d = absl::GetCurrentTimeNanos() - start_ns;
+  const int64_t d = cache::MonotonicNanos() - start_ns;
   h.Record(d > 0 ? static_cast<uint64_t>(d) : 0);
 }
 
@@ -161,9 +177,8 @@ absl::Status Store::Put(std::string_view key, std::string_view value) {
   return impl_->Put(key, value, std::nullopt);
 }
 absl::Status Store::Put(std::string_view key, std::string_view value, absl::Duration cache_ttl) {
-  if (cache_ttl <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("Put: cache_ttl must be positive");
-  }
+  absl::Status s = core::CheckDuration(cache_ttl, "Put: cache_ttl", /*zero_ok=*/false);
+  if (!s.ok()) return s;
   return impl_->Put(key, value, cache_ttl);
 }
 absl::Status Store::Delete(std::string_view key) { return impl_->Delete(key); }

@@ -68,6 +68,9 @@ class Store::Impl {
   ~Impl();
 
   absl::StatusOr<std::string> Get(std::string_view key);
+  // Get's miss path, for a caller whose own Lookup() of `key` already missed (and was counted):
+  // a coalesced DB read that fills the cache. Not timed.
+  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) { return GetMiss(key); }
   absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
   std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string> keys);
   absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
@@ -82,6 +85,8 @@ class Store::Impl {
   const Options& options() const { return options_; }
   db::RocksDb& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
+  // The cache's clock (expiry instants are its readings). Set by StartBackground().
+  cache::Clock* clock() const { return clock_; }
   // Starts refresh-ahead, warming and the hot-set keeper as the options ask; `clock` (borrowed,
   // outlives the Store) is the cache's. Called once by the opener.
   void StartBackground(cache::Clock* clock);
@@ -127,6 +132,7 @@ class Store::Impl {
   const db::WriteOptions write_options_;
   std::unique_ptr<db::RocksDb> db_;
   std::unique_ptr<cache::Cache> cache_;
+  cache::Clock* clock_ = cache::RealClock();  // Not owned; outlives the Store.
 
   std::atomic<uint64_t> db_reads_{0};
   std::atomic<uint64_t> puts_{0};

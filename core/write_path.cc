@@ -10,6 +10,51 @@
 #include "core/value_format.h"
 
 namespace asidekv {
+namespace {
+
+// The kUpdate writes one call has begun (Cache::BeginWrite) and not yet ended. If the call
+// unwinds before ending them (an exception from the DB call or an allocation), the destructor
+// ends each as a write of unknown outcome: "the DB changed, cache nothing", which drops the
+// key's entry and rejects every older fill. Without it the key's in-flight write count would
+// stay raised and the key would never be cached again.
+class OpenWrites {
+ public:
+  OpenWrites(cache::Cache* cache, size_t n) : cache_(cache) {
+    tokens_.reserve(n);
+    ended_.reserve(n);
+  }
+  OpenWrites(const OpenWrites&) = delete;
+  OpenWrites& operator=(const OpenWrites&) = delete;
+  ~OpenWrites() {
+    for (size_t i = 0; i < tokens_.size(); ++i) {
+      if (ended_[i]) continue;
+      try {
+        cache_->EndWrite(tokens_[i], /*db_ok=*/true, nullptr, cache::EntryOptions());
+      } catch (...) {  // Already unwinding; the write has ended all the same (see Cache).
+      }
+    }
+  }
+
+  // Begins a write of `key`; returns its index for End(). REQUIRES: fewer than n begun.
+  size_t Begin(std::string_view key) {
+    tokens_.push_back(cache_->BeginWrite(key));  // Reserved: cannot throw after BeginWrite.
+    ended_.push_back(false);
+    return tokens_.size() - 1;
+  }
+
+  // Ends write `i` (Cache::EndWrite). It counts as ended even if EndWrite throws.
+  void End(size_t i, bool db_ok, const std::string_view* value, const cache::EntryOptions& o) {
+    ended_[i] = true;
+    cache_->EndWrite(tokens_[i], db_ok, value, o);
+  }
+
+ private:
+  cache::Cache* const cache_;  // Not owned.
+  std::vector<cache::WriteToken> tokens_;
+  std::vector<bool> ended_;  // Parallel to tokens_; reserved by the constructor.
+};
+
+}  // namespace
 
 absl::Status Store::Impl::WriteOne(std::string_view key, std::optional<std::string_view> value,
                                    std::optional<absl::Duration> ttl) {
@@ -23,13 +68,13 @@ absl::Status Store::Impl::WriteOne(std::string_view key, std::optional<std::stri
   if (value.has_value()) core::EncodeValue(*value, ttl, &stored);
 
   const bool update = options_.write_policy == WritePolicy::kUpdate;
-  cache::WriteToken token;
-  if (update) token = cache_->BeginWrite(key);
+  OpenWrites writes(cache_.get(), update ? 1 : 0);
+  if (update) writes.Begin(key);
   s = value.has_value() ? db_->Put(key, stored, write_options_) : db_->Delete(key, write_options_);
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
   if (update) {
     const std::string_view v = value.value_or(std::string_view());
-    cache_->EndWrite(token, s.ok(), value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
+    writes.End(0, s.ok(), value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
   } else if (s.ok()) {
     cache_->Invalidate(key);
   }
@@ -82,18 +127,23 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
   }
 
   const bool update = options_.write_policy == WritePolicy::kUpdate;
-  std::vector<std::pair<size_t, cache::WriteToken>> tokens;
+  OpenWrites writes(cache_.get(), update ? last.size() : 0);
+  std::vector<size_t> written;  // The op index of each begun write, in Begin() order.
   if (update) {
-    tokens.reserve(last.size());
-    for (const auto& [key, i] : last) tokens.emplace_back(i, cache_->BeginWrite(key));
+    written.reserve(last.size());
+    for (const auto& [key, i] : last) {
+      written.push_back(i);
+      writes.Begin(key);
+    }
   }
   absl::Status s = db_->Write(db_ops, write_options_);
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
   if (update) {
-    for (const auto& [i, token] : tokens) {
-      const bool is_put = ops[i].type == WriteBatch::OpType::kPut;
-      const std::string_view v = ops[i].value;
-      cache_->EndWrite(token, s.ok(), is_put ? &v : nullptr, EntryOptionsFor(std::nullopt));
+    for (size_t w = 0; w < written.size(); ++w) {
+      const WriteBatch::Op& op = ops[written[w]];
+      const std::string_view v = op.value;
+      writes.End(w, s.ok(), op.type == WriteBatch::OpType::kPut ? &v : nullptr,
+                 EntryOptionsFor(std::nullopt));
     }
   } else if (s.ok()) {
     for (const auto& [key, i] : last) cache_->Invalidate(key);

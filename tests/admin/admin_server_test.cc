@@ -16,6 +16,7 @@
 
 #include "asidekv/asidekv.h"
 #include "core/admin_protocol.h"
+#include "core/options_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -70,6 +71,70 @@ TEST_F(AdminServerTest, SocketIsOwnerOnlyAndRemovedOnClose) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   store_.reset();
   EXPECT_NE(lstat(options_.admin_socket.c_str(), &st), 0);
+}
+
+// Every listing walks the one table of its struct: stats and metrics name every Stats field,
+// config every Options field (durations as NAME_s), with the values in force.
+TEST_F(AdminServerTest, StatsMetricsAndConfigListEveryField) {
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  const core::JsonValue stats = Call(*c, "stats");
+  ASSERT_NE(stats.Find("stats"), nullptr);
+  for (const StatField& f : StatFields()) {
+    EXPECT_NE(stats.Find("stats")->Find(f.name), nullptr) << f.name;
+  }
+  ASSERT_NE(stats.Find("latency"), nullptr);
+  for (const LatencyField& f : LatencyFields()) {
+    EXPECT_NE(stats.Find("latency")->Find(f.op), nullptr) << f.op;
+  }
+  const core::JsonValue metrics = Call(*c, "metrics");
+  ASSERT_NE(metrics.Find("text"), nullptr);
+  for (const StatField& f : StatFields()) {
+    const std::string name = std::string("asidekv_") + f.name + (f.counter ? "_total" : "");
+    EXPECT_THAT(metrics.Find("text")->text, HasSubstr("\n" + name + " ")) << name;
+  }
+  const core::JsonValue config = Call(*c, "config");
+  const core::JsonValue* fields = config.Find("config");
+  ASSERT_NE(fields, nullptr);
+  for (const core::OptionField& f : core::OptionFields()) {
+    const std::string name(f.name);
+    EXPECT_TRUE(fields->Find(name) != nullptr || fields->Find(name + "_s") != nullptr) << name;
+  }
+  EXPECT_EQ(fields->keys.size(), core::OptionFields().size());
+  EXPECT_EQ(fields->Find("cache_shards")->text, "4");
+  EXPECT_EQ(fields->Find("eviction_policy")->text, "s3fifo");  // kDefault, resolved.
+}
+
+// An admin `get` that misses is one cache miss, as a Get is (it used to count two).
+TEST_F(AdminServerTest, GetThatMissesCountsOneMiss) {
+  ASSERT_OK(store_->Put("k", "v"));
+  store_->ClearCache();
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  const Stats before = store_->GetStats();
+  const core::JsonValue got = Call(*c, "get k");
+  EXPECT_TRUE(Ok(got));
+  EXPECT_EQ(got.Find("from_cache")->boolean, false);
+  const Stats after = store_->GetStats();
+  EXPECT_EQ(after.cache_misses - before.cache_misses, 1u);
+  EXPECT_EQ(after.db_reads - before.db_reads, 1u);
+  EXPECT_EQ(after.cache_hits, before.cache_hits);
+}
+
+// Store::options() reports the values in force: automatic choices are resolved.
+TEST_F(AdminServerTest, OptionsAreResolved) {
+  store_.reset();
+  Options o = options_;
+  o.cache_shards = 0;
+  o.eviction_policy = EvictionPolicy::kDefault;
+  ASSERT_OK_AND_ASSIGN(store_, Store::Open(o));
+  EXPECT_GT(store_->options().cache_shards, 0);
+  EXPECT_EQ(store_->options().eviction_policy, EvictionPolicy::kS3Fifo);
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  const core::JsonValue config = Call(*c, "config");
+  EXPECT_EQ(config.Find("config")->Find("cache_shards")->text,
+            std::to_string(store_->options().cache_shards));
 }
 
 TEST_F(AdminServerTest, RefusesToReplaceAFileOrALiveSocket) {

@@ -1,8 +1,11 @@
 // Tests of TTLs with a FakeClock (never sleeping): default and per-entry TTLs, the exact expiry
 // boundary, sweeping without lookups, amortised sweeping on publish, and jitter.
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,7 +34,7 @@ class TtlTest : public ::testing::Test {
     return cache.ok() ? std::move(*cache) : nullptr;
   }
 
-  int64_t NowNanos() const { return absl::ToUnixNanos(clock_.Now()); }
+  int64_t NowNanos() const { return clock_.NowNanos(); }
 
   testing::FakeClock clock_;
 };
@@ -46,6 +49,39 @@ TEST_F(TtlTest, NoTtlMeansNoExpiry) {
   clock_.Advance(absl::Hours(24 * 365 * 100));
   EXPECT_TRUE(cache->Lookup("k"));
   EXPECT_EQ(cache->SweepExpired(100), 0u);
+}
+
+// Expiry follows CLOCK_MONOTONIC, never the wall clock: a wall-clock step (NTP, a date set by
+// hand, a resumed VM) must neither expire every entry at once nor keep expired ones alive. The
+// real clock's readings therefore lie between two CLOCK_MONOTONIC readings taken around them
+// (the wall clock's would be decades off).
+TEST(RealClockTest, ReadsTheMonotonicClockNotTheWallClock) {
+  auto monotonic = [] {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+  };
+  const int64_t before = monotonic();
+  const int64_t now = RealClock()->NowNanos();
+  const int64_t cache_now = MonotonicNanos();
+  const int64_t after = monotonic();
+  EXPECT_GE(now, before);
+  EXPECT_LE(now, after);
+  EXPECT_GE(cache_now, now);
+  EXPECT_LE(cache_now, after);
+}
+
+// A finite TTL too long for the clock's range saturates (never expires) instead of overflowing.
+TEST_F(TtlTest, HugeFiniteTtlSaturates) {
+  auto cache = Make();
+  ASSERT_NE(cache, nullptr);
+  clock_.SetNanos(std::numeric_limits<int64_t>::max() / 2);
+  ASSERT_TRUE(cache->Insert("k", "v", {.ttl = absl::Hours(24 * 365) * 500}));
+  ValueRef v = cache->Lookup("k");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v.expire_nanos(), std::numeric_limits<int64_t>::max());
+  clock_.Advance(absl::Hours(24 * 365 * 100));
+  EXPECT_TRUE(cache->Lookup("k"));
 }
 
 TEST_F(TtlTest, ExpiresExactlyAtTheTtl) {
@@ -221,9 +257,9 @@ TEST_F(TtlTest, JitterSpreadsExpiriesWithinTheBand) {
   EXPECT_LT(min_seen, lo + band / 10);
   EXPECT_GT(max_seen, hi - band / 10);
   // All are alive just before the band and gone at its end.
-  clock_.Set(absl::FromUnixNanos(lo - 1));
+  clock_.SetNanos(lo - 1);
   EXPECT_EQ(cache->SweepExpired(kEntries), 0u);
-  clock_.Set(absl::FromUnixNanos(hi));
+  clock_.SetNanos(hi);
   EXPECT_EQ(cache->SweepExpired(kEntries), uint64_t{kEntries});
 }
 

@@ -21,6 +21,18 @@ TEST(LatencyHistogramTest, BucketsBoundTheRelativeError) {
   }
 }
 
+// Threads are numbered as they first record; the numbering must never produce a stripe index
+// outside the array, however many threads a long-lived process has started (a 32-bit signed
+// counter went negative after 2^31 threads and indexed stripes_[-3]).
+TEST(LatencyHistogramTest, StripeStaysInRangePastTwoToTheThirtyOneThreads) {
+  for (uint64_t first : {(uint64_t{1} << 31) - 2, (uint64_t{1} << 32) - 2, ~uint64_t{0} - 2}) {
+    LatencyHistogram h;
+    LatencyHistogram::SetNextThreadOrdinalForTesting(first);
+    for (int t = 0; t < 6; ++t) std::thread([&h] { h.Record(1000); }).join();
+    EXPECT_EQ(h.Summary().count, 6u) << "first ordinal " << first;
+  }
+}
+
 TEST(LatencyHistogramTest, PercentilesFromConcurrentRecords) {
   LatencyHistogram h;
   std::vector<std::thread> threads;

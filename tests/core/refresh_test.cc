@@ -36,7 +36,7 @@ class RefreshProbeCache : public testing::GatedFillCache {
 
   cache::ValueRef Lookup(std::string_view key) override {
     cache::ValueRef v = GatedFillCache::Lookup(key);
-    if (v && v.expire_nanos() != 0 && v.expire_nanos() <= absl::ToUnixNanos(clock_->Now())) {
+    if (v && v.expire_nanos() != 0 && v.expire_nanos() <= clock_->NowNanos()) {
       expired_served.fetch_add(1);
     }
     return v;

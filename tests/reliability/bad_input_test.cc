@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -232,6 +233,85 @@ TEST_F(BadInputTest, InvalidOptions) {
   opened = Store::Open(o);
   Report("Open(path is a file)", opened.status());
   EXPECT_THAT(opened, StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Every duration the API takes, at its edges. The Store keeps whole nanoseconds: sub-nanosecond,
+// zero (where not allowed), negative and -infinite durations are InvalidArgument; 1ns, huge
+// finite values and infinity are accepted, and a key put with any accepted TTL stays readable
+// (a 0.5ns TTL used to be stored as TTL 0, and every later read of the key failed with DataLoss).
+TEST_F(BadInputTest, DurationsAtTheirEdges) {
+  const absl::Duration inf = absl::InfiniteDuration();
+  const absl::Duration nan_like = absl::Seconds(std::numeric_limits<double>::quiet_NaN());
+  struct Case {
+    std::string what;
+    absl::Duration d;
+    bool ok;
+  };
+  const std::vector<Case> ttls = {
+      {"0.5ns", absl::Nanoseconds(0.5), false},
+      {"0.25ns", absl::Nanoseconds(1) / 4, false},
+      {"1ns / 3", absl::Nanoseconds(1) / 3, false},
+      {"zero", absl::ZeroDuration(), false},
+      {"-1ns", -absl::Nanoseconds(1), false},
+      {"-infinite", -inf, false},
+      {"inf - inf", inf - inf, true},  // absl saturates: still infinite.
+      {"Seconds(NaN)", nan_like, nan_like == inf},
+      {"1ns", absl::Nanoseconds(1), true},
+      {"1.5ns", absl::Nanoseconds(1.5), true},
+      {"1000 years", absl::Hours(24 * 365) * 1000, true},
+      {"max finite", absl::Seconds(std::numeric_limits<int64_t>::max()), true},
+      {"infinite", inf, true},
+  };
+  auto store = OpenOrDie(MakeOptions());
+  ASSERT_NE(store, nullptr);
+  for (const Case& c : ttls) {
+    const std::string key = "ttl " + c.what;
+    absl::Status s = store->Put(key, "v", c.d);
+    Report(absl::StrCat("Put(cache_ttl = ", c.what, ")"), s);
+    if (!c.ok) {
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << c.what;
+      EXPECT_THAT(s.message(), HasSubstr("cache_ttl")) << c.what;
+      EXPECT_THAT(store->Get(key), StatusIs(absl::StatusCode::kNotFound)) << c.what;
+      continue;
+    }
+    ASSERT_OK(s) << c.what;
+    store->ClearCache();  // Read the stored form back, not the cached copy.
+    absl::StatusOr<std::string> v = store->Get(key);
+    ASSERT_OK(v.status()) << c.what;
+    EXPECT_EQ(*v, "v") << c.what;
+  }
+  absl::StatusOr<std::vector<KeyValue>> all = store->Scan(ScanOptions());
+  ASSERT_OK(all.status());
+  store.reset();
+
+  // The Options durations follow the same rule.
+  struct OptionCase {
+    std::string name;
+    std::function<void(Options&, absl::Duration)> set;
+    bool zero_ok;
+  };
+  const std::vector<OptionCase> fields = {
+      {"default_ttl", [](Options& o, absl::Duration d) { o.default_ttl = d; }, false},
+      {"negative_ttl", [](Options& o, absl::Duration d) { o.negative_ttl = d; }, true},
+      {"coalesced_wait_timeout", [](Options& o, absl::Duration d) { o.coalesced_wait_timeout = d; },
+       false},
+      {"hot_set_interval", [](Options& o, absl::Duration d) { o.hot_set_interval = d; }, false},
+  };
+  for (const OptionCase& f : fields) {
+    for (const Case& c : ttls) {
+      Options o = MakeOptions();
+      f.set(o, c.d);
+      auto opened = Store::Open(o);
+      const bool want_ok = c.ok || (f.zero_ok && c.d == absl::ZeroDuration());
+      if (want_ok) {
+        EXPECT_OK(opened.status()) << f.name << " = " << c.what;
+      } else {
+        Report(absl::StrCat("Open(", f.name, " = ", c.what, ")"), opened.status());
+        EXPECT_THAT(opened, StatusIs(absl::StatusCode::kInvalidArgument)) << f.name << c.what;
+        EXPECT_THAT(opened.status().message(), HasSubstr(f.name));
+      }
+    }
+  }
 }
 
 TEST_F(BadInputTest, CorruptCurrentFile) {

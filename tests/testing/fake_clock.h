@@ -1,6 +1,6 @@
 // FakeClock: a cache::Clock that moves only when a test advances it.
 //
-// Thread safety: Now(), Advance() and Set() may be called concurrently.
+// Thread safety: NowNanos(), Advance() and Set() may be called concurrently.
 
 #ifndef ASIDEKV_TESTS_TESTING_FAKE_CLOCK_H_
 #define ASIDEKV_TESTS_TESTING_FAKE_CLOCK_H_
@@ -15,16 +15,14 @@ namespace asidekv::testing {
 
 class FakeClock final : public cache::Clock {
  public:
-  // Starts at an arbitrary fixed instant (not the Unix epoch, so "zero" bugs show).
-  FakeClock() : nanos_(absl::ToUnixNanos(absl::FromUnixSeconds(1'700'000'000))) {}
+  // Starts at an arbitrary fixed reading (not zero, so "zero" bugs show).
+  FakeClock() : nanos_(absl::ToInt64Nanoseconds(absl::Hours(1000))) {}
 
-  absl::Time Now() const override {
-    return absl::FromUnixNanos(nanos_.load(std::memory_order_acquire));
-  }
+  int64_t NowNanos() const override { return nanos_.load(std::memory_order_acquire); }
   void Advance(absl::Duration d) {
     nanos_.fetch_add(absl::ToInt64Nanoseconds(d), std::memory_order_acq_rel);
   }
-  void Set(absl::Time t) { nanos_.store(absl::ToUnixNanos(t), std::memory_order_release); }
+  void SetNanos(int64_t nanos) { nanos_.store(nanos, std::memory_order_release); }
 
  private:
   std::atomic<int64_t> nanos_;

@@ -65,9 +65,7 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
       {"cache_shards", absl::StrCat(o.cache_shards)},
       {"db_block_cache_bytes", absl::StrCat(o.db_block_cache_bytes)},
       {"write_policy", o.write_policy == WritePolicy::kUpdate ? "update" : "invalidate"},
-      {"eviction_policy", o.eviction_policy == EvictionPolicy::kLru      ? "lru"
-                          : o.eviction_policy == EvictionPolicy::kS3Fifo ? "s3fifo"
-                                                                         : "default"},
+      {"eviction_policy", o.eviction_policy == EvictionPolicy::kLru ? "lru" : "s3fifo"},
   };
 }
 

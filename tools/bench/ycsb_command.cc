@@ -104,21 +104,16 @@ std::vector<std::pair<std::string, uint64_t>> BackendCounters(AsideBackend& back
                                                               const std::optional<Stats>& before) {
   const Stats after = backend.GetStats();
   const Stats b = before.value_or(Stats());
-  return {
-      {"cache_hits", after.cache_hits - b.cache_hits},
-      {"cache_misses", after.cache_misses - b.cache_misses},
-      {"db_reads", after.db_reads - b.db_reads},
-      {"coalesced_waits", after.coalesced_waits - b.coalesced_waits},
-      {"evictions", after.evictions - b.evictions},
-      {"expirations", after.expirations - b.expirations},
-      {"stale_fills_rejected", after.stale_fills_rejected - b.stale_fills_rejected},
-      {"cache_inserts", after.cache_inserts - b.cache_inserts},
-      {"puts", after.puts - b.puts},
-      {"write_errors", after.write_errors - b.write_errors},
-      {"cache_entries_now", after.cache_entries},
-      {"cache_bytes_now", after.cache_bytes},
-      {"cache_capacity_bytes", after.cache_capacity_bytes},
-  };
+  // Counters over the measured phase; gauges as they are at its end ("_now").
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const StatField& f : StatFields()) {
+    if (f.counter) {
+      out.emplace_back(f.name, after.*f.member - b.*f.member);
+    } else {
+      out.emplace_back(absl::StrCat(f.name, "_now"), after.*f.member);
+    }
+  }
+  return out;
 }
 
 template <typename Backend>

@@ -2,7 +2,9 @@
 //
 // Options is a plain struct: set the fields you care about and pass it to Store::Open(), which
 // validates every field once and returns InvalidArgument naming the first bad one. Each field's
-// comment gives its default and unit. This header compiles as C++17.
+// comment gives its default and unit. Durations are kept in whole nanoseconds: a positive
+// duration must be at least 1ns (or absl::InfiniteDuration()); a finite one beyond about 292
+// years counts as infinite. This header compiles as C++17.
 
 #ifndef ASIDEKV_OPTIONS_H_
 #define ASIDEKV_OPTIONS_H_

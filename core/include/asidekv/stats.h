@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "absl/types/span.h"
+
 namespace asidekv {
 
 // Latency percentiles of one operation type, in nanoseconds, since Open(). The histogram has
@@ -72,6 +74,27 @@ struct Stats {
   LatencySummary put_latency;
   LatencySummary delete_latency;
 };
+
+// One counter or gauge of Stats, for code that lists them all (the admin endpoint, metrics
+// exporters, benchmarks), so that no listing can forget a field.
+struct StatField {
+  const char* name;  // The field's name, e.g. "cache_hits".
+  // true: a counter (monotonic since Open()); false: a gauge (a value now).
+  bool counter;
+  const char* help;  // One line.
+  uint64_t Stats::*member;
+};
+
+// One latency summary of Stats.
+struct LatencyField {
+  const char* op;  // "get", "put" or "delete".
+  LatencySummary Stats::*member;
+};
+
+// Every uint64_t field of Stats, in declaration order, and every LatencySummary field. Together
+// they list every field of Stats: the library does not compile when a field has no row.
+absl::Span<const StatField> StatFields();
+absl::Span<const LatencyField> LatencyFields();
 
 }  // namespace asidekv
 

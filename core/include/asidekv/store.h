@@ -110,8 +110,10 @@ class Store {
 
   // Writes key=value to the DB, then applies the write policy to the cache. On a DB error the
   // cache is left untouched and the error returned. The cache entry, if any, uses default_ttl;
-  // the second form gives this key's cache entries `cache_ttl` (positive) instead, until the key
-  // is written again.
+  // the second form gives this key's cache entries `cache_ttl` instead, until the key is written
+  // again. `cache_ttl` is kept in whole nanoseconds: it must be at least 1ns or
+  // absl::InfiniteDuration() (InvalidArgument otherwise: zero, negative or sub-nanosecond); a
+  // finite TTL beyond the int64 nanosecond range (about 292 years) is kept as infinite.
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Put(std::string_view key, std::string_view value, absl::Duration cache_ttl);
 
