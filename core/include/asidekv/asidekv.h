@@ -11,6 +11,7 @@
 #include "asidekv/options.h"
 #include "asidekv/stats.h"
 #include "asidekv/store.h"
+#include "asidekv/version.h"
 #include "asidekv/write_batch.h"
 
 #endif  // ASIDEKV_ASIDEKV_H_

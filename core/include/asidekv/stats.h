@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "absl/types/span.h"
+#include "asidekv/export.h"
 
 namespace asidekv {
 
@@ -93,8 +94,8 @@ struct LatencyField {
 
 // Every uint64_t field of Stats, in declaration order, and every LatencySummary field. Together
 // they list every field of Stats: the library does not compile when a field has no row.
-absl::Span<const StatField> StatFields();
-absl::Span<const LatencyField> LatencyFields();
+ASIDEKV_EXPORT absl::Span<const StatField> StatFields();
+ASIDEKV_EXPORT absl::Span<const LatencyField> LatencyFields();
 
 }  // namespace asidekv
 

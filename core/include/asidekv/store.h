@@ -48,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "asidekv/export.h"
 #include "asidekv/options.h"
 #include "asidekv/stats.h"
 #include "asidekv/write_batch.h"
@@ -90,7 +91,7 @@ struct ScanOptions {
   size_t limit = 0;
 };
 
-class Store {
+class ASIDEKV_EXPORT Store {
  public:
   // InvalidArgument for bad options (naming the field); otherwise the DB's open error, e.g.
   // FailedPrecondition when another Store (or process) has the folder open.

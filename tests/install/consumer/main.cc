@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "get: unexpected result\n");
     return 1;
   }
-  std::printf("consumer: ok\n");
+  static_assert(ASIDEKV_VERSION >= ASIDEKV_MAKE_VERSION(0, 2, 0), "version macros");
+  std::printf("consumer: ok (asidekv %s)\n", ASIDEKV_VERSION_STRING);
   return 0;
 }
