@@ -57,7 +57,8 @@ namespace core {
 class AdminServer;
 }  // namespace core
 
-class Store::Impl {
+// Hidden: the Store it serves is exported from a shared build, its implementation is not.
+class __attribute__((visibility("hidden"))) Store::Impl {
  public:
   // Tag of cache entries that record "not found".
   static constexpr uint8_t kNegativeTag = 1;
