@@ -65,19 +65,21 @@ Store::Impl::Loaded Store::Impl::ReadDb(std::string_view key) {
   return Decode(db_->Get(key));
 }
 
-cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded) {
-  if (loaded.value.ok()) {
+cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded,
+                                        bool cache_it) {
+  if (cache_it && loaded.value.ok()) {
     const std::string_view value = *loaded.value;
     return cache_->CompleteFill(ticket, &value, EntryOptionsFor(loaded.ttl), loaded.value);
   }
-  if (absl::IsNotFound(loaded.value.status()) && options_.negative_ttl > absl::ZeroDuration()) {
+  if (cache_it && absl::IsNotFound(loaded.value.status()) &&
+      options_.negative_ttl > absl::ZeroDuration()) {
     const std::string_view empty;
     cache::EntryOptions o;
     o.ttl = options_.negative_ttl;
     o.tag = kNegativeTag;
     return cache_->CompleteFill(ticket, &empty, o, loaded.value);
   }
-  // Errors are shared with the waiters but never cached.
+  // Errors (and what the caller does not cache) are shared with the waiters only.
   return cache_->CompleteFill(ticket, nullptr, cache::EntryOptions(), loaded.value);
 }
 

@@ -57,13 +57,15 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   if (!db.ok()) return db.status();
 
   auto impl = std::make_unique<Store::Impl>(options, *std::move(db), std::move(cache));
-  impl->StartBackground(cache_options.clock);
   if (!options.admin_socket.empty()) {
     absl::StatusOr<std::unique_ptr<AdminServer>> admin =
         AdminServer::Start(options.admin_socket, impl.get(), AdminServerOptions());
     if (!admin.ok()) return admin.status();
     impl->set_admin_server(*std::move(admin));
   }
+  // Last: nothing after it fails, so a failed Open has no warm-up to stop and no hot set to
+  // record over the file it would have warmed from.
+  impl->StartBackground(cache_options.clock);
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -74,7 +76,12 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
     : options_(options),
       write_options_{options.sync_writes},
       db_(std::move(db)),
-      cache_(std::move(cache)) {}
+      cache_(std::move(cache)),
+      warmer_(std::make_unique<core::Warmer>(
+          cache_.get(), db_.get(), options_.cache_capacity_bytes,
+          [this](cache::FillTicket* ticket, absl::StatusOr<std::string> stored, bool cache_it) {
+            return Complete(ticket, Decode(std::move(stored)), cache_it);
+          })) {}
 
 Store::Impl::~Impl() {
   admin_server_.reset();
@@ -86,11 +93,6 @@ Store::Impl::~Impl() {
 }
 
 void Store::Impl::StartBackground(cache::Clock* clock) {
-  warmer_ = std::make_unique<core::Warmer>(
-      cache_.get(), db_.get(), options_.cache_capacity_bytes,
-      [this](cache::FillTicket* ticket, absl::StatusOr<std::string> raw) {
-        return Complete(ticket, Decode(std::move(raw)));
-      });
   if (options_.refresh_ahead != RefreshAhead::kOff) {
     refresher_ = std::make_unique<core::Refresher>(options_, cache_.get(), clock,
                                                    [this](cache::FillTicket* t) { Reload(t); });

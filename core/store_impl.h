@@ -82,8 +82,9 @@ class Store::Impl {
   const Options& options() const { return options_; }
   db::RocksDb& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
-  // Starts refresh-ahead, warming and the hot-set keeper as the options ask; `clock` (borrowed,
-  // outlives the Store) is the cache's. Called once by the opener.
+  // Starts refresh-ahead and the hot-set keeper as the options ask; `clock` (borrowed, outlives
+  // the Store) is the cache's. Called once by the opener, after everything that can fail, so a
+  // failed Open never records a hot set.
   void StartBackground(cache::Clock* clock);
   absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys) { return warmer_->Warm(keys); }
   absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) {
@@ -107,8 +108,9 @@ class Store::Impl {
   Loaded ReadDb(std::string_view key);
   // Decodes a raw DB result (stored form) in place.
   Loaded Decode(absl::StatusOr<std::string> raw);
-  // Completes a leader ticket with `loaded`: caches the value (or a negative entry).
-  cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded);
+  // Completes a leader ticket with `loaded`: caches the value (or a negative entry) if
+  // `cache_it`, and publishes `loaded.value` to the waiters either way.
+  cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded, bool cache_it = true);
   // Reads a leader ticket's key from the DB and completes it (refresh-ahead reloads).
   void Reload(cache::FillTicket* ticket);
   // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
@@ -136,8 +138,8 @@ class Store::Impl {
   core::LatencyHistogram get_latency_;
   core::LatencyHistogram put_latency_;
   core::LatencyHistogram delete_latency_;
-  // Set by StartBackground(); the refresher is null with refresh_ahead kOff, the keeper without
-  // a hot_set_path. ~Impl stops them first.
+  // The warmer is built with the Impl; the others by StartBackground() (the refresher is null
+  // with refresh_ahead kOff, the keeper without a hot_set_path). ~Impl stops them first.
   std::unique_ptr<core::Warmer> warmer_;
   std::unique_ptr<core::Refresher> refresher_;
   std::unique_ptr<core::HotSetKeeper> hot_set_;
