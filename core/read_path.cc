@@ -50,7 +50,7 @@ Store::Impl::Loaded Store::Impl::Decode(absl::StatusOr<std::string> raw) {
     out.value = raw.status();
     return out;
   }
-  absl::StatusOr<std::optional<absl::Duration>> ttl = core::StripHeader(&*raw);
+  absl::StatusOr<std::optional<absl::Duration>> ttl = core::StripHeader(&*raw, encoding_);
   if (!ttl.ok()) {
     out.value = ttl.status();
     return out;
@@ -225,7 +225,7 @@ absl::StatusOr<std::vector<KeyValue>> Store::Impl::Scan(const ScanOptions& optio
   std::vector<KeyValue> out;
   absl::Status decode_error;
   absl::Status s = db_->Scan(spec, [&](std::string_view key, std::string_view stored) {
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored);
+    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored, encoding_);
     if (!d.ok()) {
       decode_error = absl::DataLossError(
           absl::StrCat("corrupt value at a key of ", key.size(), " bytes: ", d.status().message()));

@@ -53,6 +53,8 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   db_options.error_if_exists = options.error_if_exists;
   db_options.block_cache_bytes = options.db_block_cache_bytes;
   db_options.fault_injector = hooks.fault_injector;
+  db_options.value_encoding =
+      options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;
   absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
   if (!db.ok()) return db.status();
 
@@ -75,6 +77,7 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
                   std::unique_ptr<cache::Cache> cache)
     : options_(options),
       write_options_{options.sync_writes},
+      encoding_(options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader),
       db_(std::move(db)),
       cache_(std::move(cache)),
       warmer_(std::make_unique<core::Warmer>(
@@ -163,6 +166,11 @@ absl::Status Store::Put(std::string_view key, std::string_view value) {
   return impl_->Put(key, value, std::nullopt);
 }
 absl::Status Store::Put(std::string_view key, std::string_view value, absl::Duration cache_ttl) {
+  if (impl_->options().raw_values) {
+    return absl::FailedPreconditionError(
+        "Put: a per-key cache_ttl is stored in the value header, which a Store opened with "
+        "Options::raw_values does not write");
+  }
   if (cache_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("Put: cache_ttl must be positive");
   }

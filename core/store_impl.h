@@ -127,6 +127,8 @@ class Store::Impl {
 
   const Options options_;
   const db::WriteOptions write_options_;
+  // How values are stored: with asidekv's header, or raw (Options::raw_values).
+  const db::ValueEncoding encoding_;
   std::unique_ptr<db::RocksDb> db_;
   std::unique_ptr<cache::Cache> cache_;
 

@@ -294,7 +294,7 @@ TEST(HotSetKeeperTest, StopDuringWarmUpKeepsTheWholeHotSet) {
   for (int i = 0; i < 2000; ++i) {
     keys.push_back(Key(i));
     std::string stored;
-    core::EncodeValue("v", std::nullopt, &stored);
+    core::EncodeValue("v", std::nullopt, db::ValueEncoding::kHeader, &stored);
     ASSERT_OK((*db)->Put(keys.back(), stored, db::WriteOptions()));
   }
   ASSERT_OK(core::WriteHotSetFile(hot_path, keys));

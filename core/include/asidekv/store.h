@@ -93,7 +93,10 @@ struct ScanOptions {
 class Store {
  public:
   // InvalidArgument for bad options (naming the field); otherwise the DB's open error, e.g.
-  // FailedPrecondition when another Store (or process) has the folder open.
+  // FailedPrecondition when another Store (or process) has the folder open, when the folder is
+  // a RocksDB database without asidekv's format marker (written by another program; see
+  // Options::raw_values), of a newer format, or of the other raw_values mode. A refused folder
+  // is left as it was.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
 
   Store(const Store&) = delete;
@@ -111,7 +114,8 @@ class Store {
   // Writes key=value to the DB, then applies the write policy to the cache. On a DB error the
   // cache is left untouched and the error returned. The cache entry, if any, uses default_ttl;
   // the second form gives this key's cache entries `cache_ttl` (positive) instead, until the key
-  // is written again.
+  // is written again. The second form returns FailedPrecondition with Options::raw_values (the
+  // TTL is kept in the value header, which raw values do not have).
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Put(std::string_view key, std::string_view value, absl::Duration cache_ttl);
 
