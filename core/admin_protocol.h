@@ -18,8 +18,10 @@
 //     from_cache, TTL left peek KEY                 the cache entry only; never reads the DB
 //     invalidate KEY           Store::Invalidate
 //     clear-cache              Store::ClearCache
-//     warm [PREFIX] LIMIT      fills the cache with up to LIMIT keys starting with PREFIX (empty
-//                              when omitted), read from the DB (LIMIT <= kMaxWarmLimit)
+//     warm [PREFIX] LIMIT      Store::WarmPrefix(PREFIX, LIMIT): fills the cache with up to LIMIT
+//                              keys starting with PREFIX (empty when omitted), read from the DB
+//                              (LIMIT <= kMaxWarmLimit), until the cache budget is filled;
+//                              answers "filled" (counted in warm_reads, warmed_keys)
 //     hot N                    up to N hottest keys by the eviction policy (N <= kMaxHotKeys)
 //     config                   the effective Options
 //     metrics                  Prometheus text exposition format (in the "text" field)

@@ -34,8 +34,6 @@ absl::Time MonotonicNow() { return absl::FromUnixNanos(cache::MonotonicNanos());
 
 // A `get`/`peek` value longer than this is cut (the response says so), bounding response size.
 constexpr size_t kMaxValueInResponse = 1 << 20;
-// Keys per DB scan batch of `warm`.
-constexpr size_t kWarmBatch = 1024;
 
 // RocksDB integer properties reported by `stats` and `metrics`.
 constexpr std::string_view kDbProperties[] = {
@@ -435,55 +433,11 @@ std::string AdminServer::Handle(std::string_view line) {
       store_->ClearCache();
       break;
     case AdminCommand::kWarm: {
-      // Keys are listed first; each is then read *after* its fill token is taken, so a write
-      // between the listing and the read is either seen or rejects the fill.
-      uint64_t scanned = 0, filled = 0, skipped = 0, stale = 0, missing = 0;
-      db::ScanSpec spec;
-      spec.prefix = r.key;
-      while (scanned < r.count) {
-        spec.limit = static_cast<size_t>(std::min<uint64_t>(kWarmBatch, r.count - scanned));
-        std::vector<std::string> keys;
-        absl::Status s = db.Scan(spec, [&keys](std::string_view k, std::string_view) {
-          keys.emplace_back(k);
-          return true;
-        });
-        if (!s.ok()) return AdminErrorResponse(s);
-        for (const std::string& key : keys) {
-          cache::FillTicket ticket = cache.BeginFill(key);
-          if (ticket.role() != cache::FillTicket::Role::kLeader) {
-            ++skipped;
-            continue;
-          }
-          absl::StatusOr<std::string> raw = db.Get(key);
-          std::optional<absl::Duration> ttl;
-          if (raw.ok()) {
-            absl::StatusOr<std::optional<absl::Duration>> t = StripHeader(&*raw);
-            if (t.ok()) {
-              ttl = *t;
-            } else {
-              raw = t.status();
-            }
-          }
-          cache::EntryOptions eo;
-          eo.ttl = ttl;
-          if (!raw.ok()) ++missing;
-          const std::string_view value = raw.ok() ? std::string_view(*raw) : std::string_view();
-          const cache::FillResult fr =
-              cache.CompleteFill(&ticket, raw.ok() ? &value : nullptr, eo, raw);
-          if (fr == cache::FillResult::kInserted) ++filled;
-          if (fr == cache::FillResult::kStale) ++stale;
-        }
-        scanned += keys.size();
-        if (keys.size() < spec.limit) break;
-        spec.start = keys.back();
-        spec.start.push_back('\0');  // The next key after the last one listed.
-      }
+      // The Store's warming: counted in Stats, bounded by the cache budget.
+      absl::StatusOr<size_t> filled = store_->WarmPrefix(r.key, static_cast<size_t>(r.count));
+      if (!filled.ok()) return AdminErrorResponse(filled.status());
       json.Field("prefix", r.key);
-      json.Field("scanned", scanned);
-      json.Field("filled", filled);
-      json.Field("skipped", skipped);
-      json.Field("stale", stale);
-      json.Field("missing", missing);
+      json.Field("filled", static_cast<uint64_t>(*filled));
       break;
     }
     case AdminCommand::kHot: {

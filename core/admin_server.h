@@ -26,8 +26,9 @@
 //
 // Side effects of the commands on the Store (documented for operators):
 //   `get` and `peek` look the key up in the cache, which counts a cache hit or miss; a `get`
-//   miss reads the DB and fills the cache like Store::Get. `warm` fills through the ordinary
-//   fill protocol (BeginFill/CompleteFill), so a write concurrent with it still wins.
+//   miss reads the DB and fills the cache like Store::Get. `warm` is Store::WarmPrefix (the one
+//   warming path: fill protocol, cache budget, Stats counters), so a write concurrent with it
+//   still wins.
 //
 // Thread safety: Start() and the destructor are called by the Store's owner; the server thread
 //   shares only the eventfd (written by the destructor) and atomic counters with other threads.

@@ -15,6 +15,7 @@ constexpr OptionField kOptionFields[] = {
     {"path", [](const Options& o) { return Value(o.path); }},
     {"create_if_missing", [](const Options& o) { return Value(o.create_if_missing); }},
     {"error_if_exists", [](const Options& o) { return Value(o.error_if_exists); }},
+    {"raw_values", [](const Options& o) { return Value(o.raw_values); }},
     {"sync_writes", [](const Options& o) { return Value(o.sync_writes); }},
     {"cache_capacity_bytes", [](const Options& o) { return Size(o.cache_capacity_bytes); }},
     {"cache_shards", [](const Options& o) { return Value(int64_t{o.cache_shards}); }},

@@ -50,7 +50,7 @@ Store::Impl::Loaded Store::Impl::Decode(absl::StatusOr<std::string> raw) {
     out.value = raw.status();
     return out;
   }
-  absl::StatusOr<std::optional<absl::Duration>> ttl = core::StripHeader(&*raw);
+  absl::StatusOr<std::optional<absl::Duration>> ttl = core::StripHeader(&*raw, encoding_);
   if (!ttl.ok()) {
     out.value = ttl.status();
     return out;
@@ -65,19 +65,21 @@ Store::Impl::Loaded Store::Impl::ReadDb(std::string_view key) {
   return Decode(db_->Get(key));
 }
 
-cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded) {
-  if (loaded.value.ok()) {
+cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded,
+                                        bool cache_it) {
+  if (cache_it && loaded.value.ok()) {
     const std::string_view value = *loaded.value;
     return cache_->CompleteFill(ticket, &value, EntryOptionsFor(loaded.ttl), loaded.value);
   }
-  if (absl::IsNotFound(loaded.value.status()) && options_.negative_ttl > absl::ZeroDuration()) {
+  if (cache_it && absl::IsNotFound(loaded.value.status()) &&
+      options_.negative_ttl > absl::ZeroDuration()) {
     const std::string_view empty;
     cache::EntryOptions o;
     o.ttl = options_.negative_ttl;
     o.tag = kNegativeTag;
     return cache_->CompleteFill(ticket, &empty, o, loaded.value);
   }
-  // Errors are shared with the waiters but never cached.
+  // Errors (and what the caller does not cache) are shared with the waiters only.
   return cache_->CompleteFill(ticket, nullptr, cache::EntryOptions(), loaded.value);
 }
 
@@ -223,7 +225,7 @@ absl::StatusOr<std::vector<KeyValue>> Store::Impl::Scan(const ScanOptions& optio
   std::vector<KeyValue> out;
   absl::Status decode_error;
   absl::Status s = db_->Scan(spec, [&](std::string_view key, std::string_view stored) {
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored);
+    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored, encoding_);
     if (!d.ok()) {
       decode_error = absl::DataLossError(
           absl::StrCat("corrupt value at a key of ", key.size(), " bytes: ", d.status().message()));

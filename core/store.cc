@@ -68,28 +68,40 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   db_options.error_if_exists = options.error_if_exists;
   db_options.block_cache_bytes = options.db_block_cache_bytes;
   db_options.fault_injector = hooks.fault_injector;
+  db_options.value_encoding =
+      options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;
   absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
   if (!db.ok()) return db.status();
 
-  auto impl = std::make_unique<Store::Impl>(resolved, *std::move(db), std::move(cache));
-  impl->StartBackground(cache_options.clock);
+  auto impl = std::make_unique<Store::Impl>(resolved, *std::move(db), std::move(cache),
+                                            cache_options.clock);
   if (!options.admin_socket.empty()) {
     absl::StatusOr<std::unique_ptr<AdminServer>> admin =
         AdminServer::Start(options.admin_socket, impl.get(), AdminServerOptions());
     if (!admin.ok()) return admin.status();
     impl->set_admin_server(*std::move(admin));
   }
+  // Last: nothing after it fails, so a failed Open has no warm-up to stop and no hot set to
+  // record over the file it would have warmed from.
+  impl->StartBackground();
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
 }  // namespace core
 
 Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
-                  std::unique_ptr<cache::Cache> cache)
+                  std::unique_ptr<cache::Cache> cache, cache::Clock* clock)
     : options_(options),
       write_options_{options.sync_writes},
+      encoding_(options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader),
       db_(std::move(db)),
-      cache_(std::move(cache)) {}
+      cache_(std::move(cache)),
+      clock_(clock),
+      warmer_(std::make_unique<core::Warmer>(
+          cache_.get(), db_.get(), options_.cache_capacity_bytes,
+          [this](cache::FillTicket* ticket, absl::StatusOr<std::string> stored, bool cache_it) {
+            return Complete(ticket, Decode(std::move(stored)), cache_it);
+          })) {}
 
 Store::Impl::~Impl() {
   admin_server_.reset();
@@ -100,15 +112,9 @@ Store::Impl::~Impl() {
   refresher_.reset();
 }
 
-void Store::Impl::StartBackground(cache::Clock* clock) {
-  clock_ = clock;
-  warmer_ = std::make_unique<core::Warmer>(
-      cache_.get(), db_.get(), options_.cache_capacity_bytes,
-      [this](cache::FillTicket* ticket, absl::StatusOr<std::string> raw) {
-        return Complete(ticket, Decode(std::move(raw)));
-      });
+void Store::Impl::StartBackground() {
   if (options_.refresh_ahead != RefreshAhead::kOff) {
-    refresher_ = std::make_unique<core::Refresher>(options_, cache_.get(), clock,
+    refresher_ = std::make_unique<core::Refresher>(options_, cache_.get(), clock_,
                                                    [this](cache::FillTicket* t) { Reload(t); });
   }
   if (!options_.hot_set_path.empty()) {
@@ -179,6 +185,11 @@ absl::Status Store::Put(std::string_view key, std::string_view value) {
 absl::Status Store::Put(std::string_view key, std::string_view value, absl::Duration cache_ttl) {
   absl::Status s = core::CheckDuration(cache_ttl, "Put: cache_ttl", /*zero_ok=*/false);
   if (!s.ok()) return s;
+  if (impl_->options().raw_values) {
+    return absl::FailedPreconditionError(
+        "Put: a per-key cache_ttl is stored in the value header, which a Store opened with "
+        "Options::raw_values does not write");
+  }
   return impl_->Put(key, value, cache_ttl);
 }
 absl::Status Store::Delete(std::string_view key) { return impl_->Delete(key); }

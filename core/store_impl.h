@@ -63,8 +63,9 @@ class __attribute__((visibility("hidden"))) Store::Impl {
   // Tag of cache entries that record "not found".
   static constexpr uint8_t kNegativeTag = 1;
 
+  // `clock` is the cache's (borrowed; outlives the Store).
   Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
-       std::unique_ptr<cache::Cache> cache);
+       std::unique_ptr<cache::Cache> cache, cache::Clock* clock);
   // Stops the admin server (if any) before the cache and the DB go.
   ~Impl();
 
@@ -86,11 +87,11 @@ class __attribute__((visibility("hidden"))) Store::Impl {
   const Options& options() const { return options_; }
   db::RocksDb& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
-  // The cache's clock (expiry instants are its readings). Set by StartBackground().
+  // The cache's clock (expiry instants are its readings).
   cache::Clock* clock() const { return clock_; }
-  // Starts refresh-ahead, warming and the hot-set keeper as the options ask; `clock` (borrowed,
-  // outlives the Store) is the cache's. Called once by the opener.
-  void StartBackground(cache::Clock* clock);
+  // Starts refresh-ahead and the hot-set keeper as the options ask. Called once by the opener,
+  // after everything that can fail, so a failed Open never records a hot set.
+  void StartBackground();
   absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys) { return warmer_->Warm(keys); }
   absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) {
     return warmer_->WarmPrefix(prefix, limit);
@@ -113,8 +114,9 @@ class __attribute__((visibility("hidden"))) Store::Impl {
   Loaded ReadDb(std::string_view key);
   // Decodes a raw DB result (stored form) in place.
   Loaded Decode(absl::StatusOr<std::string> raw);
-  // Completes a leader ticket with `loaded`: caches the value (or a negative entry).
-  cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded);
+  // Completes a leader ticket with `loaded`: caches the value (or a negative entry) if
+  // `cache_it`, and publishes `loaded.value` to the waiters either way.
+  cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded, bool cache_it = true);
   // Reads a leader ticket's key from the DB and completes it (refresh-ahead reloads).
   void Reload(cache::FillTicket* ticket);
   // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
@@ -131,9 +133,11 @@ class __attribute__((visibility("hidden"))) Store::Impl {
 
   const Options options_;
   const db::WriteOptions write_options_;
+  // How values are stored: with asidekv's header, or raw (Options::raw_values).
+  const db::ValueEncoding encoding_;
   std::unique_ptr<db::RocksDb> db_;
   std::unique_ptr<cache::Cache> cache_;
-  cache::Clock* clock_ = cache::RealClock();  // Not owned; outlives the Store.
+  cache::Clock* const clock_;  // Not owned; outlives the Store.
 
   std::atomic<uint64_t> db_reads_{0};
   std::atomic<uint64_t> puts_{0};
@@ -143,8 +147,8 @@ class __attribute__((visibility("hidden"))) Store::Impl {
   core::LatencyHistogram get_latency_;
   core::LatencyHistogram put_latency_;
   core::LatencyHistogram delete_latency_;
-  // Set by StartBackground(); the refresher is null with refresh_ahead kOff, the keeper without
-  // a hot_set_path. ~Impl stops them first.
+  // The warmer is built with the Impl; the others by StartBackground() (the refresher is null
+  // with refresh_ahead kOff, the keeper without a hot_set_path). ~Impl stops them first.
   std::unique_ptr<core::Warmer> warmer_;
   std::unique_ptr<core::Refresher> refresher_;
   std::unique_ptr<core::HotSetKeeper> hot_set_;

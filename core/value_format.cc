@@ -10,7 +10,12 @@ constexpr char kWithTtl = 0x01;
 
 }  // namespace
 
-void EncodeValue(std::string_view value, std::optional<absl::Duration> ttl, std::string* out) {
+void EncodeValue(std::string_view value, std::optional<absl::Duration> ttl,
+                 db::ValueEncoding encoding, std::string* out) {
+  if (encoding == db::ValueEncoding::kRaw) {
+    out->append(value.data(), value.size());
+    return;
+  }
   if (!ttl.has_value()) {
     out->reserve(out->size() + 1 + value.size());
     out->push_back(kPlain);
@@ -28,9 +33,13 @@ void EncodeValue(std::string_view value, std::optional<absl::Duration> ttl, std:
   out->append(value.data(), value.size());
 }
 
-absl::StatusOr<DecodedValue> DecodeValue(std::string_view stored) {
-  if (stored.empty()) return absl::DataLossError("stored value has no header byte");
+absl::StatusOr<DecodedValue> DecodeValue(std::string_view stored, db::ValueEncoding encoding) {
   DecodedValue d;
+  if (encoding == db::ValueEncoding::kRaw) {
+    d.value = stored;
+    return d;
+  }
+  if (stored.empty()) return absl::DataLossError("stored value has no header byte");
   if (stored[0] == kPlain) {
     d.header_size = 1;
   } else if (stored[0] == kWithTtl) {
@@ -57,8 +66,9 @@ absl::StatusOr<DecodedValue> DecodeValue(std::string_view stored) {
   return d;
 }
 
-absl::StatusOr<std::optional<absl::Duration>> StripHeader(std::string* stored) {
-  absl::StatusOr<DecodedValue> d = DecodeValue(*stored);
+absl::StatusOr<std::optional<absl::Duration>> StripHeader(std::string* stored,
+                                                          db::ValueEncoding encoding) {
+  absl::StatusOr<DecodedValue> d = DecodeValue(*stored, encoding);
   if (!d.ok()) return d.status();
   std::optional<absl::Duration> ttl = d->ttl;
   stored->erase(0, d->header_size);

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
 
@@ -85,10 +86,12 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
       // waiter) but cache nothing beyond it.
       if (*budget == 0 || (found && charge > *budget)) {
         *budget = 0;
-        cache_->CompleteFill(&tickets[i], nullptr, cache::EntryOptions(), raw[i]);
+        complete_(&tickets[i], std::move(raw[i]), /*cache_it=*/false);
         continue;
       }
-      if (complete_(&tickets[i], std::move(raw[i])) == cache::FillResult::kInserted && found) {
+      if (complete_(&tickets[i], std::move(raw[i]), /*cache_it=*/true) ==
+              cache::FillResult::kInserted &&
+          found) {
         ++warmed;
         *budget -= std::min(*budget, charge);
       }
@@ -193,12 +196,14 @@ HotSetKeeper::HotSetKeeper(std::string path, size_t max_keys, absl::Duration int
 
 HotSetKeeper::~HotSetKeeper() { Stop(); }
 
+void HotSetKeeper::RequestStop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+}
+
 void HotSetKeeper::Stop() {
   if (!thread_.joinable()) return;
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  RequestStop();
   thread_.join();
   Record();
 }
@@ -231,9 +236,14 @@ void HotSetKeeper::WarmFromFile() {
                  std::string(keys.status().message()).c_str());
   }
   if (keys.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      unwarmed_ = *keys;  // Until warming finishes, a record keeps every key of the file.
+    }
     const absl::Span<const std::string> all(*keys);
     uint64_t budget = warmer_->capacity();
-    for (size_t begin = 0; begin < all.size() && budget > 0 && !stopping(); begin += kBatch) {
+    size_t begin = 0;
+    for (; begin < all.size() && budget > 0 && !stopping(); begin += kBatch) {
       absl::StatusOr<size_t> n = warmer_->WarmWithin(all.subspan(begin, kBatch), &budget);
       if (!n.ok()) {
         std::fprintf(stderr, "asidekv: warning: warming from the hot set stopped: %s\n",
@@ -241,13 +251,31 @@ void HotSetKeeper::WarmFromFile() {
         break;
       }
     }
+    // Finished: every key was tried or the cache budget is spent. Cut short (Stop() or an
+    // error): the file's keys stay listed for Record().
+    if (begin >= all.size() || budget == 0) {
+      absl::MutexLock lock(&mu_);
+      unwarmed_.clear();
+    }
   }
   absl::MutexLock lock(&mu_);
   warmed_ = true;
 }
 
 void HotSetKeeper::Record() const {
-  const std::vector<std::string> keys = cache_->HottestKeys(max_keys_);
+  std::vector<std::string> keys = cache_->HottestKeys(max_keys_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!unwarmed_.empty() && keys.size() < max_keys_) {
+      absl::flat_hash_set<std::string_view> listed(keys.begin(), keys.end());
+      std::vector<std::string> rest;
+      for (const std::string& k : unwarmed_) {
+        if (keys.size() + rest.size() >= max_keys_) break;
+        if (listed.insert(k).second) rest.push_back(k);
+      }
+      keys.insert(keys.end(), rest.begin(), rest.end());
+    }
+  }
   absl::Status s = WriteHotSetFile(path_, keys);
   if (!s.ok()) {
     std::fprintf(stderr, "asidekv: warning: cannot record the hot set: %s\n",

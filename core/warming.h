@@ -18,7 +18,10 @@
 //
 //   HotSetKeeper runs one thread: it warms the cache from the file found at start (in batches,
 //   checking for shutdown between them) while the Store serves requests, then records the
-//   cache's hottest keys every `interval` (and once more on Stop()).
+//   cache's hottest keys every `interval` (and once more on Stop()). A warm-up cut short (by
+//   Stop() or a DB error) does not shrink the hot set: until warming from the file has
+//   finished, a record is the cache's hottest keys followed by the file's keys not warmed yet
+//   (up to max_keys), so the keys a partial warm-up never reached are kept.
 //
 // Thread safety: Warmer's methods may be called concurrently. HotSetKeeper is driven by its
 //   owner (constructor, Stop(), destructor) and its own thread.
@@ -49,10 +52,12 @@ namespace asidekv::core {
 
 class Warmer {
  public:
-  // Completes a leader ticket with the DB's raw (stored-form) result for its key and returns
-  // the fill's outcome (Store::Impl decodes the value and applies negative caching).
-  using CompleteFn =
-      std::function<cache::FillResult(cache::FillTicket* ticket, absl::StatusOr<std::string> raw)>;
+  // Completes a leader ticket with the DB's result for its key, in stored form: decodes it,
+  // caches the value (or a negative entry) only if `cache_it`, publishes the decoded result to
+  // the ticket's waiters either way, and returns the fill's outcome (kSkipped when not
+  // caching). Store::Impl's read path does it, so the Warmer never publishes stored bytes.
+  using CompleteFn = std::function<cache::FillResult(
+      cache::FillTicket* ticket, absl::StatusOr<std::string> stored, bool cache_it)>;
 
   // `cache`, `db` and whatever `complete` uses are borrowed and must outlive the Warmer.
   // `capacity`: the cache budget in bytes (0: disabled cache, nothing is warmed).
@@ -101,13 +106,17 @@ class HotSetKeeper {
   // (errors are reported on stderr). Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The first step of Stop() without waiting: warming ends at the next batch and the thread
+  // ends at its next wake-up. Stop() still joins and records. Idempotent.
+  void RequestStop() ABSL_LOCKS_EXCLUDED(mu_);
+
   // Blocks until warming from the file has finished (or been cut short). For tests and tools.
   void WaitWarmed() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
   void WarmFromFile() ABSL_LOCKS_EXCLUDED(mu_);
-  void Record() const;
+  void Record() const ABSL_LOCKS_EXCLUDED(mu_);
   bool stopping() const ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string path_;
@@ -119,6 +128,8 @@ class HotSetKeeper {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool warmed_ ABSL_GUARDED_BY(mu_) = false;
+  // Keys of the file that warming has not reached yet (cleared once warming has finished).
+  std::vector<std::string> unwarmed_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // Joined by Stop().
 };
 

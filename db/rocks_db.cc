@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "db/fault_injection.h"
+#include "db/format_marker.h"
 #include "db/status_conversion.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
@@ -178,8 +179,8 @@ class NullLogger final : public rocksdb::Logger {
 // Busy).
 class ManualRecoveryOnly final : public rocksdb::EventListener {
  public:
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
-                            rocksdb::Status /*bg_error*/, bool* auto_recovery) override {
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*bg_error*/,
+                            bool* auto_recovery) override {
     *auto_recovery = false;
   }
 };
@@ -258,6 +259,18 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   if (options.read_only || !options.create_if_missing) {
     if (absl::Status s = CheckFolder(path, options, context, ""); !s.ok()) return s;
   }
+  // Then the format marker, before RocksDB writes anything into the folder (a writable open of
+  // a new store writes the marker first, once the folder's parent is known to exist).
+  // error_if_exists with a store there is left to RocksDB, which reports it.
+  const std::string rocks_path = CanonicalFolder(path);
+  ValueEncoding encoding = options.value_encoding.value_or(ValueEncoding::kHeader);
+  if (!options.error_if_exists || !Exists(fs::path(rocks_path) / "CURRENT")) {
+    if (absl::Status s = CheckFolder(rocks_path, options, context, ""); !s.ok()) return s;
+    absl::StatusOr<ValueEncoding> checked =
+        CheckFormatMarker(rocks_path, options.value_encoding, !options.read_only, context);
+    if (!checked.ok()) return checked.status();
+    encoding = *checked;
+  }
 
   auto impl = std::make_unique<Impl>();
   rocksdb::Options rocks_options = BuildOptions(options, &impl->block_cache);
@@ -268,7 +281,6 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
     rocks_options.listeners.push_back(std::make_shared<ManualRecoveryOnly>());
     rocks_options.max_bgerror_resume_count = 0;  // No automatic retries of retryable errors.
   }
-  const std::string rocks_path = CanonicalFolder(path);
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only
                                 ? rocksdb::DB::OpenForReadOnly(rocks_options, rocks_path, &raw)
@@ -276,11 +288,15 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   impl->db.reset(raw);
   if (!s.ok()) return OpenError(path, options, context, s);
   if (raw == nullptr) return absl::InternalError(absl::StrCat(context, ": no DB handle"));
-  return std::unique_ptr<RocksDb>(new RocksDb(path, options.read_only, std::move(impl)));
+  return std::unique_ptr<RocksDb>(new RocksDb(path, options.read_only, encoding, std::move(impl)));
 }
 
-RocksDb::RocksDb(std::string path, bool read_only, std::unique_ptr<Impl> impl)
-    : path_(std::move(path)), read_only_(read_only), impl_(std::move(impl)) {}
+RocksDb::RocksDb(std::string path, bool read_only, ValueEncoding value_encoding,
+                 std::unique_ptr<Impl> impl)
+    : path_(std::move(path)),
+      read_only_(read_only),
+      value_encoding_(value_encoding),
+      impl_(std::move(impl)) {}
 
 RocksDb::~RocksDb() { Close().IgnoreError(); }
 

@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "db/format_marker.h"
 
 namespace asidekv::db {
 
@@ -112,6 +114,14 @@ struct DbOptions {
   // first background error instead of continuing. Default: true.
   bool paranoid_checks = true;
 
+  // How the caller encodes values, checked against the folder's format marker before RocksDB
+  // opens it (db/format_marker.h): a folder without a marker, of a newer format version, or of
+  // the other encoding is refused (FailedPrecondition), untouched. A new store is marked with
+  // it; kRaw also adopts a RocksDB folder that has no marker. nullopt: accept the encoding the
+  // marker records (value_encoding() tells it), for tools; a new store gets kHeader.
+  // Default: kHeader.
+  std::optional<ValueEncoding> value_encoding = ValueEncoding::kHeader;
+
   // Tests only: when set, every file of the store goes through a file system that consults
   // this injector, which can make writes, syncs and reads fail (db/fault_injection.h), and
   // RocksDB's automatic error recovery is off (only Resume() recovers). Default: null (the
@@ -159,7 +169,10 @@ class RocksDb {
   //   AlreadyExists       a store exists at `path` and error_if_exists is true
   //   FailedPrecondition  `path` (or a parent) is a file, not a folder; or the store is in use:
   //                       another RocksDb in this process or another process holds its LOCK
-  //   DataLoss            the store is corrupt (e.g. a garbled CURRENT or MANIFEST file)
+  //   FailedPrecondition  also: the folder's format marker refuses the open (see
+  //                       DbOptions::value_encoding); nothing is written then
+  //   DataLoss            the store is corrupt (e.g. a garbled CURRENT or MANIFEST file, or
+  //                       an unreadable format marker)
   //   others              per db/status_conversion.h (e.g. Unavailable for other I/O errors)
   static absl::StatusOr<std::unique_ptr<RocksDb>> Open(const std::string& path,
                                                        const DbOptions& options);
@@ -241,10 +254,14 @@ class RocksDb {
   // Whether the store was opened read-only.
   bool read_only() const { return read_only_; }
 
+  // How the folder's values are encoded, as its format marker records.
+  ValueEncoding value_encoding() const { return value_encoding_; }
+
  private:
   struct Impl;  // Holds the rocksdb::DB and its options; defined in rocks_db.cc.
 
-  RocksDb(std::string path, bool read_only, std::unique_ptr<Impl> impl);
+  RocksDb(std::string path, bool read_only, ValueEncoding value_encoding,
+          std::unique_ptr<Impl> impl);
 
   // FailedPrecondition after Close(); for writes also when read-only. `op` names the call.
   absl::Status CheckOpen(std::string_view op) const;
@@ -253,6 +270,7 @@ class RocksDb {
   // Constant after construction.
   const std::string path_;
   const bool read_only_;
+  const ValueEncoding value_encoding_;
   // The DB lives in impl_; Close() destroys it (see REQUIRES on Close()).
   std::unique_ptr<Impl> impl_;
 };

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "asidekv/asidekv.h"
 #include "core/admin_protocol.h"
 #include "core/options_fields.h"
@@ -321,6 +322,31 @@ TEST_F(AdminServerTest, AnswersWhileTheStoreIsUnderLoad) {
       EXPECT_EQ(*v, rows[0].value);
     }
   }
+}
+
+// The admin `warm` is the Store's warming: its reads and fills are counted in Stats, and it stops
+// once the cache budget is filled.
+TEST_F(AdminServerTest, WarmIsCountedAndStopsAtTheCacheBudget) {
+  store_.reset();
+  options_.cache_shards = 1;
+  options_.cache_capacity_bytes = 20 * (100 + 8 + 80);  // About 20 entries of 100-byte values.
+  ASSERT_OK_AND_ASSIGN(store_, Store::Open(options_));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK(store_->Put(absl::StrCat("k", 1000 + i), std::string(100, 'x')));
+  }
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  core::JsonValue warm = Call(*c, "warm k 200");
+  ASSERT_TRUE(Ok(warm));
+  const Stats s = store_->GetStats();
+  EXPECT_GT(s.warm_reads, 0u);
+  EXPECT_LE(s.warm_reads, 200u);
+  EXPECT_GE(s.warmed_keys, 10u);
+  EXPECT_LE(s.warmed_keys, 21u);
+  EXPECT_EQ(s.warmed_keys, s.cache_entries);
+  EXPECT_EQ(std::to_string(s.warmed_keys), warm.Find("filled")->text);
+  EXPECT_EQ(s.evictions, 0u);  // Warming did not push out its own first keys.
+  EXPECT_LE(s.cache_bytes, s.cache_capacity_bytes);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -126,6 +127,37 @@ TEST_F(AdminToolTest, WritableOpenSaysWhenTheFolderIsInUse) {
   const ToolRun compact = Admin("--db " + options_.path + " compact");
   EXPECT_EQ(compact.exit_code, 1);
   EXPECT_THAT(OpenOffline(dir_.Sub("missing"), false), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// The offline commands read a folder of raw values (Options::raw_values) as its format marker
+// says: values as they are, no TTLs; and a dump with TTLs is not loaded into it.
+TEST_F(AdminToolTest, OfflineCommandsReadRawValuesAsTheyAre) {
+  Options raw;
+  raw.path = dir_.Sub("raw");
+  raw.raw_values = true;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Store::Open(raw));
+    ASSERT_OK(store->Put("a", std::string("\0abc", 4)));
+    ASSERT_OK(store->Put("b", "hello"));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::RocksDb> db, OpenOffline(raw.path, false));
+  EXPECT_EQ(db->value_encoding(), db::ValueEncoding::kRaw);
+  const std::vector<Row> rows = {{"a", std::string("\0abc", 4), std::nullopt},
+                                 {"b", "hello", std::nullopt}};
+  EXPECT_EQ(ReadAll(*db), rows);
+  ASSERT_OK_AND_ASSIGN(CheckReport r, Check(*db));
+  EXPECT_EQ(r.corrupt_values, 0u);
+  const ToolRun get = Admin("--db " + raw.path + " get b");
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(get.out, "hello\n");
+  db.reset();
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::RocksDb> src, OpenOffline(options_.path, false));
+  const std::string file = dir_.Sub("dump.bin");
+  ASSERT_THAT(Dump(*src, file), IsOk());  // Holds user:2's TTL.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::RocksDb> dst, OpenOffline(raw.path, true));
+  EXPECT_THAT(Load(*dst, file), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReadAll(*dst), rows);
 }
 
 TEST_F(AdminToolTest, CheckReadsEveryKey) {

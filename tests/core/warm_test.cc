@@ -1,4 +1,7 @@
 // Tests of warming: Store::Warm, Store::WarmPrefix, the hot-set file and warm restarts.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -14,8 +17,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "asidekv/asidekv.h"
+#include "cache/sharded_cache.h"
 #include "core/store_opener.h"
+#include "core/value_format.h"
 #include "core/warming.h"
+#include "db/rocks_db.h"
 #include "gtest/gtest.h"
 #include "tests/testing/forwarding_cache.h"
 #include "tests/testing/gated_fill_cache.h"
@@ -33,6 +39,18 @@ std::string Key(int i) { return absl::StrCat("key", 100000 + i); }
 
 // Holds the next fill at a gate, to force a write between a warm read and its fill.
 using GatedCache = testing::GatedFillCache;
+
+// Hooks that wrap the Store's cache in a `Double` and point *out at it.
+template <typename Double>
+core::StoreHooks WrapCache(Double** out) {
+  core::StoreHooks hooks;
+  hooks.wrap_cache = [out](std::unique_ptr<cache::Cache> c) -> std::unique_ptr<cache::Cache> {
+    auto d = std::make_unique<Double>(std::move(c));
+    *out = d.get();
+    return d;
+  };
+  return hooks;
+}
 
 class WarmTest : public ::testing::Test {
  protected:
@@ -120,13 +138,7 @@ TEST(WarmRaceTest, WriteDuringWarmWins) {
     o.path = dir.Sub("db");
     o.write_policy = policy;
     GatedCache* gate = nullptr;
-    core::StoreHooks hooks;
-    hooks.wrap_cache = [&gate](std::unique_ptr<cache::Cache> c) -> std::unique_ptr<cache::Cache> {
-      auto g = std::make_unique<GatedCache>(std::move(c));
-      gate = g.get();
-      return g;
-    };
-    auto opened = core::StoreOpener::Open(o, hooks);
+    auto opened = core::StoreOpener::Open(o, WrapCache(&gate));
     ASSERT_OK(opened.status());
     std::unique_ptr<Store> store = *std::move(opened);
     ASSERT_OK(store->Put("k", "v1"));
@@ -141,6 +153,83 @@ TEST(WarmRaceTest, WriteDuringWarmWins) {
     gate->release.Notify();
     warmer.join();
     EXPECT_EQ(*store->Get("k"), "v2");
+  }
+}
+
+// Holds the first fill at a gate (GatedFillCache) and says when a reader has joined a load of
+// another caller as a waiter.
+class WaiterGateCache : public testing::GatedFillCache {
+ public:
+  using GatedFillCache::GatedFillCache;
+  cache::FillTicket BeginFill(std::string_view key) override {
+    cache::FillTicket t = GatedFillCache::BeginFill(key);
+    if (t.role() == cache::FillTicket::Role::kWaiter && !joined_once.exchange(true)) {
+      joined.Notify();
+    }
+    return t;
+  }
+  std::atomic<bool> joined_once{false};
+  absl::Notification joined;
+};
+
+// A reader that joins a warm's load of a key past the cache budget gets what Get would return:
+// the value without its stored header, or DataLoss for a value that does not decode.
+TEST(WarmRaceTest, WaiterOnKeyPastTheBudgetGetsTheDecodedValue) {
+  enum class Stored { kPlain, kWithTtl, kCorrupt };
+  for (const bool by_prefix : {false, true}) {
+    for (const Stored stored : {Stored::kPlain, Stored::kWithTtl, Stored::kCorrupt}) {
+      SCOPED_TRACE(
+          absl::StrCat(by_prefix ? "WarmPrefix" : "Warm", " stored ", static_cast<int>(stored)));
+      TempDir dir;
+      Options o;
+      o.path = dir.Sub("db");
+      o.cache_shards = 1;
+      o.cache_capacity_bytes = 4096;
+      {
+        auto store = Store::Open(o);
+        ASSERT_OK(store.status());
+        // "a" alone is past the budget, so every key of the warm after it is too.
+        ASSERT_OK((*store)->Put("a", std::string(8192, 'x')));
+        if (stored == Stored::kWithTtl) {
+          ASSERT_OK((*store)->Put("k", "hello", absl::Hours(1)));
+        } else {
+          ASSERT_OK((*store)->Put("k", "hello"));
+        }
+      }
+      if (stored == Stored::kCorrupt) {
+        auto db = db::RocksDb::Open(o.path, db::DbOptions());
+        ASSERT_OK(db.status());
+        ASSERT_OK((*db)->Put("k", "\x07hello", db::WriteOptions()));
+      }
+      WaiterGateCache* gate = nullptr;
+      auto opened = core::StoreOpener::Open(o, WrapCache(&gate));
+      ASSERT_OK(opened.status());
+      std::unique_ptr<Store> store = *std::move(opened);
+      gate->gate_armed = true;
+      std::thread warmer([&] {
+        // Both tickets are taken before the DB read; the first completion ("a") waits.
+        if (by_prefix) {
+          EXPECT_OK(store->WarmPrefix("", 0).status());
+        } else {
+          const std::vector<std::string> keys = {"a", "k"};
+          EXPECT_OK(store->Warm(keys).status());
+        }
+      });
+      gate->at_gate.WaitForNotification();
+      absl::StatusOr<std::string> read;
+      std::thread reader([&] { read = store->Get("k"); });
+      gate->joined.WaitForNotification();  // The reader waits on the warm's load of "k".
+      gate->release.Notify();
+      warmer.join();
+      reader.join();
+      if (stored == Stored::kCorrupt) {
+        EXPECT_THAT(read.status(), StatusIs(absl::StatusCode::kDataLoss));
+      } else {
+        ASSERT_OK(read.status());
+        EXPECT_EQ(*read, "hello");
+      }
+      EXPECT_EQ(store->GetStats().cache_entries, 0u);  // Past the budget: nothing cached.
+    }
   }
 }
 
@@ -192,6 +281,74 @@ TEST_F(WarmTest, CorruptHotSetIsIgnored) {
   EXPECT_EQ(*store->Get("k"), "v");
   store.reset();  // Records a valid hot set over the corrupt one.
   EXPECT_OK(core::ReadHotSetFile(o.hot_set_path).status());
+}
+
+// A keeper stopped while it warms from its file (in the first batch) keeps every key of that
+// file: a partial warm-up does not replace a complete hot set.
+TEST(HotSetKeeperTest, StopDuringWarmUpKeepsTheWholeHotSet) {
+  TempDir dir;
+  const std::string hot_path = dir.Sub("hot");
+  auto db = db::RocksDb::Open(dir.Sub("db"), db::DbOptions());
+  ASSERT_OK(db.status());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; ++i) {
+    keys.push_back(Key(i));
+    std::string stored;
+    core::EncodeValue("v", std::nullopt, db::ValueEncoding::kHeader, &stored);
+    ASSERT_OK((*db)->Put(keys.back(), stored, db::WriteOptions()));
+  }
+  ASSERT_OK(core::WriteHotSetFile(hot_path, keys));
+
+  cache::CacheOptions co;
+  co.num_shards = 1;
+  auto built = cache::ShardedCache::Create(co);
+  ASSERT_OK(built.status());
+  GatedCache cache(*std::move(built));
+  core::Warmer warmer(
+      &cache, db->get(), co.capacity,
+      [&cache](cache::FillTicket* t, absl::StatusOr<std::string> stored, bool cache_it) {
+        const std::string_view v = stored.ok() ? std::string_view(*stored) : "";
+        return cache.CompleteFill(t, stored.ok() && cache_it ? &v : nullptr, cache::EntryOptions(),
+                                  stored);
+      });
+  cache.gate_armed = true;
+  core::HotSetKeeper keeper(hot_path, 10000, absl::InfiniteDuration(), &cache, &warmer);
+  cache.at_gate.WaitForNotification();  // Warming is in its first batch.
+  keeper.RequestStop();
+  cache.release.Notify();
+  keeper.Stop();
+  absl::StatusOr<std::vector<std::string>> after = core::ReadHotSetFile(hot_path);
+  ASSERT_OK(after.status());
+  EXPECT_EQ(after->size(), 2000u);
+  std::vector<std::string> sorted = *after;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, keys);
+}
+
+// An Open that fails after the Store's parts are built (here: on the admin socket) leaves the
+// hot-set file as it was.
+TEST_F(WarmTest, FailedOpenLeavesTheHotSetFileAlone) {
+  Options o = MakeOptions();
+  o.hot_set_path = dir_.Sub("hot");
+  std::vector<std::string> keys;
+  {
+    auto store = Open(o);
+    ASSERT_NE(store, nullptr);
+    Fill(store.get(), 2000, "v");
+  }
+  for (int i = 0; i < 2000; ++i) keys.push_back(Key(i));
+  ASSERT_OK(core::WriteHotSetFile(o.hot_set_path, keys));
+  struct stat before {};
+  ASSERT_EQ(stat(o.hot_set_path.c_str(), &before), 0);
+  o.admin_socket = dir_.Sub("not-a-socket");
+  std::ofstream(o.admin_socket) << "a regular file is never replaced";
+  EXPECT_THAT(Store::Open(o).status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  struct stat after {};
+  ASSERT_EQ(stat(o.hot_set_path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // Not replaced (a rewrite renames a new file over).
+  absl::StatusOr<std::vector<std::string>> read = core::ReadHotSetFile(o.hot_set_path);
+  ASSERT_OK(read.status());
+  EXPECT_EQ(*read, keys);
 }
 
 // Waits (real time) until the store has read `n` keys for warming.

@@ -1,8 +1,9 @@
 // Model-based fuzzer of Store: decodes a byte string into Put / Put-with-TTL / Delete / Get /
 // GetPinned / MultiGet / Write / Scan / ClearCache / Invalidate / clock-advance operations and
-// checks every result against a std::map model. The first byte picks one of eight
+// checks every result against a std::map model. The first byte picks one of sixteen
 // configurations (kInvalidate or kUpdate; negative caching on or off; the real cache or one
-// that drops lookups, fills and updates), all with a cache of a few entries, millisecond TTLs on
+// that drops lookups, fills and updates; values stored with asidekv's header or raw, where a
+// per-key TTL is refused), all with a cache of a few entries, millisecond TTLs on
 // a fake clock (so eviction and expiry happen all the time), binary keys, and small key and value
 // limits (so invalid input is exercised too).
 //
@@ -41,7 +42,7 @@ namespace {
 
 constexpr size_t kMaxKey = 64;
 constexpr size_t kMaxValue = 1024;
-constexpr int kConfigs = 8;
+constexpr int kConfigs = 16;
 
 // The key space: binary keys, a key of the largest size, and two invalid keys (empty, too long).
 const std::vector<std::string>& Keys() {
@@ -129,6 +130,7 @@ class Harness {
     o.max_value_size = kMaxValue;
     o.latency_stats = false;
     o.db_block_cache_bytes = 0;
+    o.raw_values = (config & 8) != 0;
     core::StoreHooks hooks;
     hooks.clock = &inst->clock;
     if (config & 4) {
@@ -275,8 +277,15 @@ std::string RunInput(const uint8_t* data, size_t size) {
         const std::string& k = key();
         const std::string v = ReadValue(in);
         const bool valid = ValidKey(k) && v.size() <= kMaxValue;
-        err = expect_write(store.Put(k, v, absl::Milliseconds(1 + in.Byte() % 16)), valid,
-                           "Put(ttl)");
+        const absl::Status s = store.Put(k, v, absl::Milliseconds(1 + in.Byte() % 16));
+        if (store.options().raw_values) {
+          if (!absl::IsFailedPrecondition(s)) {
+            err =
+                absl::StrCat("Put(ttl) of raw values: want FailedPrecondition, got ", s.ToString());
+          }
+          break;
+        }
+        err = expect_write(s, valid, "Put(ttl)");
         if (valid) model[k] = v;
         break;
       }

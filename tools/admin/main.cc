@@ -416,7 +416,7 @@ int RunOffline(const CommandInfo& c, const Flags& f) {
       return kExitFail;
     }
     if (!stored.ok()) return Fail(cmd, stored.status());
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(*stored);
+    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(*stored, db.value_encoding());
     if (!d.ok()) return Fail(cmd, d.status());
     if (f.json) {
       PrintRecordJson(Record{*key, d->value, d->ttl});

@@ -98,8 +98,11 @@ absl::StatusOr<std::unique_ptr<db::RocksDb>> OpenOffline(const std::string& dir,
   db::DbOptions o;
   o.read_only = !writable;
   o.create_if_missing = writable && create;
+  o.value_encoding = std::nullopt;  // Whichever the folder's format marker records.
   absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(dir, o);
-  if (absl::IsFailedPrecondition(db.status())) {
+  // A folder whose format marker refuses the open: that error, not "in use".
+  if (absl::IsFailedPrecondition(db.status()) &&
+      db::CheckFormatMarker(dir, std::nullopt, /*writable=*/false, dir).ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(dir,
                      " is in use by another process (stop it, or use --socket on its admin "
@@ -120,7 +123,7 @@ absl::Status ScanRecords(const db::RocksDb& db, const std::string& prefix, uint6
   spec.limit = static_cast<size_t>(limit);
   absl::Status decode_error;
   absl::Status s = db.Scan(spec, [&](std::string_view key, std::string_view stored) {
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored);
+    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored, db.value_encoding());
     if (!d.ok()) {
       decode_error = absl::DataLossError(
           absl::StrCat("corrupt value header for a key of ", key.size(), " bytes"));
@@ -177,9 +180,13 @@ absl::StatusOr<uint64_t> Dump(const db::RocksDb& db, const std::string& file) {
 absl::StatusOr<uint64_t> Load(db::RocksDb& db, const std::string& file) {
   // Pass 1: verify everything, write nothing.
   absl::StatusOr<uint64_t> verified =
-      ReadDump(file, [](std::string_view, std::string_view, std::optional<absl::Duration> ttl) {
+      ReadDump(file, [&db](std::string_view, std::string_view, std::optional<absl::Duration> ttl) {
         if (ttl.has_value() && *ttl <= absl::ZeroDuration()) {
           return absl::DataLossError("non-positive TTL in dump");
+        }
+        if (ttl.has_value() && db.value_encoding() == db::ValueEncoding::kRaw) {
+          return absl::FailedPreconditionError(
+              "the dump has per-key TTLs, which a store of raw values cannot keep");
         }
         return absl::OkStatus();
       });
@@ -202,7 +209,7 @@ absl::StatusOr<uint64_t> Load(db::RocksDb& db, const std::string& file) {
       file, [&](std::string_view key, std::string_view value, std::optional<absl::Duration> ttl) {
         keys.emplace_back(key);
         values.emplace_back();
-        core::EncodeValue(value, ttl, &values.back());
+        core::EncodeValue(value, ttl, db.value_encoding(), &values.back());
         return keys.size() >= kLoadBatch ? flush() : absl::OkStatus();
       });
   if (!n.ok()) return n.status();
@@ -230,7 +237,7 @@ absl::StatusOr<CheckReport> Check(const db::RocksDb& db) {
     if (!s.ok()) return s;
     for (const auto& [key, stored] : batch) {
       ++report.keys;
-      if (!core::DecodeValue(stored).ok()) {
+      if (!core::DecodeValue(stored, db.value_encoding()).ok()) {
         problem(&report.corrupt_values, absl::StrCat("corrupt value header at key #", report.keys));
       }
       absl::StatusOr<std::string> again = db.Get(key);

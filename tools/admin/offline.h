@@ -1,7 +1,9 @@
 // Offline access to a store's RocksDB folder for asidekv-admin: open, decode values, dump/load.
 //
-// Values in the DB carry asidekv's header (core/value_format.h); every function here decodes it,
-// so callers see user values and their stored cache TTLs.
+// Values in the DB carry asidekv's header (core/value_format.h), or none in a folder of raw
+// values (Options::raw_values), as the folder's format marker (db/format_marker.h) records;
+// every function here decodes them accordingly, so callers see user values and their stored
+// cache TTLs. A folder without a marker is refused (FailedPrecondition).
 //
 // Dump format (portable, binary-safe, checksummed; all integers little-endian):
 //   file    := magic record* trailer
@@ -53,7 +55,8 @@ absl::Status ScanRecords(const db::RocksDb& db, const std::string& prefix, uint6
 absl::StatusOr<uint64_t> Dump(const db::RocksDb& db, const std::string& file);
 
 // Verifies `file`, then writes its pairs into `db` (in batches; existing keys are overwritten).
-// DataLoss naming the problem for a bad file (nothing written). Returns the count.
+// DataLoss naming the problem for a bad file, FailedPrecondition for TTLs into a folder of raw
+// values (nothing written either way). Returns the count.
 absl::StatusOr<uint64_t> Load(db::RocksDb& db, const std::string& file);
 
 struct CheckReport {

@@ -59,6 +59,14 @@ struct Options {
   // Fail Open() if a database already exists at `path`. Default: false.
   bool error_if_exists = false;
 
+  // Store values in RocksDB as they are, without asidekv's value header. For a folder written
+  // by another RocksDB program (which Open() otherwise refuses, as it lacks asidekv's format
+  // marker): its values are read as they are, and asidekv's writes stay readable by that
+  // program. A new folder opened this way is marked raw, and a folder's mode is checked on
+  // every Open (FailedPrecondition on a mismatch, nothing written). No per-key TTL in this mode:
+  // Put(key, value, cache_ttl) returns FailedPrecondition. Default: false.
+  bool raw_values = false;
+
   // fsync the write-ahead log before each write returns. Default: false (a crash of the machine,
   // not of the process, may lose the last writes).
   bool sync_writes = false;

@@ -94,7 +94,10 @@ struct ScanOptions {
 class ASIDEKV_EXPORT Store {
  public:
   // InvalidArgument for bad options (naming the field); otherwise the DB's open error, e.g.
-  // FailedPrecondition when another Store (or process) has the folder open.
+  // FailedPrecondition when another Store (or process) has the folder open, when the folder is
+  // a RocksDB database without asidekv's format marker (written by another program; see
+  // Options::raw_values), of a newer format, or of the other raw_values mode. A refused folder
+  // is left as it was.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
 
   Store(const Store&) = delete;
@@ -114,7 +117,9 @@ class ASIDEKV_EXPORT Store {
   // the second form gives this key's cache entries `cache_ttl` instead, until the key is written
   // again. `cache_ttl` is kept in whole nanoseconds: it must be at least 1ns or
   // absl::InfiniteDuration() (InvalidArgument otherwise: zero, negative or sub-nanosecond); a
-  // finite TTL beyond the int64 nanosecond range (about 292 years) is kept as infinite.
+  // finite TTL beyond the int64 nanosecond range (about 292 years) is kept as infinite. The
+  // second form returns FailedPrecondition with Options::raw_values (the TTL is kept in the
+  // value header, which raw values do not have).
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Put(std::string_view key, std::string_view value, absl::Duration cache_ttl);
 
