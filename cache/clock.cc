@@ -1,22 +1,16 @@
 #include "cache/clock.h"
 
-#include <chrono>
+#include "util/monotonic_clock.h"
 
 namespace asidekv::cache {
 namespace {
 
 class MonotonicClock final : public Clock {
  public:
-  int64_t NowNanos() const override { return MonotonicNanos(); }
+  int64_t NowNanos() const override { return util::MonotonicNanos(); }
 };
 
 }  // namespace
-
-int64_t MonotonicNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 Clock* RealClock() {
   static Clock* const clock = new MonotonicClock();

@@ -27,11 +27,7 @@ class Clock {
   virtual int64_t NowNanos() const = 0;
 };
 
-// Reads CLOCK_MONOTONIC (std::chrono::steady_clock on Linux) in nanoseconds. Also for timing
-// code outside the cache (latencies, timeouts), which must not follow wall-clock steps either.
-int64_t MonotonicNanos();
-
-// A Clock that reads MonotonicNanos(). Never null, never destroyed.
+// A Clock that reads util::MonotonicNanos() (CLOCK_MONOTONIC). Never null, never destroyed.
 Clock* RealClock();
 
 }  // namespace asidekv::cache

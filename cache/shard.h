@@ -46,10 +46,13 @@
 #include "cache/eviction_policy.h"
 #include "cache/fill_flight.h"
 #include "cache/key_versions.h"
-#include "cache/mutex.h"
 #include "cache/string_hash.h"
+#include "util/mutex.h"
 
 namespace asidekv::cache {
+
+using util::Mutex;
+using util::MutexLock;
 
 // A key with its precomputed 64-bit hash (HashKey).
 struct HashedKey {

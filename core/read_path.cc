@@ -7,8 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/clock.h"
+#include "util/monotonic_clock.h"
 #include "core/store_impl.h"
-#include "core/value_format.h"
+#include "db/value_format.h"
 
 namespace asidekv {
 namespace {
@@ -50,7 +51,7 @@ Store::Impl::Loaded Store::Impl::Decode(absl::StatusOr<std::string> raw) {
     out.value = raw.status();
     return out;
   }
-  absl::StatusOr<std::optional<absl::Duration>> ttl = core::StripHeader(&*raw, encoding_);
+  absl::StatusOr<std::optional<absl::Duration>> ttl = db::StripHeader(&*raw, encoding_);
   if (!ttl.ok()) {
     out.value = ttl.status();
     return out;
@@ -84,9 +85,9 @@ cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded&
 }
 
 void Store::Impl::Reload(cache::FillTicket* ticket) {
-  const int64_t start = cache::MonotonicNanos();
+  const int64_t start = util::MonotonicNanos();
   Loaded loaded = ReadDb(ticket->key());
-  refresher_->RecordReloadCost(cache::MonotonicNanos() - start);
+  refresher_->RecordReloadCost(util::MonotonicNanos() - start);
   Complete(ticket, loaded);
 }
 
@@ -113,9 +114,9 @@ absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
       break;
   }
   const bool timed = refresher_ != nullptr && refresher_->wants_reload_cost();
-  const int64_t start = timed ? cache::MonotonicNanos() : 0;
+  const int64_t start = timed ? util::MonotonicNanos() : 0;
   Loaded loaded = ReadDb(key);
-  if (timed) refresher_->RecordReloadCost(cache::MonotonicNanos() - start);
+  if (timed) refresher_->RecordReloadCost(util::MonotonicNanos() - start);
   Complete(&ticket, loaded);
   return std::move(loaded.value);
 }
@@ -225,7 +226,7 @@ absl::StatusOr<std::vector<KeyValue>> Store::Impl::Scan(const ScanOptions& optio
   std::vector<KeyValue> out;
   absl::Status decode_error;
   absl::Status s = db_->Scan(spec, [&](std::string_view key, std::string_view stored) {
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored, encoding_);
+    absl::StatusOr<db::DecodedValue> d = db::DecodeValue(stored, encoding_);
     if (!d.ok()) {
       decode_error = absl::DataLossError(
           absl::StrCat("corrupt value at a key of ", key.size(), " bytes: ", d.status().message()));

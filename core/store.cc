@@ -1,15 +1,16 @@
 // Store: opening, the public methods (forwarded to Store::Impl) and stats.
 #include "asidekv/store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "cache/clock.h"
 #include "cache/sharded_cache.h"
-#include "core/admin_server.h"
 #include "core/options_validation.h"
 #include "core/store_impl.h"
 #include "core/store_opener.h"
 #include "db/rocks_db.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv {
 namespace {
@@ -76,10 +77,15 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   auto impl = std::make_unique<Store::Impl>(resolved, *std::move(db), std::move(cache),
                                             cache_options.clock);
   if (!options.admin_socket.empty()) {
-    absl::StatusOr<std::unique_ptr<AdminServer>> admin =
-        AdminServer::Start(options.admin_socket, impl.get(), AdminServerOptions());
+    const AdminStarter start = GetAdminStarter();
+    if (start == nullptr) {
+      return absl::FailedPreconditionError(
+          "Options::admin_socket is set, but no admin endpoint is enabled in this process: link "
+          "asidekv::admin and call asidekv::EnableAdminEndpoint() before Store::Open");
+    }
+    absl::StatusOr<std::unique_ptr<AdminEndpoint>> admin = start(options.admin_socket, impl.get());
     if (!admin.ok()) return admin.status();
-    impl->set_admin_server(*std::move(admin));
+    impl->set_admin_endpoint(*std::move(admin));
   }
   // Last: nothing after it fails, so a failed Open has no warm-up to stop and no hot set to
   // record over the file it would have warmed from.
@@ -104,7 +110,7 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
           })) {}
 
 Store::Impl::~Impl() {
-  admin_server_.reset();
+  admin_endpoint_.reset();
   hot_set_.reset();  // Records the hot set one last time.
   // Join the refresh threads before refresher_ changes: a reload in flight reads it
   // (Reload() -> refresher_->RecordReloadCost), and reset() nulls the pointer before deleting.
@@ -124,17 +130,38 @@ void Store::Impl::StartBackground() {
   }
 }
 
-void Store::Impl::set_admin_server(std::unique_ptr<core::AdminServer> server) {
-  admin_server_ = std::move(server);
+void Store::Impl::set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint) {
+  admin_endpoint_ = std::move(endpoint);
+}
+
+std::vector<core::ShardStats> Store::Impl::GetShardStats() const {
+  std::vector<core::ShardStats> out;
+  for (const cache::CacheStats& c : cache_->GetShardStats()) {
+    out.push_back(core::ShardStats{c.hits, c.misses, c.inserts, c.evictions, c.expirations,
+                                   c.invalidations, c.entries, c.charge, c.capacity});
+  }
+  return out;
+}
+
+std::optional<core::CachedEntry> Store::Impl::Peek(std::string_view key) {
+  cache::ValueRef v = cache_->Lookup(key);
+  if (!v) return std::nullopt;
+  core::CachedEntry e;
+  e.negative = v.tag() == kNegativeTag;
+  if (!e.negative) e.value = std::string(v.value());
+  if (v.expire_nanos() != 0) {
+    e.ttl_left = absl::Nanoseconds(std::max<int64_t>(0, v.expire_nanos() - clock_->NowNanos()));
+  }
+  return e;
 }
 
 int64_t Store::Impl::StartTimer() const {
-  return options_.latency_stats ? cache::MonotonicNanos() : 0;
+  return options_.latency_stats ? util::MonotonicNanos() : 0;
 }
 
 void Store::Impl::RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const {
   if (!options_.latency_stats) return;
-  const int64_t d = cache::MonotonicNanos() - start_ns;
+  const int64_t d = util::MonotonicNanos() - start_ns;
   h.Record(d > 0 ? static_cast<uint64_t>(d) : 0);
 }
 

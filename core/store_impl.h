@@ -46,6 +46,7 @@
 #include "asidekv/store.h"
 #include "cache/cache.h"
 #include "cache/clock.h"
+#include "core/introspection.h"
 #include "core/latency_histogram.h"
 #include "core/refresher.h"
 #include "core/warming.h"
@@ -53,26 +54,19 @@
 
 namespace asidekv {
 
-namespace core {
-class AdminServer;
-}  // namespace core
-
 // Hidden: the Store it serves is exported from a shared build, its implementation is not.
-class __attribute__((visibility("hidden"))) Store::Impl {
+class __attribute__((visibility("hidden"))) Store::Impl final : public core::Introspection {
  public:
   // Tag of cache entries that record "not found".
   static constexpr uint8_t kNegativeTag = 1;
 
   // `clock` is the cache's (borrowed; outlives the Store).
-  Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
-       std::unique_ptr<cache::Cache> cache, cache::Clock* clock);
-  // Stops the admin server (if any) before the cache and the DB go.
-  ~Impl();
+  Impl(const Options& options, std::unique_ptr<db::RocksDb> db, std::unique_ptr<cache::Cache> cache,
+       cache::Clock* clock);
+  // Stops the admin endpoint (if any) before the cache and the DB go.
+  ~Impl() override;
 
   absl::StatusOr<std::string> Get(std::string_view key);
-  // Get's miss path, for a caller whose own Lookup() of `key` already missed (and was counted):
-  // a coalesced DB read that fills the cache. Not timed.
-  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) { return GetMiss(key); }
   absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
   std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string> keys);
   absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
@@ -81,25 +75,32 @@ class __attribute__((visibility("hidden"))) Store::Impl {
   absl::Status Delete(std::string_view key);
   absl::Status Write(const WriteBatch& batch);
 
-  void Invalidate(std::string_view key) { cache_->Invalidate(key); }
-  void ClearCache() { cache_->Clear(); }
-  Stats GetStats() const;
-  const Options& options() const { return options_; }
+  // core::Introspection (the admin endpoint's view; see core/introspection.h).
+  const Options& options() const override { return options_; }
+  Stats GetStats() const override;
+  std::vector<core::ShardStats> GetShardStats() const override;
+  std::optional<core::CachedEntry> Peek(std::string_view key) override;
+  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override { return GetMiss(key); }
+  std::vector<std::string> HottestKeys(size_t n) const override { return cache_->HottestKeys(n); }
+  absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) override {
+    return warmer_->WarmPrefix(prefix, limit);
+  }
+  void Invalidate(std::string_view key) override { cache_->Invalidate(key); }
+  void ClearCache() override { cache_->Clear(); }
+  absl::StatusOr<uint64_t> DbIntProperty(std::string_view name) const override {
+    return db_->GetIntProperty(name);
+  }
+
   db::RocksDb& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
-  // The cache's clock (expiry instants are its readings).
-  cache::Clock* clock() const { return clock_; }
   // Starts refresh-ahead and the hot-set keeper as the options ask. Called once by the opener,
   // after everything that can fail, so a failed Open never records a hot set.
   void StartBackground();
   absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys) { return warmer_->Warm(keys); }
-  absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) {
-    return warmer_->WarmPrefix(prefix, limit);
-  }
   // The hot-set keeper, or null without Options::hot_set_path (tests wait on its warming).
   core::HotSetKeeper* hot_set() { return hot_set_.get(); }
-  // Takes ownership of the admin endpoint (core/admin_server.h), set once by the opener.
-  void set_admin_server(std::unique_ptr<core::AdminServer> server);
+  // Takes ownership of the admin endpoint (core/introspection.h), set once by the opener.
+  void set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint);
 
  private:
   // A value read from the DB for a miss: the user value and its stored cache TTL.
@@ -153,7 +154,7 @@ class __attribute__((visibility("hidden"))) Store::Impl {
   std::unique_ptr<core::Refresher> refresher_;
   std::unique_ptr<core::HotSetKeeper> hot_set_;
   // Last member: destroyed first, so its thread stops before everything it uses.
-  std::unique_ptr<core::AdminServer> admin_server_;
+  std::unique_ptr<core::AdminEndpoint> admin_endpoint_;
 };
 
 }  // namespace asidekv

@@ -1,6 +1,5 @@
 #include "core/warming.h"
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -9,6 +8,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
 
 namespace asidekv::core {
 namespace {
@@ -19,34 +20,6 @@ constexpr std::string_view kMagic = "AKVHOT01";
 // A hot-set key longer than this marks the file as corrupt (keys are at most 2 GiB, but a hot
 // key that large would not be cached anyway).
 constexpr uint32_t kMaxHotKeySize = 64 << 20;
-
-// CRC-32C (Castagnoli), bitwise-reflected, table-driven.
-uint32_t Crc32c(std::string_view data) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char ch : data) crc = table[(crc ^ ch) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
-}
-
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-bool GetU32(std::string_view* in, uint32_t* v) {
-  if (in->size() < 4) return false;
-  *v = 0;
-  for (int i = 0; i < 4; ++i) *v |= uint32_t{static_cast<unsigned char>((*in)[i])} << (8 * i);
-  in->remove_prefix(4);
-  return true;
-}
 
 }  // namespace
 
@@ -134,12 +107,12 @@ absl::StatusOr<size_t> Warmer::WarmPrefix(std::string_view prefix, size_t limit)
 
 absl::Status WriteHotSetFile(const std::string& path, absl::Span<const std::string> keys) {
   std::string data(kMagic);
-  PutU32(&data, static_cast<uint32_t>(keys.size()));
+  util::PutFixed32(&data, static_cast<uint32_t>(keys.size()));
   for (const std::string& k : keys) {
-    PutU32(&data, static_cast<uint32_t>(k.size()));
+    util::PutFixed32(&data, static_cast<uint32_t>(k.size()));
     data += k;
   }
-  PutU32(&data, Crc32c(data));
+  util::PutFixed32(&data, util::Crc32c(data));
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -166,16 +139,16 @@ absl::StatusOr<std::vector<std::string>> ReadHotSetFile(const std::string& path)
   std::string_view body(data.data(), data.size() - 4);
   std::string_view trailer(data.data() + body.size(), 4);
   uint32_t crc = 0;
-  GetU32(&trailer, &crc);
-  if (Crc32c(body) != crc) return corrupt("checksum mismatch");
+  util::GetFixed32(&trailer, &crc);
+  if (util::Crc32c(body) != crc) return corrupt("checksum mismatch");
   if (body.substr(0, kMagic.size()) != kMagic) return corrupt("bad magic");
   body.remove_prefix(kMagic.size());
   uint32_t count = 0;
-  GetU32(&body, &count);
+  util::GetFixed32(&body, &count);
   std::vector<std::string> keys;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t len = 0;
-    if (!GetU32(&body, &len) || len > kMaxHotKeySize || body.size() < len) {
+    if (!util::GetFixed32(&body, &len) || len > kMaxHotKeySize || body.size() < len) {
       return corrupt("truncated key list");
     }
     keys.emplace_back(body.substr(0, len));

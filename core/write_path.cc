@@ -7,7 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "cache/string_hash.h"
 #include "core/store_impl.h"
-#include "core/value_format.h"
+#include "db/value_format.h"
 
 namespace asidekv {
 namespace {
@@ -65,7 +65,7 @@ absl::Status Store::Impl::WriteOne(std::string_view key, std::optional<std::stri
     if (!s.ok()) return s;
   }
   std::string stored;
-  if (value.has_value()) core::EncodeValue(*value, ttl, encoding_, &stored);
+  if (value.has_value()) db::EncodeValue(*value, ttl, encoding_, &stored);
 
   const bool update = options_.write_policy == WritePolicy::kUpdate;
   OpenWrites writes(cache_.get(), update ? 1 : 0);
@@ -117,7 +117,7 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
     const WriteBatch::Op& op = ops[i];
     db_ops[i].key = op.key;
     if (op.type == WriteBatch::OpType::kPut) {
-      core::EncodeValue(op.value, std::nullopt, encoding_, &stored[i]);
+      db::EncodeValue(op.value, std::nullopt, encoding_, &stored[i]);
       db_ops[i].type = db::WriteOp::kPut;
       db_ops[i].value = stored[i];
     } else {

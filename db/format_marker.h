@@ -1,7 +1,7 @@
 // The format marker: a small file in a store's folder that says the folder is asidekv's, which
 // version of asidekv's persistent layout its data follows, and how its values are encoded.
 // Without it a folder written by another RocksDB program would be read silently wrong (its
-// values do not carry asidekv's value header, core/value_format.h).
+// values do not carry asidekv's value header, db/value_format.h).
 //
 // File ASIDEKV_FORMAT beside RocksDB's CURRENT (text, one line):
 //     "asidekv-format <version> <encoding>\n"

@@ -1,29 +1,54 @@
 #!/usr/bin/env bash
-# Checks the module boundaries of STYLE.md by reading #include lines:
-#   cache/  includes no db/, core/ or RocksDB header;
-#   db/     includes no cache/ or core/ header, and only db/*.cc include RocksDB;
-#   core/include/asidekv/ (public) includes only Abseil, the standard library and asidekv/;
-#   core/   includes no RocksDB header;
-#   cache/, core/, db/ never read the wall clock: expiry, timeouts and latencies follow the
-#   monotonic clock (cache/clock.h), so a wall-clock step changes none of them.
+# Checks the module boundaries of STYLE.md by reading #include lines, in every folder:
+#   util/   includes only Abseil, the standard library and util/;
+#   cache/  includes no db/, core/, admin/, asidekv/ or RocksDB header;
+#   db/     includes no cache/, core/, admin/ or asidekv/ header, and only db/*.cc include RocksDB;
+#   core/include/asidekv/ and admin/include/asidekv/ (public) include only Abseil, std, asidekv/;
+#   core/   includes no admin/ and no RocksDB header;
+#   admin/  uses the core only through its declared internal interface (core/introspection.h,
+#           core/options_fields.h) and never cache/, db/ or RocksDB;
+#   tools/  use the public API, a module's declared interface, or RocksDB directly only in the
+#           bench's baseline backends: asidekv-admin (protocol, db/ for offline commands),
+#           asidekv-bench (public API, util/), the cache micro-benchmarks and trace replay (cache/);
+#   cache/, core/, db/, admin/ never read the wall clock: expiry, timeouts and latencies follow the
+#   monotonic clock (util/monotonic_clock.h), so a wall-clock step changes none of them.
 set -u
 root=${1:?usage: layering_test.sh REPO_ROOT}
 cd "$root" || exit 2
 fail=0
 bad() { echo "layering: $*"; fail=1; }
+# includes FILES...: the quoted #include lines of FILES, as FILE:LINE:TEXT.
+includes() { grep -nE '^#include +"' "$@" /dev/null; }
 
+while IFS= read -r line; do bad "util/ must include only Abseil and util/: $line"; done < <(
+  includes util/*.h util/*.cc | grep -vE '#include +"(absl|util)/')
 while IFS= read -r line; do bad "cache/ must not include: $line"; done < <(
-  grep -nE '^#include +[<"](db/|core/|asidekv/|rocksdb/)' cache/*.h cache/*.cc)
+  grep -nE '^#include +[<"](db/|core/|admin/|asidekv/|rocksdb/)' cache/*.h cache/*.cc)
 while IFS= read -r line; do bad "db/ must not include: $line"; done < <(
-  grep -nE '^#include +[<"](cache/|core/|asidekv/)' db/*.h db/*.cc)
+  grep -nE '^#include +[<"](cache/|core/|admin/|asidekv/)' db/*.h db/*.cc)
 while IFS= read -r line; do bad "db/ headers must hide RocksDB: $line"; done < <(
   grep -nE '^#include +[<"]rocksdb/' db/*.h | grep -v '^db/status_conversion.h:')
-while IFS= read -r line; do bad "core/ must not include RocksDB: $line"; done < <(
-  grep -rnE '^#include +[<"]rocksdb/' core)
+while IFS= read -r line; do bad "core/ must not include RocksDB or admin/: $line"; done < <(
+  grep -rnE '^#include +[<"](rocksdb|admin)/' core)
 while IFS= read -r line; do bad "public headers may include only Abseil, std and asidekv/: $line"; done < <(
-  grep -nE '^#include +"' core/include/asidekv/*.h | grep -vE '#include +"(absl|asidekv)/')
-while IFS= read -r line; do bad "use cache/clock.h, not the wall clock: $line"; done < <(
+  includes core/include/asidekv/*.h admin/include/asidekv/*.h | grep -vE '#include +"(absl|asidekv)/')
+while IFS= read -r line; do bad "admin/ may use only the core's declared interface: $line"; done < <(
+  includes admin/*.h admin/*.cc |
+    grep -vE '#include +"(absl|asidekv|util|admin)/|#include +"core/(introspection|options_fields)\.h"')
+while IFS= read -r line; do bad "asidekv-admin reaches into a module: $line"; done < <(
+  includes tools/admin/*.h tools/admin/*.cc |
+    grep -vE '#include +"(absl|asidekv|util|tools/admin)/|#include +"(admin/protocol|db/rocks_db|db/value_format|db/format_marker)\.h"')
+while IFS= read -r line; do bad "asidekv-bench uses the public API and util/: $line"; done < <(
+  includes tools/bench/*.h tools/bench/*.cc |
+    grep -vE '#include +"(absl|asidekv|util|tools/bench|tools/trace)/' |
+    grep -vE '^tools/bench/(rocksdb_backend\.(h|cc)|machine_info\.cc):[0-9]+:#include +"rocksdb/')
+while IFS= read -r line; do bad "the cache tools link cache/ only: $line"; done < <(
+  includes tools/bench_cache/*.h tools/bench_cache/*.cc tools/trace/*.h tools/trace/*.cc |
+    grep -vE '#include +"(absl|util|cache|tools/bench_cache|tools/trace|benchmark)/')
+while IFS= read -r line; do bad "the example uses the public API only: $line"; done < <(
+  includes tools/example.cc | grep -vE '#include +"(absl|asidekv)/')
+while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
-    cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc)
+    cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc admin/*.h admin/*.cc)
 [ $fail -eq 0 ] && echo "layering: ok"
 exit $fail

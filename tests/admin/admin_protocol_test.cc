@@ -1,16 +1,16 @@
-// Tests of the admin protocol's parser and formatter (core/admin_protocol.h), no sockets.
-#include "core/admin_protocol.h"
-
+// Tests of the admin protocol's parser and formatter (admin/protocol.h), no sockets.
 #include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
 
+#include "admin/protocol.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tools/admin/json_reader.h"
 
-namespace asidekv::core {
+namespace asidekv::admin {
 namespace {
 
 using ::asidekv::testing::IsOk;
@@ -90,7 +90,7 @@ TEST(AdminProtocolTest, FormatThenParseRoundTripsBinaryKeys) {
 TEST(AdminProtocolTest, JsonStringsCarryEveryByte) {
   std::string all;
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
-  JsonWriter json;
+  util::JsonWriter json;
   json.BeginObject();
   json.Field("k", all);
   json.Field("n", uint64_t{18446744073709551615u});
@@ -142,4 +142,4 @@ TEST(AdminProtocolTest, ErrorResponsesCarryTheStatus) {
 }
 
 }  // namespace
-}  // namespace asidekv::core
+}  // namespace asidekv::admin

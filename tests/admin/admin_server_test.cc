@@ -1,6 +1,4 @@
-// Tests of the Store's admin endpoint (core/admin_server.h) through real sockets.
-#include "core/admin_server.h"
-
+// Tests of the Store's admin endpoint (admin/server.h) through real sockets.
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,14 +13,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "admin/protocol.h"
+#include "admin/server.h"
+#include "asidekv/admin.h"
 #include "asidekv/asidekv.h"
-#include "core/admin_protocol.h"
+#include "core/introspection.h"
 #include "core/options_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tools/admin/client.h"
+#include "tools/admin/json_reader.h"
 
 namespace asidekv {
 namespace {
@@ -35,6 +37,7 @@ using ::testing::HasSubstr;
 class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    EnableAdminEndpoint();
     options_.path = dir_.Sub("db");
     options_.admin_socket = dir_.Sub("admin.sock");
     options_.cache_capacity_bytes = 4 << 20;
@@ -49,16 +52,16 @@ class AdminServerTest : public ::testing::Test {
     return c.ok() ? *std::move(c) : nullptr;
   }
 
-  core::JsonValue Call(AdminClient& c, std::string_view line) {
+  admin::JsonValue Call(AdminClient& c, std::string_view line) {
     absl::StatusOr<std::string> raw = c.CallRaw(line);
     EXPECT_THAT(raw, IsOk()) << line;
     if (!raw.ok()) return {};
-    absl::StatusOr<core::JsonValue> v = core::ParseJson(*raw);
+    absl::StatusOr<admin::JsonValue> v = admin::ParseJson(*raw);
     EXPECT_THAT(v, IsOk()) << *raw;
-    return v.ok() ? *std::move(v) : core::JsonValue();
+    return v.ok() ? *std::move(v) : admin::JsonValue();
   }
 
-  static bool Ok(const core::JsonValue& v) { return core::AdminResponseStatus(v).ok(); }
+  static bool Ok(const admin::JsonValue& v) { return admin::AdminResponseStatus(v).ok(); }
 
   testing::TempDir dir_;
   Options options_;
@@ -79,7 +82,7 @@ TEST_F(AdminServerTest, SocketIsOwnerOnlyAndRemovedOnClose) {
 TEST_F(AdminServerTest, StatsMetricsAndConfigListEveryField) {
   auto c = Connect();
   ASSERT_NE(c, nullptr);
-  const core::JsonValue stats = Call(*c, "stats");
+  const admin::JsonValue stats = Call(*c, "stats");
   ASSERT_NE(stats.Find("stats"), nullptr);
   for (const StatField& f : StatFields()) {
     EXPECT_NE(stats.Find("stats")->Find(f.name), nullptr) << f.name;
@@ -88,14 +91,14 @@ TEST_F(AdminServerTest, StatsMetricsAndConfigListEveryField) {
   for (const LatencyField& f : LatencyFields()) {
     EXPECT_NE(stats.Find("latency")->Find(f.op), nullptr) << f.op;
   }
-  const core::JsonValue metrics = Call(*c, "metrics");
+  const admin::JsonValue metrics = Call(*c, "metrics");
   ASSERT_NE(metrics.Find("text"), nullptr);
   for (const StatField& f : StatFields()) {
     const std::string name = std::string("asidekv_") + f.name + (f.counter ? "_total" : "");
     EXPECT_THAT(metrics.Find("text")->text, HasSubstr("\n" + name + " ")) << name;
   }
-  const core::JsonValue config = Call(*c, "config");
-  const core::JsonValue* fields = config.Find("config");
+  const admin::JsonValue config = Call(*c, "config");
+  const admin::JsonValue* fields = config.Find("config");
   ASSERT_NE(fields, nullptr);
   for (const core::OptionField& f : core::OptionFields()) {
     const std::string name(f.name);
@@ -113,7 +116,7 @@ TEST_F(AdminServerTest, GetThatMissesCountsOneMiss) {
   auto c = Connect();
   ASSERT_NE(c, nullptr);
   const Stats before = store_->GetStats();
-  const core::JsonValue got = Call(*c, "get k");
+  const admin::JsonValue got = Call(*c, "get k");
   EXPECT_TRUE(Ok(got));
   EXPECT_EQ(got.Find("from_cache")->boolean, false);
   const Stats after = store_->GetStats();
@@ -133,9 +136,23 @@ TEST_F(AdminServerTest, OptionsAreResolved) {
   EXPECT_EQ(store_->options().eviction_policy, EvictionPolicy::kS3Fifo);
   auto c = Connect();
   ASSERT_NE(c, nullptr);
-  const core::JsonValue config = Call(*c, "config");
+  const admin::JsonValue config = Call(*c, "config");
   EXPECT_EQ(config.Find("config")->Find("cache_shards")->text,
             std::to_string(store_->options().cache_shards));
+}
+
+// Without EnableAdminEndpoint() (asidekv::admin not in use), an admin socket is refused with a
+// message that says what to do, and nothing is created.
+TEST_F(AdminServerTest, AdminSocketNeedsTheAdminModule) {
+  store_.reset();
+  core::SetAdminStarter(nullptr);
+  absl::StatusOr<std::unique_ptr<Store>> s = Store::Open(options_);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.status().message(), HasSubstr("EnableAdminEndpoint"));
+  struct stat st {};
+  EXPECT_NE(lstat(options_.admin_socket.c_str(), &st), 0);
+  EnableAdminEndpoint();
+  ASSERT_OK_AND_ASSIGN(store_, Store::Open(options_));
 }
 
 TEST_F(AdminServerTest, RefusesToReplaceAFileOrALiveSocket) {
@@ -164,20 +181,21 @@ TEST_F(AdminServerTest, AnswersEveryCommand) {
   ASSERT_NE(c, nullptr);
 
   EXPECT_TRUE(Ok(Call(*c, "ping")));
-  core::JsonValue get = Call(*c, "get user:1");
+  admin::JsonValue get = Call(*c, "get user:1");
   ASSERT_TRUE(Ok(get));
   EXPECT_EQ(get.Find("value")->text, "alice");
   EXPECT_FALSE(get.Find("from_cache")->boolean);
   get = Call(*c, "get user:1");
   EXPECT_TRUE(get.Find("from_cache")->boolean);
-  EXPECT_EQ(get.Find("ttl_left_ms")->type, core::JsonValue::Type::kNull);
+  EXPECT_EQ(get.Find("ttl_left_ms")->type, admin::JsonValue::Type::kNull);
 
-  get = Call(*c, core::FormatAdminRequest({core::AdminCommand::kGet, std::string("bin\0\xff", 5)}));
+  get =
+      Call(*c, admin::FormatAdminRequest({admin::AdminCommand::kGet, std::string("bin\0\xff", 5)}));
   ASSERT_TRUE(Ok(get));
   EXPECT_EQ(get.Find("value")->text, std::string("v\0\n", 3));
   EXPECT_FALSE(Call(*c, "get nope").Find("found")->boolean);
 
-  core::JsonValue peek = Call(*c, "peek user:2");
+  admin::JsonValue peek = Call(*c, "peek user:2");
   EXPECT_FALSE(peek.Find("cached")->boolean);
   ASSERT_TRUE(Ok(Call(*c, "warm user: 10")));
   peek = Call(*c, "peek user:2");
@@ -188,21 +206,21 @@ TEST_F(AdminServerTest, AnswersEveryCommand) {
   ASSERT_TRUE(Ok(Call(*c, "invalidate user:2")));
   EXPECT_FALSE(Call(*c, "peek user:2").Find("cached")->boolean);
 
-  core::JsonValue hot = Call(*c, "hot 5");
+  admin::JsonValue hot = Call(*c, "hot 5");
   ASSERT_TRUE(Ok(hot));
   EXPECT_FALSE(hot.Find("keys")->items.empty());
 
-  core::JsonValue stats = Call(*c, "stats");
+  admin::JsonValue stats = Call(*c, "stats");
   ASSERT_TRUE(Ok(stats));
   EXPECT_EQ(stats.Find("shards")->items.size(), 4u);
   EXPECT_NE(stats.Find("stats")->Find("cache_hits"), nullptr);
   EXPECT_NE(stats.Find("latency")->Find("get")->Find("p99_ns"), nullptr);
   EXPECT_NE(stats.Find("db")->Find("rocksdb.estimate-num-keys"), nullptr);
 
-  core::JsonValue config = Call(*c, "config");
+  admin::JsonValue config = Call(*c, "config");
   EXPECT_EQ(config.Find("config")->Find("admin_socket")->text, options_.admin_socket);
 
-  core::JsonValue metrics = Call(*c, "metrics");
+  admin::JsonValue metrics = Call(*c, "metrics");
   ASSERT_TRUE(Ok(metrics));
   EXPECT_THAT(metrics.Find("text")->text, HasSubstr("# TYPE asidekv_cache_hits_total counter\n"
                                                     "asidekv_cache_hits_total "));
@@ -216,8 +234,8 @@ TEST_F(AdminServerTest, MalformedRequestsGetErrorsAndTheConnectionSurvives) {
   auto c = Connect();
   ASSERT_NE(c, nullptr);
   for (std::string_view bad : {"", "nope", "get", "get %zz", "hot 0", "warm x y z", "\x01\x02"}) {
-    core::JsonValue v = Call(*c, bad);
-    EXPECT_THAT(core::AdminResponseStatus(v), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+    admin::JsonValue v = Call(*c, bad);
+    EXPECT_THAT(admin::AdminResponseStatus(v), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
   EXPECT_TRUE(Ok(Call(*c, "ping")));
 }
@@ -225,7 +243,7 @@ TEST_F(AdminServerTest, MalformedRequestsGetErrorsAndTheConnectionSurvives) {
 TEST_F(AdminServerTest, OversizedRequestIsRefusedAndClosed) {
   auto c = Connect();
   ASSERT_NE(c, nullptr);
-  absl::StatusOr<std::string> r = c->CallRaw(std::string(core::kMaxRequestBytes + 10, 'a'));
+  absl::StatusOr<std::string> r = c->CallRaw(std::string(admin::kMaxRequestBytes + 10, 'a'));
   ASSERT_THAT(r, IsOk());
   EXPECT_THAT(*r, HasSubstr("too large"));
   EXPECT_FALSE(c->CallRaw("ping").ok());  // Closed.
@@ -336,7 +354,7 @@ TEST_F(AdminServerTest, WarmIsCountedAndStopsAtTheCacheBudget) {
   }
   auto c = Connect();
   ASSERT_NE(c, nullptr);
-  core::JsonValue warm = Call(*c, "warm k 200");
+  admin::JsonValue warm = Call(*c, "warm k 200");
   ASSERT_TRUE(Ok(warm));
   const Stats s = store_->GetStats();
   EXPECT_GT(s.warm_reads, 0u);

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "asidekv/admin.h"
 #include "asidekv/asidekv.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -59,6 +60,7 @@ ToolRun Admin(const std::string& args) {
 class AdminToolTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    EnableAdminEndpoint();
     options_.path = dir_.Sub("db");
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Store::Open(options_));
     ASSERT_OK(store->Put("user:1", "alice"));

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cache/sharded_cache.h"
+#include "util/monotonic_clock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 
@@ -63,7 +64,7 @@ TEST(RealClockTest, ReadsTheMonotonicClockNotTheWallClock) {
   };
   const int64_t before = monotonic();
   const int64_t now = RealClock()->NowNanos();
-  const int64_t cache_now = MonotonicNanos();
+  const int64_t cache_now = util::MonotonicNanos();
   const int64_t after = monotonic();
   EXPECT_GE(now, before);
   EXPECT_LE(now, after);

@@ -16,10 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "asidekv/admin.h"
 #include "asidekv/asidekv.h"
 #include "cache/sharded_cache.h"
 #include "core/store_opener.h"
-#include "core/value_format.h"
+#include "db/value_format.h"
 #include "core/warming.h"
 #include "db/rocks_db.h"
 #include "gtest/gtest.h"
@@ -294,7 +295,7 @@ TEST(HotSetKeeperTest, StopDuringWarmUpKeepsTheWholeHotSet) {
   for (int i = 0; i < 2000; ++i) {
     keys.push_back(Key(i));
     std::string stored;
-    core::EncodeValue("v", std::nullopt, db::ValueEncoding::kHeader, &stored);
+    db::EncodeValue("v", std::nullopt, db::ValueEncoding::kHeader, &stored);
     ASSERT_OK((*db)->Put(keys.back(), stored, db::WriteOptions()));
   }
   ASSERT_OK(core::WriteHotSetFile(hot_path, keys));
@@ -340,6 +341,7 @@ TEST_F(WarmTest, FailedOpenLeavesTheHotSetFileAlone) {
   ASSERT_OK(core::WriteHotSetFile(o.hot_set_path, keys));
   struct stat before {};
   ASSERT_EQ(stat(o.hot_set_path.c_str(), &before), 0);
+  EnableAdminEndpoint();  // So the Open fails in the admin server, after the DB opened.
   o.admin_socket = dir_.Sub("not-a-socket");
   std::ofstream(o.admin_socket) << "a regular file is never replaced";
   EXPECT_THAT(Store::Open(o).status(), StatusIs(absl::StatusCode::kFailedPrecondition));

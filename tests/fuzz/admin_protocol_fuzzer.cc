@@ -1,4 +1,4 @@
-// libFuzzer target for the admin protocol (core/admin_protocol.h): request parsing, the
+// libFuzzer target for the admin protocol (admin/protocol.h): request parsing, the
 // format/parse round trip, and the JSON parser the client uses on responses.
 //
 // Built with clang when ASIDEKV_BUILD_FUZZERS=ON (admin_protocol_fuzzer); in every build the same
@@ -9,10 +9,12 @@
 #include <string>
 #include <string_view>
 
-#include "core/admin_protocol.h"
+#include "admin/protocol.h"
+#include "tools/admin/json_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace asidekv::core;
+  using namespace asidekv::admin;
+  using asidekv::util::AppendJsonString;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<AdminRequest> r = ParseAdminRequest(input);
   if (r.ok()) {

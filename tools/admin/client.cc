@@ -79,12 +79,12 @@ absl::StatusOr<std::string> AdminClient::CallRaw(std::string_view line) {
   }
 }
 
-absl::StatusOr<core::JsonValue> AdminClient::Call(const core::AdminRequest& request) {
-  absl::StatusOr<std::string> line = CallRaw(core::FormatAdminRequest(request));
+absl::StatusOr<JsonValue> AdminClient::Call(const AdminRequest& request) {
+  absl::StatusOr<std::string> line = CallRaw(FormatAdminRequest(request));
   if (!line.ok()) return line.status();
-  absl::StatusOr<core::JsonValue> v = core::ParseJson(*line);
+  absl::StatusOr<JsonValue> v = ParseJson(*line);
   if (!v.ok()) return absl::DataLossError(absl::StrCat("bad response: ", v.status().message()));
-  absl::Status s = core::AdminResponseStatus(*v);
+  absl::Status s = AdminResponseStatus(*v);
   if (!s.ok()) return s;
   return v;
 }

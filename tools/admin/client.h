@@ -13,7 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/admin_protocol.h"
+#include "admin/protocol.h"
+#include "tools/admin/json_reader.h"
 
 namespace asidekv::admin {
 
@@ -28,7 +29,7 @@ class AdminClient {
   // Sends `line` (LF appended if missing) and returns the response line, without its LF.
   absl::StatusOr<std::string> CallRaw(std::string_view line);
   // Sends `request` and returns the parsed response; an "ok":false response becomes its status.
-  absl::StatusOr<core::JsonValue> Call(const core::AdminRequest& request);
+  absl::StatusOr<JsonValue> Call(const AdminRequest& request);
 
  private:
   explicit AdminClient(int fd) : fd_(fd) {}

@@ -25,9 +25,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/admin_protocol.h"
-#include "core/value_format.h"
+#include "admin/protocol.h"
+#include "db/value_format.h"
 #include "tools/admin/client.h"
+#include "tools/admin/json_reader.h"
 #include "tools/admin/offline.h"
 
 namespace asidekv::admin {
@@ -240,8 +241,8 @@ std::string Printable(std::string_view bytes, bool hex) {
 }
 
 // Human form of a response: one "path: value" line per scalar.
-void PrintFlat(const core::JsonValue& v, const std::string& path, bool hex) {
-  using Type = core::JsonValue::Type;
+void PrintFlat(const JsonValue& v, const std::string& path, bool hex) {
+  using Type = JsonValue::Type;
   switch (v.type) {
     case Type::kObject:
       for (size_t i = 0; i < v.keys.size(); ++i) {
@@ -270,13 +271,13 @@ void PrintFlat(const core::JsonValue& v, const std::string& path, bool hex) {
   }
 }
 
-uint64_t Num(const core::JsonValue* v) {
+uint64_t Num(const JsonValue* v) {
   uint64_t n = 0;
   if (v != nullptr && !absl::SimpleAtoi(v->text, &n)) n = 0;
   return n;
 }
-const core::JsonValue* Path(const core::JsonValue& v, std::string_view a, std::string_view b) {
-  const core::JsonValue* x = v.Find(a);
+const JsonValue* Path(const JsonValue& v, std::string_view a, std::string_view b) {
+  const JsonValue* x = v.Find(a);
   return x == nullptr ? nullptr : x->Find(b);
 }
 
@@ -287,8 +288,8 @@ int Watch(AdminClient& client, const Flags& f) {
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   const bool tty = isatty(STDOUT_FILENO) != 0 && !f.json;
-  core::AdminRequest request;
-  request.command = core::AdminCommand::kStats;
+  AdminRequest request;
+  request.command = AdminCommand::kStats;
   uint64_t prev_ops = 0;
   absl::Time prev_time;
   const char* header = "  hit%      ops/s    get p99     entries        bytes";
@@ -299,7 +300,7 @@ int Watch(AdminClient& client, const Flags& f) {
       while (!g_interrupted.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(20));
     }
     if (g_interrupted.load()) break;
-    absl::StatusOr<core::JsonValue> r = client.Call(request);
+    absl::StatusOr<JsonValue> r = client.Call(request);
     if (!r.ok()) return Fail("watch", r.status());
     const absl::Time now = absl::Now();
     const uint64_t hits = Num(Path(*r, "stats", "cache_hits"));
@@ -312,7 +313,7 @@ int Watch(AdminClient& client, const Flags& f) {
     const double rate = i == 0 ? 0.0
                                : static_cast<double>(ops - prev_ops) /
                                      std::max(1e-9, absl::ToDoubleSeconds(now - prev_time));
-    const core::JsonValue* latency = r->Find("latency");
+    const JsonValue* latency = r->Find("latency");
     const uint64_t p99 = latency == nullptr ? 0 : Num(Path(*latency, "get", "p99_ns"));
     const uint64_t entries = Num(Path(*r, "stats", "cache_entries"));
     const uint64_t bytes = Num(Path(*r, "stats", "cache_bytes"));
@@ -358,29 +359,29 @@ int RunLive(const CommandInfo& c, const Flags& f) {
       if (!k.ok()) return UsageError(std::string(k.status().message()));
       arg = *k;
     }
-    absl::StrAppend(&line, " ", core::PercentEncode(arg));
+    absl::StrAppend(&line, " ", PercentEncode(arg));
   }
-  if (absl::StatusOr<core::AdminRequest> r = core::ParseAdminRequest(line); !r.ok()) {
+  if (absl::StatusOr<AdminRequest> r = ParseAdminRequest(line); !r.ok()) {
     return UsageError(absl::StrCat(std::string(c.name), ": ", r.status().message()));
   }
   absl::StatusOr<std::string> raw = (*client)->CallRaw(line);
   if (!raw.ok()) return Fail(c.name, raw.status());
-  absl::StatusOr<core::JsonValue> v = core::ParseJson(*raw);
+  absl::StatusOr<JsonValue> v = ParseJson(*raw);
   if (!v.ok()) return Fail(c.name, v.status());
-  if (absl::Status s = core::AdminResponseStatus(*v); !s.ok()) return Fail(c.name, s);
+  if (absl::Status s = AdminResponseStatus(*v); !s.ok()) return Fail(c.name, s);
   if (f.json) {
     std::printf("%s\n", raw->c_str());
   } else if (c.name == "metrics" && v->Find("text") != nullptr) {
     std::fputs(v->Find("text")->text.c_str(), stdout);
   } else if (c.name == "hot" && v->Find("keys") != nullptr) {
-    for (const core::JsonValue& k : v->Find("keys")->items) {
+    for (const JsonValue& k : v->Find("keys")->items) {
       std::printf("%s\n", Printable(k.text, f.hex).c_str());
     }
   } else {
     PrintFlat(*v, "", f.hex);
   }
   if (c.name == "get" || c.name == "peek") {
-    const core::JsonValue* found = v->Find("found");
+    const JsonValue* found = v->Find("found");
     if (found == nullptr || !found->boolean) {
       if (!f.json) std::fprintf(stderr, "asidekv-admin: %s: key not found\n", c.name.data());
       return kExitFail;
@@ -390,7 +391,7 @@ int RunLive(const CommandInfo& c, const Flags& f) {
 }
 
 void PrintRecordJson(const Record& r) {
-  core::JsonWriter json;
+  util::JsonWriter json;
   json.BeginObject();
   json.Field("key", r.key);
   json.Field("value", r.value);
@@ -405,7 +406,7 @@ int RunOffline(const CommandInfo& c, const Flags& f) {
   absl::StatusOr<std::unique_ptr<db::RocksDb>> opened = OpenOffline(f.db, writable, cmd == "load");
   if (!opened.ok()) return Fail(cmd, opened.status());
   db::RocksDb& db = **opened;
-  core::JsonWriter json;
+  util::JsonWriter json;
   json.BeginObject();
   if (cmd == "get") {
     absl::StatusOr<std::string> key = KeyArg(f, 1);
@@ -416,7 +417,7 @@ int RunOffline(const CommandInfo& c, const Flags& f) {
       return kExitFail;
     }
     if (!stored.ok()) return Fail(cmd, stored.status());
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(*stored, db.value_encoding());
+    absl::StatusOr<db::DecodedValue> d = db::DecodeValue(*stored, db.value_encoding());
     if (!d.ok()) return Fail(cmd, d.status());
     if (f.json) {
       PrintRecordJson(Record{*key, d->value, d->ttl});

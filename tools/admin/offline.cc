@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/value_format.h"
+#include "db/value_format.h"
 
 namespace asidekv::admin {
 namespace {
@@ -123,7 +123,7 @@ absl::Status ScanRecords(const db::RocksDb& db, const std::string& prefix, uint6
   spec.limit = static_cast<size_t>(limit);
   absl::Status decode_error;
   absl::Status s = db.Scan(spec, [&](std::string_view key, std::string_view stored) {
-    absl::StatusOr<core::DecodedValue> d = core::DecodeValue(stored, db.value_encoding());
+    absl::StatusOr<db::DecodedValue> d = db::DecodeValue(stored, db.value_encoding());
     if (!d.ok()) {
       decode_error = absl::DataLossError(
           absl::StrCat("corrupt value header for a key of ", key.size(), " bytes"));
@@ -209,7 +209,7 @@ absl::StatusOr<uint64_t> Load(db::RocksDb& db, const std::string& file) {
       file, [&](std::string_view key, std::string_view value, std::optional<absl::Duration> ttl) {
         keys.emplace_back(key);
         values.emplace_back();
-        core::EncodeValue(value, ttl, db.value_encoding(), &values.back());
+        db::EncodeValue(value, ttl, db.value_encoding(), &values.back());
         return keys.size() >= kLoadBatch ? flush() : absl::OkStatus();
       });
   if (!n.ok()) return n.status();
@@ -237,7 +237,7 @@ absl::StatusOr<CheckReport> Check(const db::RocksDb& db) {
     if (!s.ok()) return s;
     for (const auto& [key, stored] : batch) {
       ++report.keys;
-      if (!core::DecodeValue(stored, db.value_encoding()).ok()) {
+      if (!db::DecodeValue(stored, db.value_encoding()).ok()) {
         problem(&report.corrupt_values, absl::StrCat("corrupt value header at key #", report.keys));
       }
       absl::StatusOr<std::string> again = db.Get(key);

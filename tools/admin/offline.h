@@ -1,6 +1,6 @@
 // Offline access to a store's RocksDB folder for asidekv-admin: open, decode values, dump/load.
 //
-// Values in the DB carry asidekv's header (core/value_format.h), or none in a folder of raw
+// Values in the DB carry asidekv's header (db/value_format.h), or none in a folder of raw
 // values (Options::raw_values), as the folder's format marker (db/format_marker.h) records;
 // every function here decodes them accordingly, so callers see user values and their stored
 // cache TTLs. A folder without a marker is refused (FailedPrecondition).

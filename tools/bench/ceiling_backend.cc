@@ -24,7 +24,7 @@ absl::Status CeilingBackend::LoadBatch(absl::Span<const std::string> keys,
   for (size_t i = 0; i < keys.size(); ++i) {
     // The load runs on several threads even when the runs use one: always lock here.
     Shard& shard = shards_[absl::Hash<absl::string_view>()(keys[i]) & shard_mask_];
-    cache::MutexLock lock(&shard.mu);
+    util::MutexLock lock(&shard.mu);
     absl::Status s = WriteUnlocked(shard, keys[i], values[i]);
     if (!s.ok()) return s;
   }
@@ -39,7 +39,7 @@ CacheCounters CeilingBackend::Counters() const {
 
 std::vector<std::pair<std::string, std::string>> CeilingBackend::Describe() const {
   return {{"shards", absl::StrCat(shard_mask_ + 1)},
-          {"locks", locked_ ? "cache::Mutex (std::mutex) per shard" : "none (one thread)"}};
+          {"locks", locked_ ? "util::Mutex (std::mutex) per shard" : "none (one thread)"}};
 }
 
 }  // namespace asidekv::bench

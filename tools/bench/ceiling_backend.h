@@ -2,7 +2,7 @@
 // copy of the value, with no eviction, no statistics and no database.
 //
 // With one benchmark thread it is a single map and takes no lock at all. With two or more it is
-// split into shards, each a cache::Mutex over its own map (a key's shard comes from its hash):
+// split into shards, each a util::Mutex over its own map (a key's shard comes from its hash):
 // the same lock asidekv's cache shards use, since Debian's absl::Mutex tracks lock order under a
 // process-wide spinlock (see cache/mutex.h) and would make this bound look lower than it is.
 // Writes update the map. It keeps every record in memory whatever the cache size, and cannot
@@ -27,8 +27,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "cache/mutex.h"
 #include "tools/bench/backend.h"
+#include "util/mutex.h"
 
 namespace asidekv::bench {
 
@@ -45,7 +45,7 @@ class CeilingBackend {
     const size_t hash = absl::Hash<absl::string_view>()(key);
     Shard& shard = shards_[hash & shard_mask_];
     if (!locked_) return ReadUnlocked(shard, key, value);
-    cache::MutexLock lock(&shard.mu);
+    util::MutexLock lock(&shard.mu);
     return ReadUnlocked(shard, key, value);
   }
 
@@ -54,7 +54,7 @@ class CeilingBackend {
     const size_t hash = absl::Hash<absl::string_view>()(key);
     Shard& shard = shards_[hash & shard_mask_];
     if (!locked_) return WriteUnlocked(shard, key, value);
-    cache::MutexLock lock(&shard.mu);
+    util::MutexLock lock(&shard.mu);
     return WriteUnlocked(shard, key, value);
   }
 
@@ -69,7 +69,7 @@ class CeilingBackend {
 
  private:
   struct alignas(64) Shard {
-    cache::Mutex mu;
+    util::Mutex mu;
     absl::flat_hash_map<std::string, std::string> map ABSL_GUARDED_BY(mu);
   };
 

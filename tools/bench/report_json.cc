@@ -5,13 +5,13 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "core/json_writer.h"
+#include "util/json_writer.h"
 #include "tools/bench/report.h"
 
 namespace asidekv::bench {
 namespace {
 
-using core::JsonWriter;
+using util::JsonWriter;
 
 // Debian's Abseil has its own string_view; the writer takes std::string_view.
 std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }

@@ -1,4 +1,4 @@
-#include "core/admin_server.h"
+#include "admin/server.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -17,32 +17,22 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "cache/cache.h"
-#include "cache/clock.h"
-#include "core/admin_protocol.h"
+#include "admin/prometheus.h"
+#include "admin/protocol.h"
 #include "core/options_fields.h"
-#include "core/store_impl.h"
-#include "core/value_format.h"
-#include "db/rocks_db.h"
+#include "util/json_writer.h"
+#include "util/monotonic_clock.h"
+#include "util/string_view.h"
 
-namespace asidekv::core {
+namespace asidekv::admin {
 namespace {
 
 // Connection timeouts follow the monotonic clock: a wall-clock step must not close every
 // connection at once or keep an idle one open. The origin is arbitrary; only differences count.
-absl::Time MonotonicNow() { return absl::FromUnixNanos(cache::MonotonicNanos()); }
+absl::Time MonotonicNow() { return absl::FromUnixNanos(util::MonotonicNanos()); }
 
 // A `get`/`peek` value longer than this is cut (the response says so), bounding response size.
 constexpr size_t kMaxValueInResponse = 1 << 20;
-
-// RocksDB integer properties reported by `stats` and `metrics`.
-constexpr std::string_view kDbProperties[] = {
-    "rocksdb.estimate-num-keys",       "rocksdb.total-sst-files-size",
-    "rocksdb.live-sst-files-size",     "rocksdb.estimate-live-data-size",
-    "rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
-    "rocksdb.block-cache-capacity",    "rocksdb.num-running-compactions",
-    "rocksdb.num-running-flushes",
-};
 
 absl::Status ErrnoStatus(std::string_view what, int err) {
   return absl::UnavailableError(
@@ -67,7 +57,7 @@ bool SomeoneListens(const std::string& path) {
   return live;
 }
 
-void LatencyJson(const LatencySummary& l, JsonWriter* json) {
+void LatencyJson(const LatencySummary& l, util::JsonWriter* json) {
   json->BeginObject();
   json->Field("count", l.count);
   json->Field("p50_ns", l.p50_ns);
@@ -78,7 +68,7 @@ void LatencyJson(const LatencySummary& l, JsonWriter* json) {
 }
 
 // Seconds of a duration for JSON; null when infinite.
-void DurationJson(absl::Duration d, JsonWriter* json) {
+void DurationJson(absl::Duration d, util::JsonWriter* json) {
   if (d == absl::InfiniteDuration()) {
     json->Null();
   } else {
@@ -87,8 +77,8 @@ void DurationJson(absl::Duration d, JsonWriter* json) {
 }
 
 // One option's value; durations in seconds under the field's name + "_s" (null when infinite).
-void OptionJson(const OptionField& f, const Options& o, JsonWriter* json) {
-  const OptionField::Value v = f.get(o);
+void OptionJson(const core::OptionField& f, const Options& o, util::JsonWriter* json) {
+  const core::OptionField::Value v = f.get(o);
   if (const auto* d = std::get_if<absl::Duration>(&v)) {
     json->Key(absl::StrCat(absl::string_view(f.name.data(), f.name.size()), "_s"));
     DurationJson(*d, json);
@@ -108,29 +98,6 @@ void OptionJson(const OptionField& f, const Options& o, JsonWriter* json) {
   }
 }
 
-// Prometheus text exposition, one metric family at a time.
-class Metrics {
- public:
-  void Family(std::string_view name, std::string_view type, std::string_view help) {
-    absl::StrAppend(&out_, "# HELP ", Sv(name), " ", Sv(help), "\n# TYPE ", Sv(name), " ", Sv(type),
-                    "\n");
-  }
-  void Sample(std::string_view name, std::string_view labels, double value) {
-    char buf[40];
-    std::snprintf(buf, sizeof(buf), "%.9g", value);
-    absl::StrAppend(&out_, Sv(name), Sv(labels), " ", buf, "\n");
-  }
-  void One(std::string_view name, std::string_view type, std::string_view help, double value) {
-    Family(name, type, help);
-    Sample(name, "", value);
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  static absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-  std::string out_;
-};
-
 struct Client {
   int fd = -1;
   std::string in;
@@ -143,7 +110,7 @@ struct Client {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const std::string& path,
-                                                                Store::Impl* store,
+                                                                core::Introspection* store,
                                                                 const AdminServerOptions& options) {
   if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -199,8 +166,9 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const std::strin
   return server;
 }
 
-AdminServer::AdminServer(std::string path, Store::Impl* store, const AdminServerOptions& options,
-                         int listen_fd, int wake_fd, dev_t dev, ino_t ino)
+AdminServer::AdminServer(std::string path, core::Introspection* store,
+                         const AdminServerOptions& options, int listen_fd, int wake_fd, dev_t dev,
+                         ino_t ino)
     : path_(std::move(path)),
       store_(store),
       options_(options),
@@ -336,12 +304,10 @@ std::string AdminServer::Handle(std::string_view line) {
   absl::StatusOr<AdminRequest> parsed = ParseAdminRequest(line);
   if (!parsed.ok()) return AdminErrorResponse(parsed.status());
   const AdminRequest& r = *parsed;
-  JsonWriter json;
+  util::JsonWriter json;
   json.BeginObject();
   json.Field("ok", true);
   json.Field("command", AdminCommandName(r.command));
-  cache::Cache& cache = store_->cache();
-  db::RocksDb& db = store_->db();
   const Options& o = store_->options();
 
   auto value_fields = [&json](std::string_view value) {
@@ -349,16 +315,15 @@ std::string AdminServer::Handle(std::string_view line) {
     json.Field("truncated", value.size() > kMaxValueInResponse);
     json.Field("value", value.substr(0, kMaxValueInResponse));
   };
-  auto entry_fields = [&](const cache::ValueRef& v) {
-    const bool negative = v.tag() == Store::Impl::kNegativeTag;
-    json.Field("found", !negative);
-    json.Field("negative_entry", negative);
-    if (!negative) value_fields(v.value());
+  auto entry_fields = [&](const core::CachedEntry& e) {
+    json.Field("found", !e.negative);
+    json.Field("negative_entry", e.negative);
+    if (!e.negative) value_fields(e.value);
     json.Key("ttl_left_ms");
-    if (v.expire_nanos() == 0) {
+    if (!e.ttl_left.has_value()) {
       json.Null();
     } else {
-      json.Int(std::max<int64_t>(0, (v.expire_nanos() - store_->clock()->NowNanos()) / 1000000));
+      json.Int(absl::ToInt64Milliseconds(*e.ttl_left));
     }
   };
 
@@ -380,7 +345,7 @@ std::string AdminServer::Handle(std::string_view line) {
       json.EndObject();
       json.Key("shards");
       json.BeginArray();
-      for (const cache::CacheStats& c : cache.GetShardStats()) {
+      for (const core::ShardStats& c : store_->GetShardStats()) {
         json.BeginObject();
         json.Field("hits", c.hits);
         json.Field("misses", c.misses);
@@ -389,15 +354,15 @@ std::string AdminServer::Handle(std::string_view line) {
         json.Field("expirations", c.expirations);
         json.Field("invalidations", c.invalidations);
         json.Field("entries", c.entries);
-        json.Field("bytes", c.charge);
+        json.Field("bytes", c.bytes);
         json.Field("capacity", c.capacity);
         json.EndObject();
       }
       json.EndArray();
       json.Key("db");
       json.BeginObject();
-      for (std::string_view p : kDbProperties) {
-        absl::StatusOr<uint64_t> v = db.GetIntProperty(p);
+      for (std::string_view p : ReportedDbProperties()) {
+        absl::StatusOr<uint64_t> v = store_->DbIntProperty(p);
         if (v.ok()) json.Field(p, *v);
       }
       json.EndObject();
@@ -405,9 +370,9 @@ std::string AdminServer::Handle(std::string_view line) {
     }
     case AdminCommand::kGet: {
       json.Field("key", r.key);
-      if (cache::ValueRef v = cache.Lookup(r.key)) {
+      if (std::optional<core::CachedEntry> e = store_->Peek(r.key)) {
         json.Field("from_cache", true);
-        entry_fields(v);
+        entry_fields(*e);
         break;
       }
       // The lookup above counted the miss; the miss path reads (and fills) without another.
@@ -420,9 +385,9 @@ std::string AdminServer::Handle(std::string_view line) {
     }
     case AdminCommand::kPeek: {
       json.Field("key", r.key);
-      cache::ValueRef v = cache.Lookup(r.key);
-      json.Field("cached", static_cast<bool>(v));
-      if (v) entry_fields(v);
+      std::optional<core::CachedEntry> e = store_->Peek(r.key);
+      json.Field("cached", e.has_value());
+      if (e) entry_fields(*e);
       break;
     }
     case AdminCommand::kInvalidate:
@@ -443,52 +408,19 @@ std::string AdminServer::Handle(std::string_view line) {
     case AdminCommand::kHot: {
       json.Key("keys");
       json.BeginArray();
-      for (const std::string& k : cache.HottestKeys(static_cast<size_t>(r.count))) json.String(k);
+      for (const std::string& k : store_->HottestKeys(static_cast<size_t>(r.count))) json.String(k);
       json.EndArray();
       break;
     }
     case AdminCommand::kConfig: {
       json.Key("config");
       json.BeginObject();
-      for (const OptionField& f : OptionFields()) OptionJson(f, o, &json);
+      for (const core::OptionField& f : core::OptionFields()) OptionJson(f, o, &json);
       json.EndObject();
       break;
     }
     case AdminCommand::kMetrics: {
-      const Stats s = store_->GetStats();
-      Metrics m;
-      for (const StatField& f : StatFields()) {
-        const std::string name = absl::StrCat("asidekv_", f.name, f.counter ? "_total" : "");
-        m.One(name, f.counter ? "counter" : "gauge", f.help, static_cast<double>(s.*f.member));
-      }
-      m.Family("asidekv_latency_seconds", "gauge",
-               "Operation latency percentiles since open (log-linear histogram).");
-      for (const LatencyField& f : LatencyFields()) {
-        const LatencySummary& l = s.*f.member;
-        const std::pair<std::string_view, uint64_t> qs[] = {
-            {"0.5", l.p50_ns}, {"0.99", l.p99_ns}, {"0.999", l.p999_ns}, {"1", l.max_ns}};
-        for (const auto& [q, ns] : qs) {
-          m.Sample("asidekv_latency_seconds",
-                   absl::StrCat("{op=\"", f.op, "\",quantile=\"",
-                                absl::string_view(q.data(), q.size()), "\"}"),
-                   static_cast<double>(ns) / 1e9);
-        }
-      }
-      m.Family("asidekv_ops_total", "counter", "Timed operations by kind.");
-      for (const LatencyField& f : LatencyFields()) {
-        m.Sample("asidekv_ops_total", absl::StrCat("{op=\"", f.op, "\"}"),
-                 static_cast<double>((s.*f.member).count));
-      }
-      m.Family("asidekv_rocksdb_property", "gauge", "RocksDB integer properties.");
-      for (std::string_view p : kDbProperties) {
-        absl::StatusOr<uint64_t> v = db.GetIntProperty(p);
-        if (v.ok()) {
-          m.Sample("asidekv_rocksdb_property",
-                   absl::StrCat("{name=\"", absl::string_view(p.data(), p.size()), "\"}"),
-                   static_cast<double>(*v));
-        }
-      }
-      json.Field("text", m.Take());
+      json.Field("text", PrometheusText(*store_));
       break;
     }
   }
@@ -496,4 +428,4 @@ std::string AdminServer::Handle(std::string_view line) {
   return json.Take();
 }
 
-}  // namespace asidekv::core
+}  // namespace asidekv::admin

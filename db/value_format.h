@@ -15,8 +15,8 @@
 //
 // Thread safety: pure functions.
 
-#ifndef ASIDEKV_CORE_VALUE_FORMAT_H_
-#define ASIDEKV_CORE_VALUE_FORMAT_H_
+#ifndef ASIDEKV_DB_VALUE_FORMAT_H_
+#define ASIDEKV_DB_VALUE_FORMAT_H_
 
 #include <optional>
 #include <string>
@@ -26,7 +26,7 @@
 #include "absl/time/time.h"
 #include "db/format_marker.h"
 
-namespace asidekv::core {
+namespace asidekv::db {
 
 struct DecodedValue {
   std::string_view value;             // Points into the stored bytes.
@@ -48,6 +48,6 @@ absl::StatusOr<DecodedValue> DecodeValue(std::string_view stored, db::ValueEncod
 absl::StatusOr<std::optional<absl::Duration>> StripHeader(std::string* stored,
                                                           db::ValueEncoding encoding);
 
-}  // namespace asidekv::core
+}  // namespace asidekv::db
 
-#endif  // ASIDEKV_CORE_VALUE_FORMAT_H_
+#endif  // ASIDEKV_DB_VALUE_FORMAT_H_

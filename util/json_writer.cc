@@ -1,11 +1,11 @@
-#include "core/json_writer.h"
+#include "util/json_writer.h"
 
 #include <cmath>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 
-namespace asidekv::core {
+namespace asidekv::util {
 
 void AppendJsonString(std::string_view bytes, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -100,4 +100,4 @@ void JsonWriter::Null() {
   out_.append("null");
 }
 
-}  // namespace asidekv::core
+}  // namespace asidekv::util

@@ -1,4 +1,4 @@
-// Mutex: the lock of a cache shard's hot path.
+// Mutex: the lock of a cache shard's hot path (and of any other short critical section).
 //
 // Debian's Abseil is built without NDEBUG, so every absl::Mutex::Lock() also runs Abseil's
 // lock-order (deadlock) tracking, which takes one process-wide spinlock: measured with callgrind
@@ -18,14 +18,14 @@
 //
 // Thread safety: as std::mutex.
 
-#ifndef ASIDEKV_CACHE_MUTEX_H_
-#define ASIDEKV_CACHE_MUTEX_H_
+#ifndef ASIDEKV_UTIL_MUTEX_H_
+#define ASIDEKV_UTIL_MUTEX_H_
 
 #include <pthread.h>
 
 #include "absl/base/thread_annotations.h"
 
-namespace asidekv::cache {
+namespace asidekv::util {
 
 class ABSL_LOCKABLE Mutex {
  public:
@@ -61,6 +61,6 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
-}  // namespace asidekv::cache
+}  // namespace asidekv::util
 
-#endif  // ASIDEKV_CACHE_MUTEX_H_
+#endif  // ASIDEKV_UTIL_MUTEX_H_

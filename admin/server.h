@@ -2,9 +2,10 @@
 //
 // Design
 //   One background thread runs a poll() loop over the listening socket, a wake-up eventfd and up
-//   to max_connections clients. Each client sends request lines (core/admin_protocol.h) and gets
-//   one JSON response line per request, in order. The thread answers requests itself, calling
-//   Store::Impl directly; no lock is held across socket I/O or across a Store call.
+//   to max_connections clients. Each client sends request lines (admin/protocol.h) and gets
+//   one JSON response line per request, in order. The thread answers requests itself, through
+//   the core's Introspection interface (core/introspection.h); no lock is held across socket I/O
+//   or across a Store call.
 //
 //   Bounded work per connection:
 //     - a request line longer than kMaxRequestBytes gets an error response, then the
@@ -32,11 +33,11 @@
 //
 // Thread safety: Start() and the destructor are called by the Store's owner; the server thread
 //   shares only the eventfd (written by the destructor) and atomic counters with other threads.
-// Ownership: Store::Impl owns the server and destroys it before the cache and the DB; the
-//   server borrows the Impl, which outlives it.
+// Ownership: the Store owns the server (as its core::AdminEndpoint) and destroys it before the
+//   cache and the DB; the server borrows the Store's Introspection, which outlives it.
 
-#ifndef ASIDEKV_CORE_ADMIN_SERVER_H_
-#define ASIDEKV_CORE_ADMIN_SERVER_H_
+#ifndef ASIDEKV_ADMIN_SERVER_H_
+#define ASIDEKV_ADMIN_SERVER_H_
 
 #include <sys/types.h>
 
@@ -50,9 +51,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "asidekv/store.h"
+#include "core/introspection.h"
 
-namespace asidekv::core {
+namespace asidekv::admin {
 
 struct AdminServerOptions {
   // Most clients served at once.
@@ -61,19 +62,19 @@ struct AdminServerOptions {
   absl::Duration idle_timeout = absl::Seconds(5);
 };
 
-class AdminServer {
+class AdminServer final : public core::AdminEndpoint {
  public:
   // Creates the socket at `path` and starts the server thread.
   // InvalidArgument if `path` does not fit a sockaddr_un; FailedPrecondition if a non-socket file
   // or a live server holds `path`; Unavailable/Internal for other socket errors.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(const std::string& path,
-                                                            Store::Impl* store,
+                                                            core::Introspection* store,
                                                             const AdminServerOptions& options);
 
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
   // Stops the thread promptly (closing every connection) and removes the socket file.
-  ~AdminServer();
+  ~AdminServer() override;
 
   // The answer to one request line (without the LF): what a client would receive. Used by the
   // server thread; exposed for tests. May be called from any thread.
@@ -83,13 +84,13 @@ class AdminServer {
   uint64_t requests_served() const { return requests_.load(std::memory_order_relaxed); }
 
  private:
-  AdminServer(std::string path, Store::Impl* store, const AdminServerOptions& options,
+  AdminServer(std::string path, core::Introspection* store, const AdminServerOptions& options,
               int listen_fd, int wake_fd, dev_t dev, ino_t ino);
   void Run();
 
   // Constant after construction.
   const std::string path_;
-  Store::Impl* const store_;  // Not owned; outlives the server.
+  core::Introspection* const store_;  // Not owned; outlives the server.
   const AdminServerOptions options_;
   const int listen_fd_;
   const int wake_fd_;  // eventfd: written by the destructor to stop Run().
@@ -100,6 +101,6 @@ class AdminServer {
   std::thread thread_;
 };
 
-}  // namespace asidekv::core
+}  // namespace asidekv::admin
 
-#endif  // ASIDEKV_CORE_ADMIN_SERVER_H_
+#endif  // ASIDEKV_ADMIN_SERVER_H_

@@ -1,4 +1,4 @@
-// The admin protocol: requests and responses of the Store's admin socket (core/admin_server.h),
+// The admin protocol: requests and responses of the Store's admin socket (admin/server.h),
 // as pure functions so they can be unit-tested and fuzzed without sockets.
 //
 // Transport
@@ -31,15 +31,16 @@
 //     {"ok":true,"command":"get","key":"k","found":true,"value":"v","from_cache":false,...}
 //     {"ok":false,"code":"NOT_FOUND","error":"key not found"}
 //   JSON strings carry byte strings: printable ASCII stands for itself; '"' and '\' are escaped;
-//   every other byte b is written \u00XX (XX = b in hex), so ParseJson() gives back the exact
-//   bytes, including bytes >= 0x80 (they are not UTF-8 decoded).
+//   every other byte b is written \u00XX (XX = b in hex), so a reader that maps \u00XX back
+//   (tools/admin/json_reader.h) gets the exact bytes, including bytes >= 0x80 (they are not UTF-8
+//   decoded).
 //
-// Responses are written with JsonWriter (core/json_writer.h), which escapes this way.
+// Responses are written with JsonWriter (util/json_writer.h), which escapes this way.
 //
-// Thread safety: pure functions; JsonValue is a plain value.
+// Thread safety: pure functions.
 
-#ifndef ASIDEKV_CORE_ADMIN_PROTOCOL_H_
-#define ASIDEKV_CORE_ADMIN_PROTOCOL_H_
+#ifndef ASIDEKV_ADMIN_PROTOCOL_H_
+#define ASIDEKV_ADMIN_PROTOCOL_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -50,9 +51,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/json_writer.h"
+#include "util/json_writer.h"
 
-namespace asidekv::core {
+namespace asidekv::admin {
 
 // Largest request line, LF included.
 inline constexpr size_t kMaxRequestBytes = 64 * 1024;
@@ -97,32 +98,9 @@ std::string PercentEncode(std::string_view bytes);
 // InvalidArgument for a '%' not followed by two hex digits or a byte outside 0x21..0x7E.
 absl::StatusOr<std::string> PercentDecode(std::string_view arg);
 
-// A parsed JSON value. Numbers keep their text (so 64-bit integers print exactly).
-struct JsonValue {
-  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
-  Type type = Type::kNull;
-  bool boolean = false;
-  std::string text;  // kString: the bytes; kNumber: the number as written.
-  // kArray: the elements. kObject: the field values, named by `keys` (same order and size).
-  std::vector<JsonValue> items;
-  std::vector<std::string> keys;
-
-  // The first field named `key` of an object, or null.
-  const JsonValue* Find(std::string_view key) const;
-};
-
-// Parses one JSON text (surrounding whitespace allowed). InvalidArgument on any syntax error,
-// trailing bytes, or nesting deeper than 64. \uXXXX escapes below 0x100 give that byte; others
-// are UTF-8 encoded (surrogate pairs combined).
-absl::StatusOr<JsonValue> ParseJson(std::string_view text);
-
 // The error response for `status`: {"ok":false,"code":"...","error":"..."} (no LF).
 std::string AdminErrorResponse(const absl::Status& status);
 
-// The absl::Status a response stands for: OK for "ok":true; otherwise the code named by "code"
-// (Unknown if absent or unknown) with "error" as its message.
-absl::Status AdminResponseStatus(const JsonValue& response);
+}  // namespace asidekv::admin
 
-}  // namespace asidekv::core
-
-#endif  // ASIDEKV_CORE_ADMIN_PROTOCOL_H_
+#endif  // ASIDEKV_ADMIN_PROTOCOL_H_

@@ -1,11 +1,11 @@
-#include "core/value_format.h"
+#include "db/value_format.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 
-namespace asidekv::core {
+namespace asidekv::db {
 namespace {
 
 using ::asidekv::testing::StatusIs;
@@ -58,4 +58,4 @@ TEST(ValueFormatTest, RawValuesAreStoredAsTheyAre) {
 }
 
 }  // namespace
-}  // namespace asidekv::core
+}  // namespace asidekv::db

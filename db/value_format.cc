@@ -1,8 +1,10 @@
-#include "core/value_format.h"
+#include "db/value_format.h"
 
 #include <cstdint>
 
-namespace asidekv::core {
+#include "util/coding.h"
+
+namespace asidekv::db {
 namespace {
 
 constexpr char kPlain = 0x00;
@@ -20,15 +22,10 @@ void EncodeValue(std::string_view value, std::optional<absl::Duration> ttl,
     out->reserve(out->size() + 1 + value.size());
     out->push_back(kPlain);
   } else {
-    out->reserve(out->size() + 11 + value.size());
+    out->reserve(out->size() + 1 + util::kMaxVarint64Bytes + value.size());
     out->push_back(kWithTtl);
     // An infinite TTL saturates to INT64_MAX, which decodes back to infinite.
-    uint64_t n = static_cast<uint64_t>(absl::ToInt64Nanoseconds(*ttl));
-    while (n >= 0x80) {
-      out->push_back(static_cast<char>((n & 0x7f) | 0x80));
-      n >>= 7;
-    }
-    out->push_back(static_cast<char>(n));
+    util::PutVarint64(out, static_cast<uint64_t>(absl::ToInt64Nanoseconds(*ttl)));
   }
   out->append(value.data(), value.size());
 }
@@ -44,15 +41,11 @@ absl::StatusOr<DecodedValue> DecodeValue(std::string_view stored, db::ValueEncod
     d.header_size = 1;
   } else if (stored[0] == kWithTtl) {
     uint64_t n = 0;
-    size_t i = 1;
-    for (int shift = 0;; shift += 7) {
-      if (i >= stored.size() || shift > 63) {
-        return absl::DataLossError("stored value has a truncated TTL header");
-      }
-      const uint8_t b = static_cast<uint8_t>(stored[i++]);
-      n |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) break;
+    std::string_view rest = stored.substr(1);
+    if (!util::GetVarint64(&rest, &n)) {
+      return absl::DataLossError("stored value has a truncated TTL header");
     }
+    const size_t i = stored.size() - rest.size();
     if (n == 0 || n > static_cast<uint64_t>(INT64_MAX)) {
       return absl::DataLossError("stored value has an invalid TTL");
     }
@@ -75,4 +68,4 @@ absl::StatusOr<std::optional<absl::Duration>> StripHeader(std::string* stored,
   return ttl;
 }
 
-}  // namespace asidekv::core
+}  // namespace asidekv::db

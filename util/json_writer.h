@@ -15,8 +15,8 @@
 //   json.EndObject();
 //   std::string text = json.Take();        // {"ok":true}
 
-#ifndef ASIDEKV_CORE_JSON_WRITER_H_
-#define ASIDEKV_CORE_JSON_WRITER_H_
+#ifndef ASIDEKV_UTIL_JSON_WRITER_H_
+#define ASIDEKV_UTIL_JSON_WRITER_H_
 
 #include <cstdint>
 #include <optional>
@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-namespace asidekv::core {
+namespace asidekv::util {
 
 // Appends `bytes` as a quoted JSON string with the byte escaping described above.
 void AppendJsonString(std::string_view bytes, std::string* out);
@@ -103,6 +103,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace asidekv::core
+}  // namespace asidekv::util
 
-#endif  // ASIDEKV_CORE_JSON_WRITER_H_
+#endif  // ASIDEKV_UTIL_JSON_WRITER_H_
