@@ -53,7 +53,8 @@ ShardedCache::ShardedCache(const CacheOptions& options, int num_shards)
   shards_.reserve(num_shards);
   for (int i = 0; i < num_shards; ++i) {
     shards_.push_back(std::make_unique<Shard>(per_shard, options.policy, clock_,
-                                              options.max_tracked_versions_per_shard));
+                                              options.max_tracked_versions_per_shard,
+                                              /*charge_bookkeeping=*/!weigher_));
   }
 }
 
@@ -77,18 +78,21 @@ absl::Duration ShardedCache::Jitter(absl::Duration ttl) {
 Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
                                const EntryOptions& options, uint64_t* charge,
                                int64_t* expire_nanos) {
+  const absl::Duration ttl = Jitter(options.ttl.value_or(default_ttl_));
+  *expire_nanos = 0;
   *charge = ChargeOf(key, value);
+  if (ttl != absl::InfiniteDuration()) {
+    // At least 1ns in the future of "now", so a zero or negative TTL still means "expired".
+    *expire_nanos = std::max<int64_t>(1, absl::ToUnixNanos(clock_->Now() + ttl));
+    if (!weigher_ && *charge <= std::numeric_limits<uint32_t>::max()) {
+      *charge += kExpiryIndexOverhead;
+    }
+  }
   if (*charge > std::numeric_limits<uint32_t>::max() ||
       key.size() > std::numeric_limits<uint32_t>::max() ||
       value.size() > std::numeric_limits<uint32_t>::max()) {
     *charge = std::numeric_limits<uint64_t>::max();
     return nullptr;
-  }
-  const absl::Duration ttl = Jitter(options.ttl.value_or(default_ttl_));
-  *expire_nanos = 0;
-  if (ttl != absl::InfiniteDuration()) {
-    // At least 1ns in the future of "now", so a zero or negative TTL still means "expired".
-    *expire_nanos = std::max<int64_t>(1, absl::ToUnixNanos(clock_->Now() + ttl));
   }
   Entry* e = Entry::New(key, value, options.tag);
   if (*expire_nanos != 0) e->ttl_code = EncodeTtl(absl::ToInt64Nanoseconds(ttl));
@@ -206,6 +210,7 @@ CacheStats ShardedCache::GetStats() const {
     total.rejected_too_large += s.rejected_too_large;
     total.entries += s.entries;
     total.charge += s.charge;
+    total.bookkeeping += s.bookkeeping;
   }
   total.capacity = capacity_;
   return total;
