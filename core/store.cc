@@ -127,7 +127,7 @@ Stats Store::Impl::GetStats() const {
   s.expirations = c.expirations;
   s.stale_fills_rejected = c.stale_fills_rejected;
   s.cache_entries = c.entries;
-  s.cache_bytes = c.charge + c.bookkeeping;
+  s.cache_bytes = c.charge;
   s.cache_capacity_bytes = options_.cache_capacity_bytes;
   s.puts = puts_.load(std::memory_order_relaxed);
   s.deletes = deletes_.load(std::memory_order_relaxed);

@@ -39,9 +39,7 @@ struct Stats {
   uint64_t stale_fills_rejected = 0;
   // Entries in the cache now.
   uint64_t cache_entries = 0;
-  // Bytes the cache holds now: for each entry key + value + its bookkeeping overhead (and its
-  // place in the expiry index when it has a TTL), plus the cache's own bookkeeping (recent-write
-  // versions, the S3-FIFO ghost set, in-flight loads). At most cache_capacity_bytes.
+  // Bytes charged to the cache now: for each entry key + value + its bookkeeping overhead.
   uint64_t cache_bytes = 0;
   // The configured cache budget (Options::cache_capacity_bytes).
   uint64_t cache_capacity_bytes = 0;
