@@ -84,9 +84,9 @@ struct CacheStats {
   uint64_t entries = 0;  // Gauge: published entries.
   uint64_t charge = 0;   // Gauge: sum of the published entries' charges.
   // Gauge: heap bytes of what else the cache holds, counted in the budget when charges are bytes
-  // (version records, the ghost set, in-flight loads); 0 with a custom weigher. After every call
+  // (version records, the ghost set); 0 with a custom weigher. After every call
   // charge + bookkeeping <= capacity, unless the bookkeeping alone exceeds it (a tiny shard, or
-  // many loads or writes in flight): then no entry is left.
+  // many writes in flight): then no entry is left.
   uint64_t bookkeeping = 0;
   uint64_t capacity = 0;  // Budget in charge units.
 };

@@ -3,24 +3,18 @@
 #include <algorithm>
 #include <utility>
 
-#include "cache/memory_cost.h"
-
 namespace asidekv::cache {
 namespace {
 
 uint64_t NodeHash(PolicyNode* node) { return HashKey(Entry::FromNode(node)->key()); }
 
-// Heap bytes of one in-flight load beyond its table slot: the Flight with its shared_ptr control
-// block and the allocator's header, and the key's copy unless it fits std::string's inline buffer.
-uint64_t FlightBytes(std::string_view key) {
-  constexpr size_t kInlineKey = 15;
-  return sizeof(Flight) + 32 + (key.size() > kInlineKey ? key.size() + 1 + 16 : 0);
-}
-
 size_t VersionBound(uint64_t capacity, size_t max_tracked, bool charge_bookkeeping) {
   if (!charge_bookkeeping) return max_tracked;
   const uint64_t fit = capacity / Shard::kVersionShare / KeyVersions::kBytesPerRecord;
-  return std::min<uint64_t>(max_tracked, std::max<uint64_t>(Shard::kMinTrackedVersions, fit));
+  // The minimum, but never more than 1/8 of a tiny shard (KeyVersions keeps at least 1).
+  const uint64_t least =
+      std::min<uint64_t>(Shard::kMinTrackedVersions, capacity / 8 / KeyVersions::kBytesPerRecord);
+  return std::min<uint64_t>(max_tracked, std::max(least, fit));
 }
 
 }  // namespace
@@ -113,7 +107,6 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
         ticket = FillTicket::Waiter(f->second.flight);
       } else {
         ticket = NewFlightLocked(cache, k, &f->second);
-        EvictToBudgetLocked(&garbage);
       }
     }
   }
@@ -122,26 +115,18 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
 }
 
 FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k, const Entry* seen) {
-  Garbage garbage;
-  FillTicket ticket = FillTicket::Bypass();
-  {
-    MutexLock lock(&mu_);
-    auto it = table_.find(k);
-    if (it == table_.end() || *it != seen) return FillTicket::Bypass();
-    auto [f, inserted] = flights_.try_emplace(k.key);
-    if (!inserted) return FillTicket::Bypass();
-    ticket = NewFlightLocked(cache, k, &f->second);
-    EvictToBudgetLocked(&garbage);
-  }
-  Release(garbage);
-  return ticket;
+  MutexLock lock(&mu_);
+  auto it = table_.find(k);
+  if (it == table_.end() || *it != seen) return FillTicket::Bypass();
+  auto [f, inserted] = flights_.try_emplace(k.key);
+  if (!inserted) return FillTicket::Bypass();
+  return NewFlightLocked(cache, k, &f->second);
 }
 
 FillTicket Shard::NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* slot) {
   slot->flight = std::make_shared<Flight>();
   // A shard with capacity 0 gets no fills (ShardedCache bypasses them); token 0 is never allowed.
   slot->token = versions_ ? versions_->NextToken() : 0;
-  flight_bytes_ += FlightBytes(k.key);
   return FillTicket::Leader(cache, k.key, slot->token, slot->flight);
 }
 
@@ -326,8 +311,7 @@ void Shard::PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t
 
 uint64_t Shard::BookkeepingBytesLocked() const {
   if (!charge_bookkeeping_) return 0;
-  return policy_->MemoryBytes() + (versions_ ? versions_->MemoryBytes() : 0) +
-         FlatTableBytes(flights_.bucket_count(), sizeof(*flights_.begin())) + flight_bytes_;
+  return policy_->MemoryBytes() + (versions_ ? versions_->MemoryBytes() : 0);
 }
 
 void Shard::EvictToBudgetLocked(Garbage* garbage) {
@@ -348,7 +332,6 @@ void Shard::DetachFlightLocked(std::string_view key, const Flight* only) {
   auto it = flights_.find(key);
   if (it == flights_.end()) return;
   if (only != nullptr && it->second.flight.get() != only) return;
-  flight_bytes_ -= FlightBytes(key);
   flights_.erase(it);
 }
 

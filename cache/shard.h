@@ -15,16 +15,18 @@
 //
 //   Bookkeeping: when charges are bytes (`charge_bookkeeping`), everything else the shard holds
 //   counts in the same budget: the version records (KeyVersions::MemoryBytes), the policy's own
-//   memory (the S3-FIFO ghost set, bounded to 1/kGhostShare of the capacity), the table of
-//   in-flight loads with the keys and flights it holds, and (through the entry's charge, see
-//   kExpiryIndexOverhead in cache/sharded_cache.h) the expiry index. Every call that may add
+//   memory (the S3-FIFO ghost set, bounded to 1/kGhostShare of the capacity), and (through the
+//   entry's charge, see kExpiryIndexOverhead in cache/sharded_cache.h) the expiry index.
+//   In-flight loads are not counted: they last one DB read, and their number is bounded by the
+//   callers (threads, a warming batch), not by the cache. Every call that may add
 //   bookkeeping evicts entries until charge + bookkeeping <= capacity. The version table keeps
 //   at most capacity / kVersionShare / KeyVersions::kBytesPerRecord records (at least
-//   kMinTrackedVersions, at most the configured bound), plus one per key with a write in
-//   flight. The policy sizes its queues for the capacity less the bookkeeping's bounds, so that
-//   S3-FIFO's small/main split is of what entries may use. When charges are not bytes (a trace
-//   replay's weight of 1 per entry) none of this applies: the budget counts entries only.
-//   A shard of capacity 0 (a disabled cache) takes no fills and keeps no version table.
+//   kMinTrackedVersions unless that is over 1/8 of the capacity, at most the configured bound),
+//   plus one per key with a write in flight. The policy sizes its queues for the capacity less the
+//   bookkeeping's bounds, so that S3-FIFO's small/main split is of what entries may use. When
+//   charges are not bytes (a trace replay's weight of 1 per entry) none of this applies: the budget
+//   counts entries only. A shard of capacity 0 (a disabled cache) takes no fills and keeps no
+//   version table.
 //
 //   Expiry: entries with a TTL are also indexed by expiry time. Lookups drop an expired entry
 //   they find; every publish also reclaims up to two expired entries from the front of the index
@@ -183,8 +185,6 @@ class Shard {
   absl::btree_set<std::pair<int64_t, Entry*>> expiry_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, InFlight, StringViewHash, StringViewEq> flights_
       ABSL_GUARDED_BY(mu_);
-  // Heap bytes of the keys and flights the entries of flights_ hold (beyond their slots).
-  uint64_t flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t charge_ ABSL_GUARDED_BY(mu_) = 0;
   CacheStats stats_ ABSL_GUARDED_BY(mu_);
 };

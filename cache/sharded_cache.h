@@ -11,7 +11,7 @@
 //   Each entry is charged by the weigher; by default key + value + kEntryOverhead, the header and
 //   the measured table and allocator bookkeeping of one entry, plus kExpiryIndexOverhead when it
 //   has a TTL. With the default weigher, what else a shard holds (version records, the S3-FIFO
-//   ghost set, in-flight loads) counts in the same budget (CacheStats::bookkeeping, see
+//   ghost set) counts in the same budget (CacheStats::bookkeeping, see
 //   cache/shard.h), so the cache's heap stays within its capacity. After every call returns, each
 //   shard's charge (plus bookkeeping) is at most its capacity (capacity / num_shards): there is
 //   no per-shard slack.
