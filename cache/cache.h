@@ -81,8 +81,13 @@ struct CacheStats {
   uint64_t coalesced_waits = 0;  // BeginFill() callers that joined another's load.
   uint64_t stale_fills_rejected = 0;
   uint64_t rejected_too_large = 0;
-  uint64_t entries = 0;   // Gauge: published entries.
-  uint64_t charge = 0;    // Gauge: sum of the published entries' charges.
+  uint64_t entries = 0;  // Gauge: published entries.
+  uint64_t charge = 0;   // Gauge: sum of the published entries' charges.
+  // Gauge: heap bytes of what else the cache holds, counted in the budget when charges are bytes
+  // (version records, the ghost set); 0 with a custom weigher. After every call
+  // charge + bookkeeping <= capacity, unless the bookkeeping alone exceeds it (a tiny shard, or
+  // many writes in flight): then no entry is left.
+  uint64_t bookkeeping = 0;
   uint64_t capacity = 0;  // Budget in charge units.
 };
 

@@ -10,9 +10,16 @@
 //   (keys, when every charge is 1). Remove (a ghost hit) forgets a hash at once, freeing its
 //   charge; its slot in the FIFO goes dead and is skipped when it reaches the front.
 //
+//   Memory: each remembered hash costs a table slot and one or two FIFO slots, ~64 bytes whatever
+//   the charge of the entry it stands for, so with small entries a capacity in charge units can
+//   mean more memory than the entries themselves. SetMaxBytes() bounds the memory too: it caps
+//   the number of hashes so that the table never grows past the size whose bytes (with the FIFO
+//   at its largest) fit the limit, and MemoryBytes() reports what the set holds.
+//
 // Invariants
 //   live_ maps each remembered hash to the sequence number and charge of its one live slot;
 //   charge_ is the sum of the live charges and never exceeds capacity_ after a call returns;
+//   live_.size() never exceeds max_hashes_ after a call returns;
 //   fifo_.size() <= 2 * live_.size() + kSlack (Compact() drops dead slots past that).
 //
 // Thread safety: none; owned by one policy, called under its shard's lock.
@@ -23,9 +30,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "cache/ring_queue.h"
 
 namespace asidekv::cache {
 
@@ -35,6 +43,10 @@ class GhostSet {
 
   // Sets the budget in charge units and drops the oldest hashes beyond it.
   void SetCapacity(uint64_t capacity);
+
+  // Bounds the set's memory to about `bytes` (by a cap on the number of hashes, see the design
+  // comment) and drops the oldest hashes beyond it. Default: no bound.
+  void SetMaxBytes(uint64_t bytes);
 
   // Remembers `hash` as the newest entry (replacing an older record of the same hash). A charge of
   // 0 counts as 1, so the number of hashes stays bounded by the capacity. A charge above the
@@ -48,6 +60,9 @@ class GhostSet {
   // Number of remembered hashes and the sum of their charges.
   size_t size() const { return live_.size(); }
   uint64_t charge() const { return charge_; }
+  size_t max_hashes() const { return max_hashes_; }
+  // Heap bytes held by the table and the FIFO (see cache/memory_cost.h).
+  size_t MemoryBytes() const;
 
  private:
   struct Slot {
@@ -65,9 +80,10 @@ class GhostSet {
   void Compact();
 
   uint64_t capacity_ = 0;
+  size_t max_hashes_ = SIZE_MAX;
   uint64_t charge_ = 0;
   uint64_t next_seq_ = 0;
-  std::deque<Slot> fifo_;  // Oldest at the front; may hold dead slots.
+  RingQueue<Slot> fifo_;  // Oldest at the front; may hold dead slots.
   absl::flat_hash_map<uint64_t, Live> live_;
 };
 

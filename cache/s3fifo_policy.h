@@ -5,7 +5,8 @@
 //   Three queues, all FIFO, sized in charge units:
 //     small  (10% of capacity)  new keys land here; most one-hit wonders leave from here.
 //     main   (the other 90%)    keys that proved themselves; a 2-bit CLOCK (FIFO reinsertion).
-//     ghost  (90% of capacity)  hashes of keys evicted from small (GhostSet), no values.
+//     ghost  (90% of capacity)  hashes of keys evicted from small (GhostSet), no values; a
+//                               byte-charged shard also bounds its memory (SetMemoryLimit).
 //   OnInsert: a key found in the ghost goes to main, any other to small (also in a cold cache:
 //   libCacheSim's later variant that fills main directly until the first eviction measured up to
 //   1 point worse, on cloudPhysicsIO at 5%).
@@ -53,6 +54,9 @@ class S3FifoPolicy final : public EvictionPolicy {
 
   std::string_view name() const override { return "s3fifo"; }
   void SetCapacity(uint64_t capacity) override;
+  // Bounds the ghost set's memory (GhostSet::SetMaxBytes).
+  void SetMemoryLimit(uint64_t bytes) override { ghost_.SetMaxBytes(bytes); }
+  uint64_t MemoryBytes() const override { return ghost_.MemoryBytes(); }
   void OnInsert(PolicyNode* node, uint64_t hash) override;
   void OnAccess(PolicyNode* node) override;
   void OnRemove(PolicyNode* node) override;

@@ -1,5 +1,6 @@
 #include "cache/shard.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace asidekv::cache {
@@ -7,14 +8,32 @@ namespace {
 
 uint64_t NodeHash(PolicyNode* node) { return HashKey(Entry::FromNode(node)->key()); }
 
+size_t VersionBound(uint64_t capacity, size_t max_tracked, bool charge_bookkeeping) {
+  if (!charge_bookkeeping) return max_tracked;
+  const uint64_t fit = capacity / Shard::kVersionShare / KeyVersions::kBytesPerRecord;
+  // The minimum, but never more than 1/8 of a tiny shard (KeyVersions keeps at least 1).
+  const uint64_t least =
+      std::min<uint64_t>(Shard::kMinTrackedVersions, capacity / 8 / KeyVersions::kBytesPerRecord);
+  return std::min<uint64_t>(max_tracked, std::max(least, fit));
+}
+
 }  // namespace
 
-Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions)
+Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions,
+             bool charge_bookkeeping)
     : capacity_(capacity),
+      charge_bookkeeping_(charge_bookkeeping),
       clock_(clock),
-      policy_(NewEvictionPolicy(policy, &NodeHash)),
-      versions_(max_tracked_versions) {
-  policy_->SetCapacity(capacity);
+      versions_(capacity == 0 ? nullptr
+                              : std::make_unique<KeyVersions>(VersionBound(
+                                    capacity, max_tracked_versions, charge_bookkeeping))),
+      policy_(NewEvictionPolicy(policy, &NodeHash)) {
+  uint64_t policy_capacity = capacity;
+  if (charge_bookkeeping) {
+    policy_->SetMemoryLimit(capacity / kGhostShare);
+    policy_capacity -= capacity / kGhostShare + capacity / kVersionShare;
+  }
+  policy_->SetCapacity(policy_capacity);
   stats_.capacity = capacity;
 }
 
@@ -87,9 +106,7 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
         f->second.flight->AddWaiter();
         ticket = FillTicket::Waiter(f->second.flight);
       } else {
-        f->second.flight = std::make_shared<Flight>();
-        f->second.token = versions_.NextToken();
-        ticket = FillTicket::Leader(cache, k.key, f->second.token, f->second.flight);
+        ticket = NewFlightLocked(cache, k, &f->second);
       }
     }
   }
@@ -103,9 +120,14 @@ FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k, const Entry* se
   if (it == table_.end() || *it != seen) return FillTicket::Bypass();
   auto [f, inserted] = flights_.try_emplace(k.key);
   if (!inserted) return FillTicket::Bypass();
-  f->second.flight = std::make_shared<Flight>();
-  f->second.token = versions_.NextToken();
-  return FillTicket::Leader(cache, k.key, f->second.token, f->second.flight);
+  return NewFlightLocked(cache, k, &f->second);
+}
+
+FillTicket Shard::NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* slot) {
+  slot->flight = std::make_shared<Flight>();
+  // A shard with capacity 0 gets no fills (ShardedCache bypasses them); token 0 is never allowed.
+  slot->token = versions_ ? versions_->NextToken() : 0;
+  return FillTicket::Leader(cache, k.key, slot->token, slot->flight);
 }
 
 FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
@@ -120,7 +142,7 @@ FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight*
         ++stats_.rejected_too_large;
         garbage.push_back(e);
         result = FillResult::kTooLarge;
-      } else if (!versions_.FillAllowed(k.key, token)) {
+      } else if (!versions_ || !versions_->FillAllowed(k.hash, token)) {
         ++stats_.stale_fills_rejected;
         garbage.push_back(e);
         result = FillResult::kStale;
@@ -167,17 +189,27 @@ void Shard::Invalidate(const HashedKey& k) {
   Garbage garbage;
   {
     MutexLock lock(&mu_);
-    versions_.Invalidate(k.key);
+    if (versions_) versions_->Invalidate(k.hash);
     DetachFlightLocked(k.key, nullptr);
     if (EraseLocked(k, &garbage)) ++stats_.invalidations;
+    EvictToBudgetLocked(&garbage);
   }
   Release(garbage);
 }
 
 std::pair<uint64_t, bool> Shard::BeginWrite(const HashedKey& k) {
-  MutexLock lock(&mu_);
-  DetachFlightLocked(k.key, nullptr);
-  return versions_.BeginWrite(k.key);
+  Garbage garbage;
+  std::pair<uint64_t, bool> result(0, false);
+  {
+    MutexLock lock(&mu_);
+    DetachFlightLocked(k.key, nullptr);
+    if (versions_) {
+      result = versions_->BeginWrite(k.hash);
+      EvictToBudgetLocked(&garbage);
+    }
+  }
+  Release(garbage);
+  return result;
 }
 
 void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok, Entry* e,
@@ -185,7 +217,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
   Garbage garbage;
   {
     MutexLock lock(&mu_);
-    const bool install = versions_.EndWrite(k.key, version, solo);
+    const bool install = versions_ && versions_->EndWrite(k.hash, version, solo);
     DetachFlightLocked(k.key, nullptr);
     if (db_ok) {
       if (EraseLocked(k, &garbage)) ++stats_.invalidations;
@@ -197,6 +229,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
       }
     }
     if (e != nullptr) garbage.push_back(e);
+    EvictToBudgetLocked(&garbage);
   }
   Release(garbage);
 }
@@ -273,14 +306,26 @@ void Shard::PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t
   policy_->OnInsert(&e->node, k.hash);
   charge_ += charge;
   ++stats_.inserts;
-  while (charge_ > capacity_) {
+  EvictToBudgetLocked(garbage);
+}
+
+uint64_t Shard::BookkeepingBytesLocked() const {
+  if (!charge_bookkeeping_) return 0;
+  return policy_->MemoryBytes() + (versions_ ? versions_->MemoryBytes() : 0);
+}
+
+void Shard::EvictToBudgetLocked(Garbage* garbage) {
+  uint64_t bookkeeping = BookkeepingBytesLocked();
+  while (charge_ + bookkeeping > capacity_) {
     PolicyNode* victim = policy_->Evict();
-    if (victim == nullptr) break;  // Cannot happen while charge_ > 0.
+    if (victim == nullptr) break;  // No entry left: the bookkeeping alone is over budget.
     ++stats_.evictions;
     RemoveLocked(Entry::FromNode(victim), /*evicted=*/true, garbage);
+    bookkeeping = BookkeepingBytesLocked();  // An eviction may grow the ghost set.
   }
   stats_.entries = table_.size();
   stats_.charge = charge_;
+  stats_.bookkeeping = bookkeeping;
 }
 
 void Shard::DetachFlightLocked(std::string_view key, const Flight* only) {

@@ -2,7 +2,7 @@
 // expiry index, in-flight fills and recent-write versions.
 //
 // Design
-//   Everything lives under one Mutex (cache/mutex.h) per shard; ShardedCache spreads keys over
+//   Everything lives under one Mutex (util/mutex.h) per shard; ShardedCache spreads keys over
 //   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. A hit is:
 //   lock, probe the table, check expiry (the clock is read only for entries that have a TTL), tell
 //   the policy, add a reference, unlock. No allocation and no copy happen under the lock on any
@@ -12,6 +12,21 @@
 //   never exceeds the capacity once the call returns (there is no slack: an entry whose charge
 //   alone exceeds the capacity is refused). Entries evicted while readers hold ValueRefs stay in
 //   memory, uncharged, until the last reader releases them.
+//
+//   Bookkeeping: when charges are bytes (`charge_bookkeeping`), everything else the shard holds
+//   counts in the same budget: the version records (KeyVersions::MemoryBytes), the policy's own
+//   memory (the S3-FIFO ghost set, bounded to 1/kGhostShare of the capacity), and (through the
+//   entry's charge, see kExpiryIndexOverhead in cache/sharded_cache.h) the expiry index.
+//   In-flight loads are not counted: they last one DB read, and their number is bounded by the
+//   callers (threads, a warming batch), not by the cache. Every call that may add
+//   bookkeeping evicts entries until charge + bookkeeping <= capacity. The version table keeps
+//   at most capacity / kVersionShare / KeyVersions::kBytesPerRecord records (at least
+//   kMinTrackedVersions unless that is over 1/8 of the capacity, at most the configured bound),
+//   plus one per key with a write in flight. The policy sizes its queues for the capacity less the
+//   bookkeeping's bounds, so that S3-FIFO's small/main split is of what entries may use. When
+//   charges are not bytes (a trace replay's weight of 1 per entry) none of this applies: the budget
+//   counts entries only. A shard of capacity 0 (a disabled cache) takes no fills and keeps no
+//   version table.
 //
 //   Expiry: entries with a TTL are also indexed by expiry time. Lookups drop an expired entry
 //   they find; every publish also reclaims up to two expired entries from the front of the index
@@ -69,8 +84,15 @@ inline uint64_t HashKey(std::string_view key) {
 
 class Shard {
  public:
-  // `clock` is borrowed and must outlive the shard.
-  Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions);
+  // Bookkeeping bounds, as shares of a byte-charged shard's capacity (see the design comment).
+  static constexpr uint64_t kGhostShare = 8;
+  static constexpr uint64_t kVersionShare = 64;
+  static constexpr size_t kMinTrackedVersions = 16;
+
+  // `clock` is borrowed and must outlive the shard. `charge_bookkeeping`: charges are bytes, and
+  // the shard's own bookkeeping counts in the budget.
+  Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions,
+        bool charge_bookkeeping);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -144,11 +166,21 @@ class Shard {
   void DetachFlightLocked(std::string_view key, const Flight* only)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t SweepLocked(size_t max_entries, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Heap bytes of the bookkeeping counted in the budget (0 unless charge_bookkeeping_).
+  uint64_t BookkeepingBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Evicts until charge + bookkeeping <= capacity (or no entry is left); updates the gauges.
+  void EvictToBudgetLocked(Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Registers a new flight for `k` in `slot` (just inserted in flights_) and returns its ticket.
+  FillTicket NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* slot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Release(const Garbage& garbage);
 
   // Constant after construction.
   const uint64_t capacity_;
+  const bool charge_bookkeeping_;
   Clock* const clock_;  // Not owned; outlives the shard.
+  // Null when the shard is disabled (capacity 0).
+  const std::unique_ptr<KeyVersions> versions_ ABSL_PT_GUARDED_BY(mu_);
 
   mutable Mutex mu_;
   absl::flat_hash_set<Entry*, EntryHash, EntryEq> table_ ABSL_GUARDED_BY(mu_);
@@ -156,7 +188,6 @@ class Shard {
   absl::btree_set<std::pair<int64_t, Entry*>> expiry_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, InFlight, StringViewHash, StringViewEq> flights_
       ABSL_GUARDED_BY(mu_);
-  KeyVersions versions_ ABSL_GUARDED_BY(mu_);
   uint64_t charge_ ABSL_GUARDED_BY(mu_) = 0;
   CacheStats stats_ ABSL_GUARDED_BY(mu_);
 };

@@ -53,7 +53,8 @@ ShardedCache::ShardedCache(const CacheOptions& options, int num_shards)
   shards_.reserve(num_shards);
   for (int i = 0; i < num_shards; ++i) {
     shards_.push_back(std::make_unique<Shard>(per_shard, options.policy, clock_,
-                                              options.max_tracked_versions_per_shard));
+                                              options.max_tracked_versions_per_shard,
+                                              /*charge_bookkeeping=*/!weigher_));
   }
 }
 
@@ -77,15 +78,9 @@ absl::Duration ShardedCache::Jitter(absl::Duration ttl) {
 Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
                                const EntryOptions& options, uint64_t* charge,
                                int64_t* expire_nanos) {
-  *charge = ChargeOf(key, value);
-  if (*charge > std::numeric_limits<uint32_t>::max() ||
-      key.size() > std::numeric_limits<uint32_t>::max() ||
-      value.size() > std::numeric_limits<uint32_t>::max()) {
-    *charge = std::numeric_limits<uint64_t>::max();
-    return nullptr;
-  }
   const absl::Duration ttl = Jitter(options.ttl.value_or(default_ttl_));
   *expire_nanos = 0;
+  *charge = ChargeOf(key, value);
   if (ttl != absl::InfiniteDuration()) {
     // Saturating: a TTL that reaches past the end of the clock's range never expires (INT64_MAX
     // is hundreds of years away). Otherwise at least 1, so a zero TTL still means "expired".
@@ -94,6 +89,15 @@ Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
     *expire_nanos = ttl_nanos > std::numeric_limits<int64_t>::max() - now
                         ? std::numeric_limits<int64_t>::max()
                         : std::max<int64_t>(1, now + ttl_nanos);
+    if (!weigher_ && *charge <= std::numeric_limits<uint32_t>::max()) {
+      *charge += kExpiryIndexOverhead;
+    }
+  }
+  if (*charge > std::numeric_limits<uint32_t>::max() ||
+      key.size() > std::numeric_limits<uint32_t>::max() ||
+      value.size() > std::numeric_limits<uint32_t>::max()) {
+    *charge = std::numeric_limits<uint64_t>::max();
+    return nullptr;
   }
   Entry* e = Entry::New(key, value, options.tag);
   if (*expire_nanos != 0) e->ttl_code = EncodeTtl(absl::ToInt64Nanoseconds(ttl));
@@ -218,6 +222,7 @@ CacheStats ShardedCache::GetStats() const {
     total.rejected_too_large += s.rejected_too_large;
     total.entries += s.entries;
     total.charge += s.charge;
+    total.bookkeeping += s.bookkeeping;
   }
   total.capacity = capacity_;
   return total;

@@ -9,8 +9,12 @@
 //
 // Budget
 //   Each entry is charged by the weigher; by default key + value + kEntryOverhead, the header and
-//   the measured table and allocator bookkeeping of one entry. After every call returns, each
-//   shard's charge is at most its capacity (capacity / num_shards): there is no per-shard slack.
+//   the measured table and allocator bookkeeping of one entry, plus kExpiryIndexOverhead when it
+//   has a TTL. With the default weigher, what else a shard holds (version records, the S3-FIFO
+//   ghost set) counts in the same budget (CacheStats::bookkeeping, see
+//   cache/shard.h), so the cache's heap stays within its capacity. After every call returns, each
+//   shard's charge (plus bookkeeping) is at most its capacity (capacity / num_shards): there is
+//   no per-shard slack.
 //   An entry larger than one shard's capacity is refused (counted in rejected_too_large).
 //   Capacity 0 makes a disabled cache: lookups miss, fills are bypassed, inserts are refused.
 //
@@ -52,6 +56,10 @@ namespace asidekv::cache {
 // the allocator's per-block overhead and rounding (16 on glibc for typical sizes), and the
 // table's slot and control byte at its average load.
 inline constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 16;
+// Bytes charged by the default weigher for an entry's place in its shard's expiry index (an
+// absl::btree_set of 16-byte (expiry, entry) pairs, in nodes between half and fully used, and
+// the allocator's header of each node), on top of kEntryOverhead, when the entry has a TTL.
+inline constexpr uint64_t kExpiryIndexOverhead = 32;
 
 struct CacheOptions {
   // Budget in weigher units (bytes by default). 0: a disabled cache.
@@ -107,7 +115,8 @@ class ShardedCache final : public Cache {
 
   int num_shards() const { return static_cast<int>(shards_.size()); }
   uint64_t capacity() const { return capacity_; }
-  // Charge `key`/`value` would have.
+  // Charge `key`/`value` would have without a TTL (with one, the default weigher adds
+  // kExpiryIndexOverhead).
   uint64_t ChargeOf(std::string_view key, std::string_view value) const;
 
  private:

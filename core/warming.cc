@@ -1,5 +1,6 @@
 #include "core/warming.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -26,8 +27,13 @@ constexpr uint32_t kMaxHotKeySize = 64 << 20;
 Warmer::Warmer(cache::Cache* cache, db::RocksDb* db, uint64_t capacity, CompleteFn complete)
     : cache_(cache), db_(db), capacity_(capacity), complete_(std::move(complete)) {}
 
+uint64_t Warmer::Budget() const {
+  const uint64_t bookkeeping = cache_->GetStats().bookkeeping;
+  return capacity_ - std::min(capacity_, bookkeeping);
+}
+
 absl::StatusOr<size_t> Warmer::Warm(absl::Span<const std::string> keys) {
-  uint64_t budget = capacity_;
+  uint64_t budget = Budget();
   return WarmWithin(keys, &budget);
 }
 
@@ -81,7 +87,7 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
 absl::StatusOr<size_t> Warmer::WarmPrefix(std::string_view prefix, size_t limit) {
   size_t warmed = 0;
   size_t listed = 0;
-  uint64_t budget = capacity_;
+  uint64_t budget = Budget();
   db::ScanSpec spec;
   spec.prefix = std::string(prefix);
   while (budget > 0 && (limit == 0 || listed < limit)) {
@@ -214,7 +220,7 @@ void HotSetKeeper::WarmFromFile() {
       unwarmed_ = *keys;  // Until warming finishes, a record keeps every key of the file.
     }
     const absl::Span<const std::string> all(*keys);
-    uint64_t budget = warmer_->capacity();
+    uint64_t budget = warmer_->Budget();
     size_t begin = 0;
     for (; begin < all.size() && budget > 0 && !stopping(); begin += kBatch) {
       absl::StatusOr<size_t> n = warmer_->WarmWithin(all.subspan(begin, kBatch), &budget);

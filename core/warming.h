@@ -72,6 +72,8 @@ class Warmer {
   absl::StatusOr<size_t> WarmWithin(absl::Span<const std::string> keys, uint64_t* budget);
 
   uint64_t capacity() const { return capacity_; }
+  // What warming may fill: the capacity less what the cache's own bookkeeping holds now.
+  uint64_t Budget() const;
   uint64_t reads() const { return reads_.load(std::memory_order_relaxed); }
   uint64_t warmed() const { return warmed_.load(std::memory_order_relaxed); }
 

@@ -315,7 +315,7 @@ TEST_P(CacheStressTest, ReadsAreNeverOlderThanCompletedWrites) {
 INSTANTIATE_TEST_SUITE_P(Configs, CacheStressTest,
                          ::testing::Values(StressConfig{"OneShardTiny", 1, 1024, false},
                                            StressConfig{"OneShardTinyTtl", 1, 1024, true},
-                                           StressConfig{"FourShardsTinyTtl", 4, 2048, true},
+                                           StressConfig{"FourShardsTinyTtl", 4, 4096, true},
                                            StressConfig{"EightShardsAmple", 8, 1 << 20, false}),
                          [](const auto& info) { return std::string(info.param.name); });
 

@@ -8,9 +8,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "cache/shard.h"
 #include "cache/sharded_cache.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
@@ -20,111 +23,155 @@ namespace {
 
 // --- KeyVersions ------------------------------------------------------------------------------
 
+// Records are keyed by the cache's key hash.
+uint64_t H(std::string_view key) { return HashKey(key); }
+
 TEST(KeyVersionsTest, TokensAreAllowedUntilTheKeyIsInvalidated) {
   KeyVersions v(16);
   const uint64_t before = v.NextToken();
-  EXPECT_TRUE(v.FillAllowed("k", before));
-  v.Invalidate("k");
-  EXPECT_FALSE(v.FillAllowed("k", before));
-  EXPECT_TRUE(v.FillAllowed("other", before));
+  EXPECT_TRUE(v.FillAllowed(H("k"), before));
+  v.Invalidate(H("k"));
+  EXPECT_FALSE(v.FillAllowed(H("k"), before));
+  EXPECT_TRUE(v.FillAllowed(H("other"), before));
   const uint64_t after = v.NextToken();
   EXPECT_GT(after, before);
-  EXPECT_TRUE(v.FillAllowed("k", after));
+  EXPECT_TRUE(v.FillAllowed(H("k"), after));
   EXPECT_EQ(v.tracked_keys(), 1u);
 }
 
 TEST(KeyVersionsTest, WriteInFlightRejectsEveryToken) {
   KeyVersions v(16);
   const uint64_t before = v.NextToken();
-  const auto [version, solo] = v.BeginWrite("k");
+  const auto [version, solo] = v.BeginWrite(H("k"));
   EXPECT_TRUE(solo);
   EXPECT_GT(version, before);
   const uint64_t during = v.NextToken();
-  EXPECT_FALSE(v.FillAllowed("k", before));
-  EXPECT_FALSE(v.FillAllowed("k", during));  // Issued after BeginWrite, but the write is open.
-  EXPECT_TRUE(v.EndWrite("k", version, solo));
-  EXPECT_FALSE(v.FillAllowed("k", during));  // EndWrite moved the version past it too.
-  EXPECT_TRUE(v.FillAllowed("k", v.NextToken()));
+  EXPECT_FALSE(v.FillAllowed(H("k"), before));
+  EXPECT_FALSE(v.FillAllowed(H("k"), during));  // Issued after BeginWrite, but the write is open.
+  EXPECT_TRUE(v.EndWrite(H("k"), version, solo));
+  EXPECT_FALSE(v.FillAllowed(H("k"), during));  // EndWrite moved the version past it too.
+  EXPECT_TRUE(v.FillAllowed(H("k"), v.NextToken()));
 }
 
 TEST(KeyVersionsTest, SoloWriteInstalls) {
   KeyVersions v(16);
   for (int i = 0; i < 3; ++i) {
-    const auto [version, solo] = v.BeginWrite("k");
+    const auto [version, solo] = v.BeginWrite(H("k"));
     EXPECT_TRUE(solo);
-    EXPECT_TRUE(v.EndWrite("k", version, solo));
+    EXPECT_TRUE(v.EndWrite(H("k"), version, solo));
   }
 }
 
 TEST(KeyVersionsTest, OverlappingWritesNeitherInstall) {
   for (const bool first_ends_first : {true, false}) {
     KeyVersions v(16);
-    const auto [v1, solo1] = v.BeginWrite("k");
-    const auto [v2, solo2] = v.BeginWrite("k");
+    const auto [v1, solo1] = v.BeginWrite(H("k"));
+    const auto [v2, solo2] = v.BeginWrite(H("k"));
     EXPECT_TRUE(solo1);
     EXPECT_FALSE(solo2);
     if (first_ends_first) {
-      EXPECT_FALSE(v.EndWrite("k", v1, solo1));
-      EXPECT_FALSE(v.EndWrite("k", v2, solo2));
+      EXPECT_FALSE(v.EndWrite(H("k"), v1, solo1));
+      EXPECT_FALSE(v.EndWrite(H("k"), v2, solo2));
     } else {
-      EXPECT_FALSE(v.EndWrite("k", v2, solo2));
-      EXPECT_FALSE(v.EndWrite("k", v1, solo1));
+      EXPECT_FALSE(v.EndWrite(H("k"), v2, solo2));
+      EXPECT_FALSE(v.EndWrite(H("k"), v1, solo1));
     }
     // Once both ended, the key is free again.
-    EXPECT_TRUE(v.FillAllowed("k", v.NextToken()));
-    const auto [v3, solo3] = v.BeginWrite("k");
+    EXPECT_TRUE(v.FillAllowed(H("k"), v.NextToken()));
+    const auto [v3, solo3] = v.BeginWrite(H("k"));
     EXPECT_TRUE(solo3);
-    EXPECT_TRUE(v.EndWrite("k", v3, solo3));
+    EXPECT_TRUE(v.EndWrite(H("k"), v3, solo3));
   }
 }
 
 TEST(KeyVersionsTest, InvalidationDuringWriteStopsItsInstall) {
   KeyVersions v(16);
-  const auto [version, solo] = v.BeginWrite("k");
-  v.Invalidate("k");
-  EXPECT_FALSE(v.EndWrite("k", version, solo));
+  const auto [version, solo] = v.BeginWrite(H("k"));
+  v.Invalidate(H("k"));
+  EXPECT_FALSE(v.EndWrite(H("k"), version, solo));
 }
 
 TEST(KeyVersionsTest, BoundedTableRaisesTheFloor) {
   KeyVersions v(4);
   const uint64_t old_token = v.NextToken();
-  v.Invalidate("k");
-  for (int i = 0; i < 20; ++i) v.Invalidate(absl::StrCat("other", i));
+  v.Invalidate(H("k"));
+  for (int i = 0; i < 20; ++i) v.Invalidate(H(absl::StrCat("other", i)));
   EXPECT_LE(v.tracked_keys(), 4u);
   // "k"'s record is gone, but the floor covers it.
   EXPECT_GE(v.floor(), old_token);
-  EXPECT_FALSE(v.FillAllowed("k", old_token));
-  EXPECT_TRUE(v.FillAllowed("k", v.NextToken()));
+  EXPECT_FALSE(v.FillAllowed(H("k"), old_token));
+  EXPECT_TRUE(v.FillAllowed(H("k"), v.NextToken()));
 }
 
 TEST(KeyVersionsTest, RepeatedInvalidationsOfOneKeyStayBounded) {
   KeyVersions v(2);
   for (int i = 0; i < 1000; ++i) {
     const uint64_t t = v.NextToken();
-    v.Invalidate("hot");
-    ASSERT_FALSE(v.FillAllowed("hot", t));
-    ASSERT_TRUE(v.FillAllowed("hot", v.NextToken()));
+    v.Invalidate(H("hot"));
+    ASSERT_FALSE(v.FillAllowed(H("hot"), t));
+    ASSERT_TRUE(v.FillAllowed(H("hot"), v.NextToken()));
   }
   EXPECT_EQ(v.tracked_keys(), 1u);
 }
 
 TEST(KeyVersionsTest, WritesInFlightAreNeverDropped) {
   KeyVersions v(2);
-  const auto [version, solo] = v.BeginWrite("w");
-  for (int i = 0; i < 50; ++i) v.Invalidate(absl::StrCat("other", i));
-  EXPECT_FALSE(v.FillAllowed("w", v.NextToken()));  // Still known to be in flight.
-  EXPECT_TRUE(v.EndWrite("w", version, solo));      // And still solo and unmatched.
-  EXPECT_TRUE(v.FillAllowed("w", v.NextToken()));
+  const auto [version, solo] = v.BeginWrite(H("w"));
+  for (int i = 0; i < 50; ++i) v.Invalidate(H(absl::StrCat("other", i)));
+  EXPECT_FALSE(v.FillAllowed(H("w"), v.NextToken()));  // Still known to be in flight.
+  EXPECT_TRUE(v.EndWrite(H("w"), version, solo));      // And still solo and unmatched.
+  EXPECT_TRUE(v.FillAllowed(H("w"), v.NextToken()));
 }
 
 TEST(KeyVersionsTest, ZeroBoundKeepsOneRecord) {
   KeyVersions v(0);
   const uint64_t t = v.NextToken();
-  v.Invalidate("a");
-  v.Invalidate("b");
+  v.Invalidate(H("a"));
+  v.Invalidate(H("b"));
   EXPECT_LE(v.tracked_keys(), 1u);
-  EXPECT_FALSE(v.FillAllowed("a", t));
-  EXPECT_FALSE(v.FillAllowed("b", t));
+  EXPECT_FALSE(v.FillAllowed(H("a"), t));
+  EXPECT_FALSE(v.FillAllowed(H("b"), t));
+}
+
+// Two keys with one hash share a record: a write of one rejects fills of the other too (a
+// spurious miss, never a stale value), and overlapping writes of the two install neither.
+TEST(KeyVersionsTest, KeysSharingAHashShareTheirRecord) {
+  constexpr uint64_t kShared = 42;
+  KeyVersions v(16);
+  const uint64_t before = v.NextToken();
+  const auto [va, solo_a] = v.BeginWrite(kShared);  // Key a.
+  const auto [vb, solo_b] = v.BeginWrite(kShared);  // Key b, same hash.
+  EXPECT_TRUE(solo_a);
+  EXPECT_FALSE(solo_b);
+  EXPECT_FALSE(v.FillAllowed(kShared, before));
+  EXPECT_FALSE(v.EndWrite(kShared, va, solo_a));
+  EXPECT_FALSE(v.EndWrite(kShared, vb, solo_b));
+  EXPECT_FALSE(v.FillAllowed(kShared, before));
+  EXPECT_TRUE(v.FillAllowed(kShared, v.NextToken()));
+}
+
+// A kUpdate batch begins a write of every key, then ends them all: each call must cost O(1)
+// amortised however many writes are in flight. Counted in FIFO items examined, not in time.
+TEST(KeyVersionsTest, ManyWritesInFlightCostConstantWorkPerCall) {
+  constexpr size_t kMaxKeys = 1024;
+  constexpr int kWrites = 20000;
+  KeyVersions v(kMaxKeys);
+  const uint64_t before = v.NextToken();
+  std::vector<std::pair<uint64_t, bool>> writes;
+  writes.reserve(kWrites);
+  for (int i = 0; i < kWrites; ++i) writes.push_back(v.BeginWrite(H(absl::StrCat("key", i))));
+  EXPECT_LE(v.queued(), 2 * kMaxKeys + 1);
+  EXPECT_LE(v.trim_steps(), static_cast<uint64_t>(kWrites)) << "after the BeginWrites";
+  for (int i = 0; i < kWrites; ++i) {
+    ASSERT_FALSE(v.FillAllowed(H(absl::StrCat("key", i)), before));
+    ASSERT_TRUE(v.EndWrite(H(absl::StrCat("key", i)), writes[i].first, writes[i].second)) << i;
+  }
+  EXPECT_LE(v.queued(), 2 * kMaxKeys + 1);
+  EXPECT_LE(v.trim_steps(), 2u * kWrites) << "after the EndWrites";
+  EXPECT_LE(v.tracked_keys(), kMaxKeys);
+  // The invariant holds for every key, tracked or not.
+  for (int i = 0; i < kWrites; ++i) ASSERT_FALSE(v.FillAllowed(H(absl::StrCat("key", i)), before));
+  EXPECT_TRUE(v.FillAllowed(H("key0"), v.NextToken()));
 }
 
 // --- Through the cache ------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // With one benchmark thread it is a single map and takes no lock at all. With two or more it is
 // split into shards, each a util::Mutex over its own map (a key's shard comes from its hash):
 // the same lock asidekv's cache shards use, since Debian's absl::Mutex tracks lock order under a
-// process-wide spinlock (see cache/mutex.h) and would make this bound look lower than it is.
+// process-wide spinlock (see util/mutex.h) and would make this bound look lower than it is.
 // Writes update the map. It keeps every record in memory whatever the cache size, and cannot
 // scan (SupportsScan() is false, so workload E skips it).
 //

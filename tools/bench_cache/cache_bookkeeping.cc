@@ -14,23 +14,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "tools/bench_cache/cache_backends.h"
+#include "tools/bench_cache/memory_usage.h"
 
 namespace asidekv::bench_cache {
 namespace {
-
-// Resident bytes of this process (/proc/self/statm, second field).
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t size_pages = 0;
-  int64_t resident_pages = 0;
-  statm >> size_pages >> resident_pages;
-  return resident_pages * sysconf(_SC_PAGESIZE);
-}
 
 template <typename Backend>
 int Measure(uint64_t n) {
