@@ -20,6 +20,8 @@
 //                           holds no node at all.
 //   Charges are in the shard's units (bytes, or 1 per entry for trace replay); SetCapacity() gives
 //   the shard's budget in those units so a policy can size its queues.
+//   Memory a policy holds beyond the nodes (a ghost set) is reported by MemoryBytes(), which a
+//   byte-charged shard counts in its budget; SetMemoryLimit() bounds it.
 //
 // Invariants
 //   Every published entry of the shard is linked in the policy exactly once; the sum of the
@@ -53,6 +55,7 @@ struct PolicyNode {
 enum class PolicyKind {
   kS3Fifo,
   kLru,
+  kWTinyLfu,
 };
 
 // The policy a cache uses unless told otherwise: S3-FIFO, which beats or matches LRU on every
@@ -69,6 +72,12 @@ class EvictionPolicy {
   // The shard's budget in charge units. Called once before any other call, and again if the
   // shard's capacity changes.
   virtual void SetCapacity(uint64_t capacity) = 0;
+
+  // Bounds the heap bytes the policy holds beyond the nodes (e.g. its ghost set). Default: the
+  // policy holds none.
+  virtual void SetMemoryLimit(uint64_t bytes) { (void)bytes; }
+  // Heap bytes the policy holds beyond the nodes. O(1).
+  virtual uint64_t MemoryBytes() const { return 0; }
 
   virtual void OnInsert(PolicyNode* node, uint64_t hash) = 0;
   virtual void OnAccess(PolicyNode* node) = 0;
