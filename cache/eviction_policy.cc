@@ -4,6 +4,7 @@
 #include "cache/lru_policy.h"
 #include "cache/s3fifo_policy.h"
 #include "cache/shard.h"
+#include "cache/wtinylfu_policy.h"
 
 namespace asidekv::cache {
 namespace {
@@ -20,6 +21,8 @@ std::unique_ptr<EvictionPolicy> NewEvictionPolicy(PolicyKind kind, NodeHashFn no
   switch (kind) {
     case PolicyKind::kLru:
       return std::make_unique<LruPolicy>();
+    case PolicyKind::kWTinyLfu:
+      return std::make_unique<WTinyLfuPolicy>(node_hash);
     case PolicyKind::kS3Fifo:
       break;
   }

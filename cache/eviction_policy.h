@@ -55,6 +55,7 @@ struct PolicyNode {
 enum class PolicyKind {
   kS3Fifo,
   kLru,
+  kWTinyLfu,
 };
 
 // The policy a cache uses unless told otherwise: S3-FIFO, which beats or matches LRU on every

@@ -12,6 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <vector>
 
 #include "cache/eviction_policy.h"
 
@@ -62,6 +64,24 @@ class PolicyList {
   size_t size_ = 0;
   uint64_t charge_ = 0;
 };
+
+// Appends up to `n` nodes of `lists` to `out`: list by list in the order given, within a list
+// higher freq first (from max_freq down to 0), then newer first. For Hottest() of policies whose
+// freq counts hits. O(lists' sizes x (max_freq + 1)), no allocation beyond `out`.
+inline void AppendByFreq(std::initializer_list<const PolicyList*> lists, int max_freq, size_t n,
+                         std::vector<PolicyNode*>* out) {
+  for (const PolicyList* list : lists) {
+    for (int freq = max_freq; freq >= 0; --freq) {
+      for (PolicyNode* node = list->front(); node != nullptr; node = list->older(node)) {
+        if (n == 0) return;
+        if (node->freq == freq) {
+          out->push_back(node);
+          --n;
+        }
+      }
+    }
+  }
+}
 
 }  // namespace asidekv::cache
 

@@ -58,6 +58,8 @@ std::string_view EvictionPolicyName(EvictionPolicy p) {
       return "s3fifo";
     case EvictionPolicy::kLru:
       return "lru";
+    case EvictionPolicy::kWTinyLfu:
+      return "wtinylfu";
   }
   return "unknown";
 }

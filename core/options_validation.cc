@@ -59,6 +59,7 @@ absl::Status ValidateOptions(const Options& o) {
     case EvictionPolicy::kDefault:
     case EvictionPolicy::kS3Fifo:
     case EvictionPolicy::kLru:
+    case EvictionPolicy::kWTinyLfu:
       break;
     default:
       return Bad("eviction_policy is not a known policy");

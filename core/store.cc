@@ -21,6 +21,8 @@ cache::PolicyKind ToPolicyKind(EvictionPolicy p) {
       return cache::PolicyKind::kLru;
     case EvictionPolicy::kS3Fifo:
       return cache::PolicyKind::kS3Fifo;
+    case EvictionPolicy::kWTinyLfu:
+      return cache::PolicyKind::kWTinyLfu;
     case EvictionPolicy::kDefault:
       break;
   }
@@ -32,6 +34,8 @@ EvictionPolicy FromPolicyKind(cache::PolicyKind p) {
   switch (p) {
     case cache::PolicyKind::kLru:
       return EvictionPolicy::kLru;
+    case cache::PolicyKind::kWTinyLfu:
+      return EvictionPolicy::kWTinyLfu;
     case cache::PolicyKind::kS3Fifo:
       break;
   }

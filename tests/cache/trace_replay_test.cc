@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tools/trace/reference.h"
 #include "tools/trace/replay.h"
 
 namespace asidekv::trace {
@@ -18,6 +19,7 @@ namespace {
 using ::asidekv::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string TwoDecimals(const ReplayResult& r) {
   return absl::StrFormat("%.2f", r.HitRatioPercent());
@@ -72,6 +74,8 @@ TEST(TraceToolTest, ParsesFlags) {
            {"--file", "f", "--capacity-percent", "101"},
            {"--file", "f", "--capacity-objects", "1", "--policy", "arc"},
            {"--file", "f", "--capacity-objects"},
+           {"--file", "f", "--bytes", "--capacity-objects", "10"},
+           {"--file", "f", "--dir", "d"},
            {"--frobnicate", "1"}}) {
     EXPECT_THAT(ParseTraceToolArgs(bad), StatusIs(absl::StatusCode::kInvalidArgument));
   }
@@ -86,16 +90,91 @@ TEST(TraceToolTest, PrintsOneLinePerCapacityAndPolicy) {
   options.capacity_percents = {30};  // floor(0.3 * 7) = 2 objects.
   std::ostringstream out;
   ASSERT_OK(RunTraceTool(options, out));
+  // W-TinyLFU beats this OPT: it may refuse the missed key (3), OPT always admits it.
   EXPECT_EQ(out.str(), "trace=" + path +
                            " requests=10 unique_keys=7\n"
                            "policy=lru hit_ratio=10.00 capacity_objects=2\n"
                            "policy=s3fifo hit_ratio=20.00 capacity_objects=2\n"
+                           "policy=wtinylfu hit_ratio=30.00 capacity_objects=2\n"
                            "policy=default hit_ratio=20.00 capacity_objects=2\n"
                            "policy=opt hit_ratio=20.00 capacity_objects=2\n");
 
   options.file = dir.Sub("missing.keys");
   EXPECT_THAT(RunTraceTool(options, out), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(std::string(TraceToolUsage()), HasSubstr("--capacity-percent"));
+}
+
+TEST(TraceReplayTest, ByteBudgetCountsRequestAndByteHits) {
+  TraceBuilder builder("mem");
+  for (const char* line : {"a 10", "b 30", "a 10", "b 30", "c 50", "a 10"}) {
+    ASSERT_OK(builder.AddLine(line));
+  }
+  ASSERT_OK_AND_ASSIGN(Trace trace, builder.Finish());
+  EXPECT_EQ(UniqueBytes(trace), 90u);
+  // 40 bytes hold a and b but not c (refused: larger than the cache).
+  ASSERT_OK_AND_ASSIGN(ReplayResult r, ReplayPolicyBytes(trace, "lru", 40));
+  EXPECT_EQ(r.requests, 6u);
+  EXPECT_EQ(r.hits, 3u);
+  EXPECT_EQ(r.bytes, 140u);
+  EXPECT_EQ(r.hit_bytes, 50u);
+  EXPECT_EQ(absl::StrFormat("%.2f", r.ByteHitRatioPercent()), "35.71");
+  EXPECT_THAT(ReplayPolicyBytes(trace, "opt", 40), StatusIs(absl::StatusCode::kInvalidArgument));
+  TraceBuilder unsized("mem");
+  ASSERT_OK(unsized.AddLine("a"));
+  ASSERT_OK_AND_ASSIGN(Trace keys_only, unsized.Finish());
+  EXPECT_THAT(ReplayPolicyBytes(keys_only, "lru", 40),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(TraceReferenceTest, ParsesTheReadmeTableAndScoresCells) {
+  const ReferenceTable table = ParseReferenceTable(
+      "Intro | not a row\n"
+      "| trace | policy | 1% | 5% | 10% |\n"
+      "|---|---|---:|---:|---:|\n"
+      "| cloudPhysicsIO (489 / 2,448 / 4,897 obj) | LRU | 16.20 | 17.54 | 19.51 |\n"
+      "| | S3-FIFO | 16.96 | 19.74 | 24.75 |\n"
+      "| | ARC | 17.25 | 18.86 | 22.72 |\n"
+      "| | OPT | 20.73 | 29.68 | 37.10 |\n"
+      "| corda (1 obj) | LRU | 33.33 | 33.33 | 33.33 |\n"
+      "| | 2Q | 33.33 | 33.33 | 33.33 |\n"
+      "| | OPT | 33.33 | 33.33 | 33.33 |\n");
+  ASSERT_EQ(table.traces.size(), 2u);
+  const ReferenceRows* rows = table.Find("libcachesim_cloudPhysicsIO.keys");
+  ASSERT_NE(rows, nullptr);
+  EXPECT_EQ(rows->size(), 4u);
+  EXPECT_EQ(table.Find("cloudPhysicsIO.keys.gz"), rows);
+  EXPECT_EQ(table.Find("other.keys"), nullptr);
+
+  CellScore s = ScoreCell(*rows, 0, 16.80);
+  EXPECT_EQ(s.best_policy, "ARC");
+  EXPECT_TRUE(s.pass);  // 17.25 - 0.5 <= 16.80.
+  ASSERT_TRUE(s.gap_closed.has_value());
+  EXPECT_NEAR(*s.gap_closed, (16.80 - 16.20) / (20.73 - 16.20), 1e-9);
+  EXPECT_FALSE(ScoreCell(*rows, 2, 24.00).pass);  // S3-FIFO: 24.75.
+
+  s = ScoreCell(*table.Find("corda.keys"), 1, 33.33);
+  EXPECT_EQ(s.best_policy, "2Q = LRU");
+  EXPECT_TRUE(s.pass);
+  EXPECT_FALSE(s.gap_closed.has_value());  // OPT = LRU: nothing to close.
+}
+
+TEST(TraceToolTest, ReplaysAFolderAgainstItsReadme) {
+  asidekv::testing::TempDir dir;
+  std::ofstream(dir.Sub("small.keys")) << "1\n2\n1\n3\n2\n1\n4\n5\n6\n7\n";
+  std::ofstream(dir.Sub("sized.keys")) << "1 100\n2 200\n1 100\n";
+  std::ofstream(dir.Sub("notes.txt")) << "not a trace\n";
+  std::ofstream(dir.Sub("README.md")) << "| small (0 / 0 / 0 obj) | LRU | 0.00 | 0.00 | 10.00 |\n"
+                                         "| | OPT | 0.00 | 0.00 | 20.00 |\n";
+  TraceToolOptions options;
+  options.dir = dir.path();
+  std::ostringstream out;
+  ASSERT_OK(RunTraceTool(options, out));
+  const std::string report = out.str();
+  EXPECT_THAT(report, HasSubstr("| small.keys | 10% | 0 |"));
+  EXPECT_THAT(report, HasSubstr("| sized.keys | 10% | 0 |"));
+  EXPECT_THAT(report, Not(HasSubstr("notes.txt")));
+  EXPECT_THAT(report, HasSubstr("policy=default cells=3 passed="));
+  EXPECT_THAT(report, HasSubstr("Byte budget, sized.keys (300 unique bytes)"));
 }
 
 }  // namespace

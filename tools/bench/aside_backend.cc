@@ -13,9 +13,10 @@ absl::StatusOr<std::unique_ptr<AsideBackend>> AsideBackend::Open(const BackendOp
   store_options.db_block_cache_bytes = options.db_block_cache_bytes;
   store_options.write_policy =
       options.write_policy_update ? WritePolicy::kUpdate : WritePolicy::kInvalidate;
-  store_options.eviction_policy = options.eviction == "lru"      ? EvictionPolicy::kLru
-                                  : options.eviction == "s3fifo" ? EvictionPolicy::kS3Fifo
-                                                                 : EvictionPolicy::kDefault;
+  store_options.eviction_policy = options.eviction == "lru"        ? EvictionPolicy::kLru
+                                  : options.eviction == "s3fifo"   ? EvictionPolicy::kS3Fifo
+                                  : options.eviction == "wtinylfu" ? EvictionPolicy::kWTinyLfu
+                                                                   : EvictionPolicy::kDefault;
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<AsideBackend>(new AsideBackend(*std::move(store)));
@@ -65,7 +66,9 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
       {"cache_shards", absl::StrCat(o.cache_shards)},
       {"db_block_cache_bytes", absl::StrCat(o.db_block_cache_bytes)},
       {"write_policy", o.write_policy == WritePolicy::kUpdate ? "update" : "invalidate"},
-      {"eviction_policy", o.eviction_policy == EvictionPolicy::kLru ? "lru" : "s3fifo"},
+      {"eviction_policy", o.eviction_policy == EvictionPolicy::kLru        ? "lru"
+                          : o.eviction_policy == EvictionPolicy::kWTinyLfu ? "wtinylfu"
+                                                                           : "s3fifo"},
   };
 }
 

@@ -33,8 +33,13 @@ namespace asidekv::trace {
 struct ReplayResult {
   uint64_t requests = 0;
   uint64_t hits = 0;
+  // Bytes requested and bytes served by hits (byte-budget replays only; else 0).
+  uint64_t bytes = 0;
+  uint64_t hit_bytes = 0;
   // 100 * hits / requests; 0 for an empty trace.
   double HitRatioPercent() const;
+  // 100 * hit_bytes / bytes; 0 when no bytes were counted.
+  double ByteHitRatioPercent() const;
 };
 
 // A cache a trace is replayed through.
@@ -53,7 +58,8 @@ absl::StatusOr<std::unique_ptr<ReplayCache>> NewReplayCache(cache::PolicyKind ki
 
 ReplayResult Replay(const Trace& trace, ReplayCache* cache);
 
-// The policy names the tool accepts, in report order: "lru", "s3fifo", "default", "opt".
+// The policy names the tool accepts, in report order: "lru", "s3fifo", "wtinylfu", "default",
+// "opt".
 const std::vector<std::string_view>& PolicyNames();
 
 // Replays `trace` with the named policy ("opt" is Belady's MIN); InvalidArgument for an unknown
@@ -61,21 +67,39 @@ const std::vector<std::string_view>& PolicyNames();
 absl::StatusOr<ReplayResult> ReplayPolicy(const Trace& trace, std::string_view policy,
                                           uint64_t capacity_objects);
 
+// Replays a trace with object sizes (Trace::sizes) through the real cache charged in bytes: each
+// object weighs its size and the cache holds `capacity_bytes`. Counts request and byte hits.
+// InvalidArgument for a trace without sizes, for "opt" (Belady's MIN is not optimal when sizes
+// differ) or for an unknown name.
+absl::StatusOr<ReplayResult> ReplayPolicyBytes(const Trace& trace, std::string_view policy,
+                                               uint64_t capacity_bytes);
+
+// floor(p / 100 * n): a capacity of p percent of n keys or bytes, as the README of the traces
+// folder sizes caches.
+uint64_t PercentOf(double p, uint64_t n);
+// The sum of the sizes of the trace's unique keys; 0 without sizes.
+uint64_t UniqueBytes(const Trace& trace);
+
 // What the asidekv-trace command runs.
 struct TraceToolOptions {
   std::string file;
+  std::string dir;     // Instead of `file`: every trace of a folder (see RunTraceFolder).
+  bool bytes = false;  // Byte budget: capacities are percents of the trace's unique bytes.
   std::vector<uint64_t> capacity_objects;  // Used as given.
   std::vector<double> capacity_percents;   // Each gives floor(p / 100 * unique keys) objects.
   std::vector<std::string> policies;       // Empty: all of PolicyNames().
 };
 
-// Parses `--file F (--capacity-objects N[,N...] | --capacity-percent P[,P...]) [--policy P[,P]]`
-// (also `--flag=value`). InvalidArgument with a usage hint on error.
+// Parses `--file F (--capacity-objects N[,N...] | --capacity-percent P[,P...]) [--policy P[,P]]
+// [--bytes]` or `--dir D` (also `--flag=value`). InvalidArgument with a usage hint on error.
 absl::StatusOr<TraceToolOptions> ParseTraceToolArgs(const std::vector<std::string_view>& args);
 
 // Reads the trace and prints one line per capacity and policy:
 //   policy=<name> hit_ratio=<percent, 2 decimals> capacity_objects=<N>
-// after a first line `trace=<file> requests=<R> unique_keys=<U>`.
+// after a first line `trace=<file> requests=<R> unique_keys=<U>`. With `bytes`, each line is
+//   policy=<name> hit_ratio=<percent> byte_hit_ratio=<percent> capacity_bytes=<N>
+// and the first line also gives unique_bytes=<sum of the sizes of the unique keys>.
+// With `dir`, runs RunTraceFolder instead.
 absl::Status RunTraceTool(const TraceToolOptions& options, std::ostream& out);
 
 // Usage text for the command.
