@@ -153,10 +153,6 @@ class Cache {
 
   // Up to `n` keys the eviction policy values most, hottest first (spread over shards).
   virtual std::vector<std::string> HottestKeys(size_t n) const = 0;
-
-  // Reclaims up to `max_entries` expired entries without waiting for lookups to find them.
-  // Returns how many were reclaimed.
-  virtual size_t SweepExpired(size_t max_entries) = 0;
 };
 
 }  // namespace asidekv::cache

@@ -30,8 +30,9 @@
 //
 //   Expiry: entries with a TTL are also indexed by expiry time. Lookups drop an expired entry
 //   they find; every publish also reclaims up to two expired entries from the front of the index
-//   (amortised sweeping), and SweepExpired() lets a background thread reclaim more. Memory held
-//   by dead entries is therefore bounded without ever scanning the table.
+//   (amortised sweeping), and SweepExpired() reclaims more on demand (tests, tools). Dead entries
+//   stay charged until reclaimed, so they never push memory past the budget, and no background
+//   thread or table scan is needed.
 //
 // Thread safety: all public methods lock mu_. Lock order: a Shard's mu_ is a leaf (no other lock
 //   is taken while it is held, except a Flight's mutex is never taken under it either).

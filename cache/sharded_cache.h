@@ -103,7 +103,12 @@ class ShardedCache final : public Cache {
   CacheStats GetStats() const override;
   std::vector<CacheStats> GetShardStats() const override;
   std::vector<std::string> HottestKeys(size_t n) const override;
-  size_t SweepExpired(size_t max_entries) override;
+
+  // Reclaims up to `max_entries` expired entries now. The cache needs no background sweep (each
+  // publish reclaims up to two expired entries, lookups drop the ones they find, and expired
+  // entries stay charged until then, so they never push memory past the budget); this is for
+  // tests of the expiry index and for tools. Returns how many were reclaimed.
+  size_t SweepExpired(size_t max_entries);
 
   // Looks `key` up; on a miss runs `loader` once for all concurrent callers (others wait up to
   // `wait_timeout` for its result), caches its value unless stale, and returns it. A loader that

@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/clock.h"
-#include "util/monotonic_clock.h"
 #include "core/store_impl.h"
 #include "db/value_format.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv {
 namespace {
@@ -166,7 +166,8 @@ absl::StatusOr<PinnedValue> Store::Impl::GetPinned(std::string_view key) {
   return result;
 }
 
-std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(absl::Span<const std::string> keys) {
+std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(
+    absl::Span<const std::string_view> keys) {
   std::vector<absl::StatusOr<std::string>> results(keys.size());
   std::vector<size_t> to_read;                  // Indexes read from the DB by this call.
   std::vector<cache::FillTicket> read_tickets;  // Parallel to to_read (leader or bypass).

@@ -225,8 +225,12 @@ absl::Status Store::Put(std::string_view key, std::string_view value, absl::Dura
 }
 absl::Status Store::Delete(std::string_view key) { return impl_->Delete(key); }
 absl::Status Store::Write(const WriteBatch& batch) { return impl_->Write(batch); }
-std::vector<absl::StatusOr<std::string>> Store::MultiGet(absl::Span<const std::string> keys) {
+std::vector<absl::StatusOr<std::string>> Store::MultiGet(absl::Span<const std::string_view> keys) {
   return impl_->MultiGet(keys);
+}
+std::vector<absl::StatusOr<std::string>> Store::MultiGet(const std::vector<std::string>& keys) {
+  const std::vector<std::string_view> views(keys.begin(), keys.end());
+  return impl_->MultiGet(views);
 }
 absl::StatusOr<std::vector<KeyValue>> Store::Scan(const ScanOptions& options) {
   return impl_->Scan(options);

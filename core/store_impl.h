@@ -68,7 +68,7 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
 
   absl::StatusOr<std::string> Get(std::string_view key);
   absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
-  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string> keys);
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string_view> keys);
   absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
 
   absl::Status Put(std::string_view key, std::string_view value, std::optional<absl::Duration> ttl);

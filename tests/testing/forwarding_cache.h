@@ -44,7 +44,6 @@ class ForwardingCache : public cache::Cache {
   cache::CacheStats GetStats() const override { return inner_->GetStats(); }
   std::vector<cache::CacheStats> GetShardStats() const override { return inner_->GetShardStats(); }
   std::vector<std::string> HottestKeys(size_t n) const override { return inner_->HottestKeys(n); }
-  size_t SweepExpired(size_t max_entries) override { return inner_->SweepExpired(max_entries); }
 
  protected:
   cache::Cache& inner() { return *inner_; }

@@ -20,6 +20,20 @@
 // a write made to the RocksDB folder some other way is not seen until the entry expires or is
 // invalidated.
 //
+// Threads: a Store starts no thread of its own by default. It starts, at Open(): one admin
+// thread with Options::admin_socket (and asidekv::EnableAdminEndpoint()); refresh_threads
+// reload threads with RefreshAhead::kBackground; one hot-set thread with Options::hot_set_path
+// (it warms the cache from the file, then records the hot set every hot_set_interval). RocksDB
+// runs its own flush and compaction threads. All of them stop before the destructor returns.
+//   kProbabilistic refresh-ahead reloads in the reader's own thread.
+//
+// On-disk format: the folder at Options::path is a RocksDB database plus a one-line
+// ASIDEKV_FORMAT file (format version and value encoding), written when the store is created
+// and checked on every Open. Each value is stored with a one-byte header, followed by a varint
+// TTL when Put was given one (Options::raw_values stores values as they are, without it). The
+// layouts, and those of the hot-set file and of asidekv-admin's dump file, are documented in
+// db/format_marker.h, db/value_format.h, core/warming.h and tools/admin/offline.h.
+//
 // Thread safety: all methods may be called concurrently from any number of threads.
 // Ownership: Open() returns the sole owner; destroying the Store flushes and closes the DB. Keys
 //   and values are copied in and out, except by GetPinned(), whose PinnedValue keeps the cached
@@ -91,9 +105,13 @@ struct ScanOptions {
   size_t limit = 0;
 };
 
-class ASIDEKV_EXPORT Store {
+class ASIDEKV_EXPORT Store final {
  public:
-  // InvalidArgument for bad options (naming the field); otherwise the DB's open error, e.g.
+  // Statuses: InvalidArgument for bad options (naming the field); NotFound when the folder's
+  // parent does not exist, or the folder does not and create_if_missing is false;
+  // AlreadyExists when it exists and error_if_exists is true; DataLoss for a corrupt store;
+  // FailedPrecondition when Options::admin_socket is set without an enabled admin endpoint or
+  // names a file or a live socket; otherwise the DB's open error, e.g.
   // FailedPrecondition when another Store (or process) has the folder open, when the folder is
   // a RocksDB database without asidekv's format marker (written by another program; see
   // Options::raw_values), of a newer format, or of the other raw_values mode. A refused folder
@@ -103,36 +121,44 @@ class ASIDEKV_EXPORT Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   // Closes the DB after flushing its memtable. REQUIRES: no call on this Store is in progress.
-  virtual ~Store();
+  ~Store();
 
-  // The value, NotFound, InvalidArgument for a bad key, or the DB's error. A miss issues at most
+  // The value; NotFound; InvalidArgument for an empty key or one over max_key_size; DataLoss
+  // when the stored value does not decode; or the DB's error (e.g. Unavailable for an I/O
+  // error). Errors are never cached. A miss issues at most
   // one DB read per key at a time; concurrent callers wait for it (Stats::coalesced_waits).
   absl::StatusOr<std::string> Get(std::string_view key);
 
-  // Like Get, but returns a view of the cached value without copying it.
+  // Like Get (the same statuses), but returns a view of the cached value without copying it.
   absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
 
-  // Writes key=value to the DB, then applies the write policy to the cache. On a DB error the
-  // cache is left untouched and the error returned. The cache entry, if any, uses default_ttl;
-  // the second form gives this key's cache entries `cache_ttl` instead, until the key is written
-  // again. `cache_ttl` is kept in whole nanoseconds: it must be at least 1ns or
-  // absl::InfiniteDuration() (InvalidArgument otherwise: zero, negative or sub-nanosecond); a
-  // finite TTL beyond the int64 nanosecond range (about 292 years) is kept as infinite. The
-  // second form returns FailedPrecondition with Options::raw_values (the TTL is kept in the
-  // value header, which raw values do not have).
+  // Writes key=value to the DB, then applies the write policy to the cache. Statuses: OK;
+  // InvalidArgument for a bad key, a value over max_value_size or a bad cache_ttl (nothing
+  // written); ResourceExhausted when the disk is full (writes stay stopped until Resume());
+  // Unavailable or Internal for other DB errors. On a DB error the cache is left untouched. The
+  // cache entry, if any, uses default_ttl; the second form gives this key's cache entries
+  // `cache_ttl` instead, until the key is written again. `cache_ttl` is kept in whole nanoseconds:
+  // it must be at least 1ns or absl::InfiniteDuration() (InvalidArgument otherwise: zero, negative
+  // or sub-nanosecond); a finite TTL beyond the int64 nanosecond range (about 292 years) is kept as
+  // infinite. The second form returns FailedPrecondition with Options::raw_values (the TTL is kept
+  // in the value header, which raw values do not have).
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Put(std::string_view key, std::string_view value, absl::Duration cache_ttl);
 
-  // Deletes key from the DB (OK if absent), then invalidates its cache entry.
+  // Deletes key from the DB (OK if absent), then invalidates its cache entry. Statuses as Put.
   absl::Status Delete(std::string_view key);
 
   // Applies every op of `batch` atomically in the DB, then invalidates (or, with kUpdate,
-  // updates) the cache entry of every key in it.
+  // updates) the cache entry of every key in it. InvalidArgument (nothing written) if any key
+  // or value is bad; otherwise statuses as Put. An empty batch is OK.
   absl::Status Write(const WriteBatch& batch);
 
-  // One result per key, in order. Hits come from the cache; all misses are read from the DB in
-  // one RocksDB MultiGet.
-  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string> keys);
+  // One result per key, in order, each as Get would return it (the value, NotFound,
+  // InvalidArgument for a bad key, DataLoss for a stored value that does not decode, or the
+  // DB's error). Hits come from the cache; all misses are read from the DB in one MultiGet.
+  // Repeated keys are read once.
+  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string_view> keys);
+  std::vector<absl::StatusOr<std::string>> MultiGet(const std::vector<std::string>& keys);
 
   // Pairs in key order read from the DB (the cache is neither used nor filled), consistent with
   // every write that returned before the scan began.
