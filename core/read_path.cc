@@ -45,50 +45,11 @@ cache::EntryOptions Store::Impl::EntryOptionsFor(std::optional<absl::Duration> t
   return o;
 }
 
-Store::Impl::Loaded Store::Impl::Decode(absl::StatusOr<std::string> raw) {
-  Loaded out;
-  if (!raw.ok()) {
-    out.value = raw.status();
-    return out;
-  }
-  absl::StatusOr<std::optional<absl::Duration>> ttl = db::StripHeader(&*raw, encoding_);
-  if (!ttl.ok()) {
-    out.value = ttl.status();
-    return out;
-  }
-  out.ttl = *ttl;
-  out.value = *std::move(raw);
-  return out;
-}
-
-Store::Impl::Loaded Store::Impl::ReadDb(std::string_view key) {
-  db_reads_.fetch_add(1, std::memory_order_relaxed);
-  return Decode(db_->Get(key));
-}
-
-cache::FillResult Store::Impl::Complete(cache::FillTicket* ticket, const Loaded& loaded,
-                                        bool cache_it) {
-  if (cache_it && loaded.value.ok()) {
-    const std::string_view value = *loaded.value;
-    return cache_->CompleteFill(ticket, &value, EntryOptionsFor(loaded.ttl), loaded.value);
-  }
-  if (cache_it && absl::IsNotFound(loaded.value.status()) &&
-      options_.negative_ttl > absl::ZeroDuration()) {
-    const std::string_view empty;
-    cache::EntryOptions o;
-    o.ttl = options_.negative_ttl;
-    o.tag = kNegativeTag;
-    return cache_->CompleteFill(ticket, &empty, o, loaded.value);
-  }
-  // Errors (and what the caller does not cache) are shared with the waiters only.
-  return cache_->CompleteFill(ticket, nullptr, cache::EntryOptions(), loaded.value);
-}
-
 void Store::Impl::Reload(cache::FillTicket* ticket) {
   const int64_t start = util::MonotonicNanos();
-  Loaded loaded = ReadDb(ticket->key());
+  Loaded loaded = filler_.Read(ticket->key());
   refresher_->RecordReloadCost(util::MonotonicNanos() - start);
-  Complete(ticket, loaded);
+  filler_.Complete(ticket, loaded);
 }
 
 absl::StatusOr<std::string> Store::Impl::AwaitOrRead(const cache::FillTicket& ticket,
@@ -96,7 +57,7 @@ absl::StatusOr<std::string> Store::Impl::AwaitOrRead(const cache::FillTicket& ti
   absl::StatusOr<std::string> r = ticket.Wait(options_.coalesced_wait_timeout);
   // The leader timed out on us or gave up: read the DB ourselves, without filling.
   if (absl::IsDeadlineExceeded(r.status()) || absl::IsAborted(r.status())) {
-    return ReadDb(key).value;
+    return filler_.Read(key).value;
   }
   return r;
 }
@@ -109,15 +70,15 @@ absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
     case cache::FillTicket::Role::kWaiter:
       return AwaitOrRead(ticket, key);
     case cache::FillTicket::Role::kBypass:
-      return ReadDb(key).value;
+      return filler_.Read(key).value;
     case cache::FillTicket::Role::kLeader:
       break;
   }
   const bool timed = refresher_ != nullptr && refresher_->wants_reload_cost();
   const int64_t start = timed ? util::MonotonicNanos() : 0;
-  Loaded loaded = ReadDb(key);
+  Loaded loaded = filler_.Read(key);
   if (timed) refresher_->RecordReloadCost(util::MonotonicNanos() - start);
-  Complete(&ticket, loaded);
+  filler_.Complete(&ticket, loaded);
   return std::move(loaded.value);
 }
 
@@ -202,14 +163,14 @@ std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(
     std::vector<std::string_view> read_keys;
     read_keys.reserve(to_read.size());
     for (size_t i : to_read) read_keys.push_back(keys[i]);
-    db_reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
+    filler_.CountReads(to_read.size());
     std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
     // Complete every load this call leads before waiting on anyone else's, so two MultiGets
     // that wait on each other's keys cannot deadlock.
     for (size_t j = 0; j < to_read.size(); ++j) {
-      Loaded loaded = Decode(std::move(raw[j]));
+      Loaded loaded = filler_.Decode(std::move(raw[j]));
       if (read_tickets[j].role() == cache::FillTicket::Role::kLeader) {
-        Complete(&read_tickets[j], loaded);
+        filler_.Complete(&read_tickets[j], loaded);
       }
       results[to_read[j]] = std::move(loaded.value);
     }

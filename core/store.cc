@@ -107,11 +107,9 @@ Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
       db_(std::move(db)),
       cache_(std::move(cache)),
       clock_(clock),
-      warmer_(std::make_unique<core::Warmer>(
-          cache_.get(), db_.get(), options_.cache_capacity_bytes,
-          [this](cache::FillTicket* ticket, absl::StatusOr<std::string> stored, bool cache_it) {
-            return Complete(ticket, Decode(std::move(stored)), cache_it);
-          })) {}
+      filler_(cache_.get(), db_.get(), encoding_, options.negative_ttl),
+      warmer_(std::make_unique<core::Warmer>(cache_.get(), db_.get(), &filler_,
+                                             options_.cache_capacity_bytes)) {}
 
 Store::Impl::~Impl() {
   admin_endpoint_.reset();
@@ -174,7 +172,7 @@ Stats Store::Impl::GetStats() const {
   Stats s;
   s.cache_hits = c.hits;
   s.cache_misses = c.misses;
-  s.db_reads = db_reads_.load(std::memory_order_relaxed);
+  s.db_reads = filler_.db_reads();
   s.coalesced_waits = c.coalesced_waits;
   s.evictions = c.evictions;
   s.expirations = c.expirations;

@@ -2,8 +2,9 @@
 //
 // Read path (read_path.cc)
 //   Lookup in the cache; on a hit return the copy. On a miss, BeginFill():
-//     leader  -> read the DB, CompleteFill() with the value (or a negative entry for NotFound
-//                when negative_ttl > 0), return; waiters receive the same result.
+//     leader  -> read the DB and complete the ticket through the Filler (core/filler.h, the one
+//                owner of every fill: decode, value or negative entry, counters), return;
+//                waiters receive the same result.
 //     waiter  -> wait for the leader (up to coalesced_wait_timeout), then return its result; if
 //                the wait times out or the leader gave up, read the DB directly (no fill).
 //     bypass  -> (cache disabled) read the DB.
@@ -22,8 +23,8 @@
 // Refresh-ahead and warming (refresher.h, warming.h)
 //   With Options::refresh_ahead on, every hit is shown to the Refresher, which may reload the
 //   key through BeginRefresh() (a leader ticket completed by Reload(), like a miss). Warm and the
-//   hot set fill through BeginFill() leaders too. Both are started by StartBackground() and
-//   stopped by ~Impl before the cache and the DB go.
+//   hot set fill through BeginFill() leaders too, completed by the same Filler. Both are started by
+//   StartBackground() and stopped by ~Impl before the cache and the DB go.
 //
 // Thread safety: all methods may be called concurrently; state is the (thread-safe) DB and
 //   cache plus relaxed atomic counters.
@@ -46,6 +47,7 @@
 #include "asidekv/store.h"
 #include "cache/cache.h"
 #include "cache/clock.h"
+#include "core/filler.h"
 #include "core/introspection.h"
 #include "core/latency_histogram.h"
 #include "core/refresher.h"
@@ -58,7 +60,7 @@ namespace asidekv {
 class __attribute__((visibility("hidden"))) Store::Impl final : public core::Introspection {
  public:
   // Tag of cache entries that record "not found".
-  static constexpr uint8_t kNegativeTag = 1;
+  static constexpr uint8_t kNegativeTag = core::Filler::kNegativeTag;
 
   // `clock` is the cache's (borrowed; outlives the Store).
   Impl(const Options& options, std::unique_ptr<db::RocksDb> db, std::unique_ptr<cache::Cache> cache,
@@ -103,21 +105,10 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   void set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint);
 
  private:
-  // A value read from the DB for a miss: the user value and its stored cache TTL.
-  struct Loaded {
-    absl::StatusOr<std::string> value;  // NotFound when absent.
-    std::optional<absl::Duration> ttl;
-  };
+  using Loaded = core::Filler::Loaded;
 
   absl::Status CheckKey(std::string_view key) const;
   absl::Status CheckValue(std::string_view value) const;
-  // Reads `key` from the DB and strips the stored header.
-  Loaded ReadDb(std::string_view key);
-  // Decodes a raw DB result (stored form) in place.
-  Loaded Decode(absl::StatusOr<std::string> raw);
-  // Completes a leader ticket with `loaded`: caches the value (or a negative entry) if
-  // `cache_it`, and publishes `loaded.value` to the waiters either way.
-  cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded, bool cache_it = true);
   // Reads a leader ticket's key from the DB and completes it (refresh-ahead reloads).
   void Reload(cache::FillTicket* ticket);
   // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
@@ -140,7 +131,6 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   std::unique_ptr<cache::Cache> cache_;
   cache::Clock* const clock_;  // Not owned; outlives the Store.
 
-  std::atomic<uint64_t> db_reads_{0};
   std::atomic<uint64_t> puts_{0};
   std::atomic<uint64_t> deletes_{0};
   std::atomic<uint64_t> batches_{0};
@@ -150,6 +140,8 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   core::LatencyHistogram delete_latency_;
   // The warmer is built with the Impl; the others by StartBackground() (the refresher is null
   // with refresh_ahead kOff, the keeper without a hot_set_path). ~Impl stops them first.
+  // The one owner of the fill (decode, negative entries, db_reads); before warmer_, which uses it.
+  core::Filler filler_;
   std::unique_ptr<core::Warmer> warmer_;
   std::unique_ptr<core::Refresher> refresher_;
   std::unique_ptr<core::HotSetKeeper> hot_set_;

@@ -24,8 +24,8 @@ constexpr uint32_t kMaxHotKeySize = 64 << 20;
 
 }  // namespace
 
-Warmer::Warmer(cache::Cache* cache, db::RocksDb* db, uint64_t capacity, CompleteFn complete)
-    : cache_(cache), db_(db), capacity_(capacity), complete_(std::move(complete)) {}
+Warmer::Warmer(cache::Cache* cache, db::RocksDb* db, Filler* filler, uint64_t capacity)
+    : cache_(cache), db_(db), capacity_(capacity), filler_(filler) {}
 
 uint64_t Warmer::Budget() const {
   const uint64_t bookkeeping = cache_->GetStats().bookkeeping;
@@ -65,10 +65,10 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
       // waiter) but cache nothing beyond it.
       if (*budget == 0 || (found && charge > *budget)) {
         *budget = 0;
-        complete_(&tickets[i], std::move(raw[i]), /*cache_it=*/false);
+        filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i])), /*cache_it=*/false);
         continue;
       }
-      if (complete_(&tickets[i], std::move(raw[i]), /*cache_it=*/true) ==
+      if (filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i])), /*cache_it=*/true) ==
               cache::FillResult::kInserted &&
           found) {
         ++warmed;

@@ -46,22 +46,18 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "cache/cache.h"
+#include "core/filler.h"
 #include "db/rocks_db.h"
 
 namespace asidekv::core {
 
 class Warmer {
  public:
-  // Completes a leader ticket with the DB's result for its key, in stored form: decodes it,
-  // caches the value (or a negative entry) only if `cache_it`, publishes the decoded result to
-  // the ticket's waiters either way, and returns the fill's outcome (kSkipped when not
-  // caching). Store::Impl's read path does it, so the Warmer never publishes stored bytes.
-  using CompleteFn = std::function<cache::FillResult(
-      cache::FillTicket* ticket, absl::StatusOr<std::string> stored, bool cache_it)>;
-
-  // `cache`, `db` and whatever `complete` uses are borrowed and must outlive the Warmer.
+  // `cache`, `db` and `filler` are borrowed and must outlive the Warmer. Every ticket it takes
+  // is completed by `filler` (core/filler.h), the one owner of the fill, so warming decodes and
+  // caches exactly as a miss does and never publishes stored bytes.
   // `capacity`: the cache budget in bytes (0: disabled cache, nothing is warmed).
-  Warmer(cache::Cache* cache, db::RocksDb* db, uint64_t capacity, CompleteFn complete);
+  Warmer(cache::Cache* cache, db::RocksDb* db, Filler* filler, uint64_t capacity);
 
   // Store::Warm / Store::WarmPrefix (see asidekv/store.h).
   absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys);
@@ -81,7 +77,7 @@ class Warmer {
   cache::Cache* const cache_;  // Not owned.
   db::RocksDb* const db_;      // Not owned.
   const uint64_t capacity_;
-  const CompleteFn complete_;
+  Filler* const filler_;  // Not owned.
   std::atomic<uint64_t> reads_{0};
   std::atomic<uint64_t> warmed_{0};
 };

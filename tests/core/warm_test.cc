@@ -305,13 +305,8 @@ TEST(HotSetKeeperTest, StopDuringWarmUpKeepsTheWholeHotSet) {
   auto built = cache::ShardedCache::Create(co);
   ASSERT_OK(built.status());
   GatedCache cache(*std::move(built));
-  core::Warmer warmer(
-      &cache, db->get(), co.capacity,
-      [&cache](cache::FillTicket* t, absl::StatusOr<std::string> stored, bool cache_it) {
-        const std::string_view v = stored.ok() ? std::string_view(*stored) : "";
-        return cache.CompleteFill(t, stored.ok() && cache_it ? &v : nullptr, cache::EntryOptions(),
-                                  stored);
-      });
+  core::Filler filler(&cache, db->get(), db::ValueEncoding::kHeader, absl::ZeroDuration());
+  core::Warmer warmer(&cache, db->get(), &filler, co.capacity);
   cache.gate_armed = true;
   core::HotSetKeeper keeper(hot_path, 10000, absl::InfiniteDuration(), &cache, &warmer);
   cache.at_gate.WaitForNotification();  // Warming is in its first batch.
