@@ -60,8 +60,7 @@ std::string PrometheusText(core::Introspection& store) {
         {"0.5", l.p50_ns}, {"0.99", l.p99_ns}, {"0.999", l.p999_ns}, {"1", l.max_ns}};
     for (const auto& [q, ns] : qs) {
       m.Sample("asidekv_latency_seconds",
-               absl::StrCat("{op=\"", f.op, "\",quantile=\"", absl::string_view(q.data(), q.size()),
-                            "\"}"),
+               absl::StrCat("{op=\"", f.op, "\",quantile=\"", util::ToAbsl(q), "\"}"),
                static_cast<double>(ns) / 1e9);
     }
   }
@@ -74,8 +73,7 @@ std::string PrometheusText(core::Introspection& store) {
   for (std::string_view p : ReportedDbProperties()) {
     absl::StatusOr<uint64_t> v = store.DbIntProperty(p);
     if (v.ok()) {
-      m.Sample("asidekv_rocksdb_property",
-               absl::StrCat("{name=\"", absl::string_view(p.data(), p.size()), "\"}"),
+      m.Sample("asidekv_rocksdb_property", absl::StrCat("{name=\"", util::ToAbsl(p), "\"}"),
                static_cast<double>(*v));
     }
   }

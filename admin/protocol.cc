@@ -57,7 +57,7 @@ std::vector<std::string_view> SplitSpaces(std::string_view line) {
 absl::StatusOr<uint64_t> ParseCount(std::string_view word, uint64_t max, std::string_view what) {
   uint64_t n = 0;
   if (word.empty() || word.size() > 20 || word.find_first_not_of("0123456789") != word.npos ||
-      !absl::SimpleAtoi(absl::string_view(word.data(), word.size()), &n)) {
+      !absl::SimpleAtoi(util::ToAbsl(word), &n)) {
     return Bad(absl::StrCat(util::ToAbsl(what), " must be a decimal number"));
   }
   if (n == 0 || n > max) {
@@ -212,7 +212,7 @@ std::string AdminErrorResponse(const absl::Status& status) {
   json.BeginObject();
   json.Field("ok", false);
   json.Field("code", absl::StatusCodeToString(status.code()));
-  json.Field("error", std::string_view(status.message().data(), status.message().size()));
+  json.Field("error", util::FromAbsl(status.message()));
   json.EndObject();
   return json.Take();
 }

@@ -35,8 +35,7 @@ absl::Time MonotonicNow() { return absl::FromUnixNanos(util::MonotonicNanos()); 
 constexpr size_t kMaxValueInResponse = 1 << 20;
 
 absl::Status ErrnoStatus(std::string_view what, int err) {
-  return absl::UnavailableError(
-      absl::StrCat(absl::string_view(what.data(), what.size()), ": ", std::strerror(err)));
+  return absl::UnavailableError(absl::StrCat(util::ToAbsl(what), ": ", std::strerror(err)));
 }
 
 sockaddr_un AddressOf(const std::string& path) {
@@ -80,7 +79,7 @@ void DurationJson(absl::Duration d, util::JsonWriter* json) {
 void OptionJson(const core::OptionField& f, const Options& o, util::JsonWriter* json) {
   const core::OptionField::Value v = f.get(o);
   if (const auto* d = std::get_if<absl::Duration>(&v)) {
-    json->Key(absl::StrCat(absl::string_view(f.name.data(), f.name.size()), "_s"));
+    json->Key(absl::StrCat(util::ToAbsl(f.name), "_s"));
     DurationJson(*d, json);
     return;
   }

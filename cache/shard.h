@@ -62,7 +62,7 @@
 #include "cache/eviction_policy.h"
 #include "cache/fill_flight.h"
 #include "cache/key_versions.h"
-#include "cache/string_hash.h"
+#include "util/hash.h"
 #include "util/mutex.h"
 
 namespace asidekv::cache {
@@ -76,12 +76,11 @@ struct HashedKey {
   uint64_t hash;
 };
 
-// The cache's key hash: shards use its top bits, tables its low bits, policies all of it.
-// (absl::string_view, not std::string_view: Debian's Abseil has its own string_view, and hashes
-// std::string_view through std::hash, several times slower.)
-inline uint64_t HashKey(std::string_view key) {
-  return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
-}
+// The cache's key hash (util/hash.h): shards use its top bits, tables its low bits, policies
+// all of it.
+using util::HashKey;
+using util::StringViewEq;
+using util::StringViewHash;
 
 class Shard {
  public:

@@ -12,22 +12,6 @@ std::atomic<uint64_t> next_thread_ordinal{0};
 
 }  // namespace
 
-int LatencyHistogram::BucketOf(uint64_t v) {
-  if (v < (uint64_t{1} << kSubBits)) return static_cast<int>(v);
-  const int msb = 63 - std::countl_zero(v);  // >= kSubBits
-  const int shift = msb - kSubBits;
-  const int sub = static_cast<int>((v >> shift) & ((1 << kSubBits) - 1));
-  return ((shift + 1) << kSubBits) + sub;
-}
-
-uint64_t LatencyHistogram::UpperBound(int bucket) {
-  if (bucket < (1 << kSubBits)) return static_cast<uint64_t>(bucket);
-  const int shift = (bucket >> kSubBits) - 1;
-  const uint64_t sub = static_cast<uint64_t>(bucket & ((1 << kSubBits) - 1));
-  const uint64_t base = ((uint64_t{1} << kSubBits) | sub) << shift;
-  return base + ((uint64_t{1} << shift) - 1);
-}
-
 void LatencyHistogram::SetNextThreadOrdinalForTesting(uint64_t ordinal) {
   next_thread_ordinal.store(ordinal, std::memory_order_relaxed);
 }

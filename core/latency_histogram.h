@@ -17,20 +17,23 @@
 #include <cstdint>
 
 #include "asidekv/stats.h"
+#include "util/log_linear_buckets.h"
 
 namespace asidekv::core {
 
 class LatencyHistogram {
  public:
-  static constexpr int kSubBits = 4;  // 16 sub-buckets per power of two.
-  static constexpr int kBuckets = (64 - kSubBits + 1) << kSubBits;
+  // util/log_linear_buckets.h: 16 sub-buckets per power of two.
+  static constexpr int kBuckets = static_cast<int>(util::kLogLinearBuckets);
 
   void Record(uint64_t nanos);
   LatencySummary Summary() const;
 
   // Bucket index of a value, and the largest value in a bucket (exposed for tests).
-  static int BucketOf(uint64_t v);
-  static uint64_t UpperBound(int bucket);
+  static int BucketOf(uint64_t v) { return static_cast<int>(util::LogLinearBucket(v)); }
+  static uint64_t UpperBound(int bucket) {
+    return util::LogLinearUpperBound(static_cast<size_t>(bucket));
+  }
 
   // Threads take stripes round-robin by an ordinal drawn when they first record, from a 64-bit
   // counter shared by every histogram. For tests: sets the ordinal of the next new thread.

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
+#include "util/string_view.h"
 
 namespace asidekv::core {
 namespace {
@@ -22,9 +23,9 @@ absl::Status CheckDuration(absl::Duration d, std::string_view what, bool zero_ok
   if (d == absl::InfiniteDuration()) return absl::OkStatus();
   if (d == absl::ZeroDuration() && zero_ok) return absl::OkStatus();
   if (d < absl::Nanoseconds(1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        absl::string_view(what.data(), what.size()), " must be ", zero_ok ? "zero, " : "",
-        "at least 1ns or absl::InfiniteDuration(), got ", absl::FormatDuration(d)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(util::ToAbsl(what), " must be ", zero_ok ? "zero, " : "",
+                     "at least 1ns or absl::InfiniteDuration(), got ", absl::FormatDuration(d)));
   }
   return absl::OkStatus();
 }

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "cache/string_hash.h"
 #include "core/store_impl.h"
 #include "db/value_format.h"
+#include "util/hash.h"
 
 namespace asidekv {
 namespace {
@@ -111,7 +111,7 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
   std::vector<std::string> stored(ops.size());
   std::vector<db::WriteOp> db_ops(ops.size());
   // The last op of each key decides what the cache sees.
-  absl::flat_hash_map<std::string_view, size_t, cache::StringViewHash, cache::StringViewEq> last;
+  absl::flat_hash_map<std::string_view, size_t, util::StringViewHash, util::StringViewEq> last;
   last.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
     const WriteBatch::Op& op = ops[i];

@@ -34,6 +34,7 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "util/string_view.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define ASIDEKV_TSAN 1
@@ -72,8 +73,6 @@ namespace fs = std::filesystem;
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 // Our Abseil's string_view is its own type, not std::string_view; StrCat needs this.
-absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 const char* CompressionName(Compression c) {
   switch (c) {
     case Compression::kNone:
@@ -190,7 +189,7 @@ class ManualRecoveryOnly final : public rocksdb::EventListener {
 // RocksDB was asked) is appended.
 absl::Status CheckFolder(const std::string& path, const DbOptions& options,
                          const std::string& context, std::string_view detail) {
-  const std::string suffix = detail.empty() ? "" : absl::StrCat(": ", ToAbsl(detail));
+  const std::string suffix = detail.empty() ? "" : absl::StrCat(": ", util::ToAbsl(detail));
   fs::path folder(path);
   if (!folder.has_filename()) folder = folder.parent_path();  // "a/b/" names folder "a/b".
   std::error_code ec;
@@ -318,14 +317,14 @@ absl::Status RocksDb::Close() {
 absl::Status RocksDb::CheckOpen(std::string_view op) const {
   if (impl_->db != nullptr) return absl::OkStatus();
   return absl::FailedPreconditionError(
-      absl::StrCat(ToAbsl(op), ": store at '", path_, "' is closed"));
+      absl::StrCat(util::ToAbsl(op), ": store at '", path_, "' is closed"));
 }
 
 absl::Status RocksDb::CheckWritable(std::string_view op) const {
   if (absl::Status s = CheckOpen(op); !s.ok()) return s;
   if (!read_only_) return absl::OkStatus();
   return absl::FailedPreconditionError(
-      absl::StrCat(ToAbsl(op), ": store at '", path_, "' is open read-only"));
+      absl::StrCat(util::ToAbsl(op), ": store at '", path_, "' is open read-only"));
 }
 
 absl::StatusOr<std::string> RocksDb::Get(std::string_view key) const {
@@ -520,7 +519,7 @@ absl::StatusOr<std::string> RocksDb::GetProperty(std::string_view name) const {
   if (absl::Status s = CheckOpen("GetProperty"); !s.ok()) return s;
   std::string value;
   if (!impl_->db->GetProperty(ToSlice(name), &value)) {
-    return absl::NotFoundError(absl::StrCat("unknown RocksDB property '", ToAbsl(name), "'"));
+    return absl::NotFoundError(absl::StrCat("unknown RocksDB property '", util::ToAbsl(name), "'"));
   }
   return value;
 }
@@ -533,9 +532,9 @@ absl::StatusOr<uint64_t> RocksDb::GetIntProperty(std::string_view name) const {
   std::string text;
   if (impl_->db->GetProperty(ToSlice(name), &text)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("RocksDB property '", ToAbsl(name), "' is not an integer property"));
+        absl::StrCat("RocksDB property '", util::ToAbsl(name), "' is not an integer property"));
   }
-  return absl::NotFoundError(absl::StrCat("unknown RocksDB property '", ToAbsl(name), "'"));
+  return absl::NotFoundError(absl::StrCat("unknown RocksDB property '", util::ToAbsl(name), "'"));
 }
 
 }  // namespace asidekv::db

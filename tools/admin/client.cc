@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "util/string_view.h"
 
 namespace asidekv::admin {
 namespace {
@@ -21,10 +22,9 @@ constexpr size_t kMaxResponseBytes = size_t{64} << 20;
 absl::Status SocketError(std::string_view what, int err) {
   if (err == EAGAIN || err == EWOULDBLOCK) {
     return absl::DeadlineExceededError(
-        absl::StrCat(absl::string_view(what.data(), what.size()), ": the store did not answer"));
+        absl::StrCat(util::ToAbsl(what), ": the store did not answer"));
   }
-  return absl::UnavailableError(
-      absl::StrCat(absl::string_view(what.data(), what.size()), ": ", std::strerror(err)));
+  return absl::UnavailableError(absl::StrCat(util::ToAbsl(what), ": ", std::strerror(err)));
 }
 
 }  // namespace

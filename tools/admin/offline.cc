@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "db/value_format.h"
+#include "util/string_view.h"
 
 namespace asidekv::admin {
 namespace {
@@ -57,8 +58,7 @@ absl::StatusOr<uint64_t> ReadDump(const std::string& file,
   std::ifstream in(file, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", file));
   auto bad = [&file](std::string_view why) {
-    return absl::DataLossError(
-        absl::StrCat(file, ": not a valid dump: ", absl::string_view(why.data(), why.size())));
+    return absl::DataLossError(absl::StrCat(file, ": not a valid dump: ", util::ToAbsl(why)));
   };
   DumpReader r(&in);
   std::string magic, key, value, tag;

@@ -23,7 +23,7 @@ absl::Status CeilingBackend::LoadBatch(absl::Span<const std::string> keys,
                                        absl::Span<const std::string> values) {
   for (size_t i = 0; i < keys.size(); ++i) {
     // The load runs on several threads even when the runs use one: always lock here.
-    Shard& shard = shards_[absl::Hash<absl::string_view>()(keys[i]) & shard_mask_];
+    Shard& shard = shards_[util::HashKey(keys[i]) & shard_mask_];
     util::MutexLock lock(&shard.mu);
     absl::Status s = WriteUnlocked(shard, keys[i], values[i]);
     if (!s.ok()) return s;

@@ -28,6 +28,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "tools/bench/backend.h"
+#include "util/hash.h"
+#include "util/string_view.h"
 #include "util/mutex.h"
 
 namespace asidekv::bench {
@@ -41,8 +43,8 @@ class CeilingBackend {
   bool SupportsScan() const { return false; }
 
   absl::Status Read(std::string_view std_key, std::string* value) {
-    const absl::string_view key(std_key.data(), std_key.size());
-    const size_t hash = absl::Hash<absl::string_view>()(key);
+    const absl::string_view key = util::ToAbsl(std_key);
+    const size_t hash = util::HashKey(std_key);
     Shard& shard = shards_[hash & shard_mask_];
     if (!locked_) return ReadUnlocked(shard, key, value);
     util::MutexLock lock(&shard.mu);
@@ -50,8 +52,8 @@ class CeilingBackend {
   }
 
   absl::Status Write(std::string_view std_key, std::string_view value) {
-    const absl::string_view key(std_key.data(), std_key.size());
-    const size_t hash = absl::Hash<absl::string_view>()(key);
+    const absl::string_view key = util::ToAbsl(std_key);
+    const size_t hash = util::HashKey(std_key);
     Shard& shard = shards_[hash & shard_mask_];
     if (!locked_) return WriteUnlocked(shard, key, value);
     util::MutexLock lock(&shard.mu);

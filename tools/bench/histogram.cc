@@ -13,19 +13,6 @@ void Histogram::Merge(const Histogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
-uint64_t Histogram::BucketLowerBound(size_t index) {
-  if (index < kSubBuckets) return index;
-  const size_t shift = index / kSubBuckets - 1;
-  const uint64_t sub = index % kSubBuckets;
-  return (kSubBuckets + sub) << shift;
-}
-
-uint64_t Histogram::BucketUpperBound(size_t index) {
-  if (index < kSubBuckets) return index;
-  const size_t shift = index / kSubBuckets - 1;
-  return BucketLowerBound(index) + ((uint64_t{1} << shift) - 1);
-}
-
 uint64_t Histogram::Percentile(double q) const {
   if (count_ == 0) return 0;
   q = std::clamp(q, 0.0, 1.0);

@@ -23,14 +23,16 @@
 #include <cstdint>
 #include <limits>
 
+#include "util/log_linear_buckets.h"
+
 namespace asidekv::bench {
 
 class Histogram {
  public:
   // Sub-buckets per power of two (and the exact range below it).
-  static constexpr int kSubBucketBits = 4;
-  static constexpr uint64_t kSubBuckets = uint64_t{1} << kSubBucketBits;
-  static constexpr size_t kNumBuckets = (64 - kSubBucketBits + 1) * kSubBuckets;
+  static constexpr int kSubBucketBits = util::kLogLinearSubBits;
+  static constexpr uint64_t kSubBuckets = util::kLogLinearSubBuckets;
+  static constexpr size_t kNumBuckets = util::kLogLinearBuckets;
 
   void Record(uint64_t value) {
     ++counts_[BucketIndex(value)];
@@ -55,15 +57,11 @@ class Histogram {
   uint64_t Percentile(double q) const;
 
   // Bucket arithmetic, public for tests and for readers of the JSON output.
-  static size_t BucketIndex(uint64_t value) {
-    if (value < kSubBuckets) return static_cast<size_t>(value);
-    const int exponent = 63 - std::countl_zero(value);  // >= kSubBucketBits
-    const int shift = exponent - kSubBucketBits;
-    const uint64_t sub = (value >> shift) - kSubBuckets;  // in [0, kSubBuckets)
-    return static_cast<size_t>((shift + 1) * kSubBuckets + sub);
+  static size_t BucketIndex(uint64_t value) { return util::LogLinearBucket(value); }
+  static uint64_t BucketLowerBound(size_t index) { return util::LogLinearLowerBound(index); }
+  static uint64_t BucketUpperBound(size_t index) {  // Inclusive.
+    return util::LogLinearUpperBound(index);
   }
-  static uint64_t BucketLowerBound(size_t index);
-  static uint64_t BucketUpperBound(size_t index);  // Inclusive.
 
  private:
   std::array<uint64_t, kNumBuckets> counts_{};

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "util/string_view.h"
 
 namespace asidekv::trace {
 namespace {
@@ -13,15 +14,13 @@ namespace {
 constexpr double kPassSlack = 0.5;
 constexpr double kMinGap = 0.01;
 
-absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 }  // namespace
 
 const ReferenceRows* ReferenceTable::Find(std::string_view file_name) const {
   const size_t dot = file_name.find('.');
   const std::string_view stem = file_name.substr(0, dot);
   for (const auto& [name, rows] : traces) {
-    if (stem == name || absl::EndsWith(Absl(stem), "_" + name)) return &rows;
+    if (stem == name || absl::EndsWith(util::ToAbsl(stem), "_" + name)) return &rows;
   }
   return nullptr;
 }
@@ -29,7 +28,7 @@ const ReferenceRows* ReferenceTable::Find(std::string_view file_name) const {
 ReferenceTable ParseReferenceTable(std::string_view readme) {
   ReferenceTable table;
   std::string current;
-  for (absl::string_view line : absl::StrSplit(Absl(readme), '\n')) {
+  for (absl::string_view line : absl::StrSplit(util::ToAbsl(readme), '\n')) {
     if (!absl::StartsWith(line, "|")) {
       current.clear();
       continue;

@@ -12,6 +12,7 @@
 #include "cache/sharded_cache.h"
 #include "tools/trace/folder.h"
 #include "tools/trace/opt.h"
+#include "util/string_view.h"
 
 namespace asidekv::trace {
 namespace {
@@ -60,10 +61,9 @@ class SizedReplayCache final : public ReplayCache {
 };
 
 // Our Abseil has its own absl::string_view, which std::string_view does not convert to.
-absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 absl::Status UsageError(std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(Absl(what), "\n", Absl(TraceToolUsage())));
+  return absl::InvalidArgumentError(
+      absl::StrCat(util::ToAbsl(what), "\n", util::ToAbsl(TraceToolUsage())));
 }
 
 // Splits "a,b,c" at commas.
@@ -82,7 +82,8 @@ absl::Status ParseList(std::string_view flag, std::string_view value, Parse pars
   for (std::string_view item : SplitCommas(value)) {
     T v;
     if (!parse(item, &v))
-      return UsageError(absl::StrCat("bad value for ", Absl(flag), ": ", Absl(item)));
+      return UsageError(
+          absl::StrCat("bad value for ", util::ToAbsl(flag), ": ", util::ToAbsl(item)));
     out->push_back(v);
   }
   return absl::OkStatus();
@@ -93,7 +94,7 @@ absl::StatusOr<cache::PolicyKind> PolicyKindByName(std::string_view policy) {
   if (policy == "s3fifo") return cache::PolicyKind::kS3Fifo;
   if (policy == "wtinylfu") return cache::PolicyKind::kWTinyLfu;
   if (policy == "default") return cache::kDefaultPolicy;
-  return absl::InvalidArgumentError(absl::StrCat("unknown policy '", Absl(policy), "'"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown policy '", util::ToAbsl(policy), "'"));
 }
 
 }  // namespace
@@ -203,7 +204,7 @@ absl::StatusOr<TraceToolOptions> ParseTraceToolArgs(const std::vector<std::strin
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      return UsageError(absl::StrCat("missing value for ", Absl(flag)));
+      return UsageError(absl::StrCat("missing value for ", util::ToAbsl(flag)));
     }
     absl::Status s;
     if (flag == "--file") {
@@ -213,19 +214,19 @@ absl::StatusOr<TraceToolOptions> ParseTraceToolArgs(const std::vector<std::strin
     } else if (flag == "--capacity-objects") {
       s = ParseList(
           flag, value,
-          [](std::string_view v, uint64_t* out) { return absl::SimpleAtoi(Absl(v), out); },
+          [](std::string_view v, uint64_t* out) { return absl::SimpleAtoi(util::ToAbsl(v), out); },
           &options.capacity_objects);
     } else if (flag == "--capacity-percent") {
       s = ParseList(
           flag, value,
           [](std::string_view v, double* out) {
-            return absl::SimpleAtod(Absl(v), out) && *out >= 0 && *out <= 100;
+            return absl::SimpleAtod(util::ToAbsl(v), out) && *out >= 0 && *out <= 100;
           },
           &options.capacity_percents);
     } else if (flag == "--policy") {
       for (std::string_view p : SplitCommas(value)) options.policies.emplace_back(p);
     } else {
-      return UsageError(absl::StrCat("unknown flag ", Absl(flag)));
+      return UsageError(absl::StrCat("unknown flag ", util::ToAbsl(flag)));
     }
     if (!s.ok()) return s;
   }

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "util/string_view.h"
 
 namespace asidekv::trace {
 namespace {
@@ -20,8 +21,6 @@ struct GzCloser {
 using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
 // Our Abseil has its own absl::string_view, which std::string_view does not convert to.
-absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 absl::Status OpenError(const std::string& path, int err) {
   std::string msg = absl::StrCat("cannot open ", path, ": ", std::strerror(err));
   switch (err) {
@@ -37,7 +36,8 @@ absl::Status OpenError(const std::string& path, int err) {
 }  // namespace
 
 absl::Status TraceBuilder::LineError(std::string_view what) const {
-  return absl::InvalidArgumentError(absl::StrCat(source_, ":", line_number_, ": ", Absl(what)));
+  return absl::InvalidArgumentError(
+      absl::StrCat(source_, ":", line_number_, ": ", util::ToAbsl(what)));
 }
 
 absl::Status TraceBuilder::AddLine(std::string_view line) {
@@ -53,7 +53,7 @@ absl::Status TraceBuilder::AddLine(std::string_view line) {
     return LineError(absl::StrCat("expected ", columns_, " column(s) as on the first line"));
   }
   uint64_t size = 0;
-  if (columns == 2 && !absl::SimpleAtoi(Absl(line.substr(space + 1)), &size)) {
+  if (columns == 2 && !absl::SimpleAtoi(util::ToAbsl(line.substr(space + 1)), &size)) {
     return LineError("size is not an unsigned integer");
   }
   auto [it, inserted] = ids_.try_emplace(key, static_cast<uint32_t>(trace_.keys.size()));

@@ -26,7 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cache/string_hash.h"
+#include "util/hash.h"
 
 namespace asidekv::trace {
 
@@ -57,7 +57,7 @@ class TraceBuilder {
   size_t line_number_ = 0;
   int columns_ = 0;  // 1 or 2, fixed by the first line.
   Trace trace_;
-  absl::flat_hash_map<std::string, uint32_t, cache::StringViewHash, cache::StringViewEq> ids_;
+  absl::flat_hash_map<std::string, uint32_t, util::StringViewHash, util::StringViewEq> ids_;
 };
 
 absl::StatusOr<Trace> ReadTrace(const std::string& path);
