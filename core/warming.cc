@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
+#include "db/formats.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 
@@ -17,7 +18,7 @@ namespace {
 
 // Keys per BeginFill/MultiGet round, and per DB scan of WarmPrefix.
 constexpr size_t kBatch = 256;
-constexpr std::string_view kMagic = "AKVHOT01";
+constexpr std::string_view kMagic = db::kHotSetMagic;
 // A hot-set key longer than this marks the file as corrupt (keys are at most 2 GiB, but a hot
 // key that large would not be cached anyway).
 constexpr uint32_t kMaxHotKeySize = 64 << 20;

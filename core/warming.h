@@ -8,13 +8,8 @@
 //   ticket rejects the fill and a write that ended before it is read. A call stops once it has
 //   filled as many bytes as the cache can hold, so warming never evicts its own first keys.
 //
-//   Hot-set file (written atomically: a temporary file renamed over the old one):
-//     "AKVHOT01"             8 bytes, magic and format version
-//     count                  u32 little-endian
-//     count x (len u32, key bytes)
-//     crc32c                 u32 little-endian, of every byte before it
-//   A file with a wrong magic, a short read, trailing bytes or a checksum mismatch is refused as
-//   a whole (DataLoss); the Store then starts cold and warns on stderr.
+//   Hot-set file: its layout and version are documented in db/formats.h (3). A file that does
+//   not check is refused as a whole (DataLoss); the Store then starts cold and warns.
 //
 //   HotSetKeeper runs one thread: it warms the cache from the file found at start (in batches,
 //   checking for shutdown between them) while the Store serves requests, then records the

@@ -11,11 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "db/value_format.h"
 #include "util/string_view.h"
+#include "db/formats.h"
 
 namespace asidekv::admin {
 namespace {
 
-constexpr std::string_view kMagic = "ASIDEKV-DUMP-1\n";
+constexpr std::string_view kMagic = db::kDumpMagic;
 constexpr size_t kLoadBatch = 1000;
 
 void PutFixed(uint64_t v, int bytes, std::string* out) {

@@ -5,14 +5,8 @@
 // every function here decodes them accordingly, so callers see user values and their stored
 // cache TTLs. A folder without a marker is refused (FailedPrecondition).
 //
-// Dump format (portable, binary-safe, checksummed; all integers little-endian):
-//   file    := magic record* trailer
-//   magic   := "ASIDEKV-DUMP-1\n"                         (15 bytes)
-//   record  := 'R' key_len:u32 key value_len:u32 value has_ttl:u8 [ttl_nanos:i64 if has_ttl==1]
-//   trailer := 'E' count:u64 crc:u32
-//   crc is the CRC-32 (zlib's, IEEE 802.3) of every byte of the file before the crc field.
-//   Records are in key order. Load() checks the whole file (magic, structure, count, crc)
-//   before writing anything.
+// Dump format: documented in db/formats.h (4). Load() checks the whole file (magic, structure,
+// count, crc) before writing anything.
 //
 // Thread safety: functions on distinct DBs may run concurrently.
 

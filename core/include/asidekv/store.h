@@ -30,9 +30,9 @@
 // On-disk format: the folder at Options::path is a RocksDB database plus a one-line
 // ASIDEKV_FORMAT file (format version and value encoding), written when the store is created
 // and checked on every Open. Each value is stored with a one-byte header, followed by a varint
-// TTL when Put was given one (Options::raw_values stores values as they are, without it). The
-// layouts, and those of the hot-set file and of asidekv-admin's dump file, are documented in
-// db/format_marker.h, db/value_format.h, core/warming.h and tools/admin/offline.h.
+// TTL when Put was given one (Options::raw_values stores values as they are, without it). These
+// layouts, and those of the hot-set file and of asidekv-admin's dump file, are documented with
+// their versions in one place, db/formats.h in the source tree.
 //
 // Thread safety: all methods may be called concurrently from any number of threads.
 // Ownership: Open() returns the sole owner; destroying the Store flushes and closes the DB. Keys
