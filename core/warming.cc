@@ -11,6 +11,7 @@
 #include "cache/sharded_cache.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/sync_point.h"
 
 namespace asidekv::core {
 namespace {
@@ -75,6 +76,7 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
         *budget -= std::min(*budget, charge);
       }
     }
+    ASIDEKV_SYNC_POINT_CALLBACK("Warmer::WarmWithin:BatchDone", &to_read);
     if (!error.ok()) {
       warmed_.fetch_add(warmed, std::memory_order_relaxed);
       return error;
