@@ -23,13 +23,10 @@
 #include "util/json_writer.h"
 #include "util/monotonic_clock.h"
 #include "util/string_view.h"
+#include "util/sync_point.h"
 
 namespace asidekv::admin {
 namespace {
-
-// Connection timeouts follow the monotonic clock: a wall-clock step must not close every
-// connection at once or keep an idle one open. The origin is arbitrary; only differences count.
-absl::Time MonotonicNow() { return absl::FromUnixNanos(util::MonotonicNanos()); }
 
 // A `get`/`peek` value longer than this is cut (the response says so), bounding response size.
 constexpr size_t kMaxValueInResponse = 1 << 20;
@@ -231,11 +228,14 @@ void AdminServer::Run() {
     if (c.close_after_flush) c.closed = true;
   };
 
+  // Connection timeouts follow a monotonic clock: a wall-clock step must not close every
+  // connection at once or keep an idle one open. The origin is arbitrary; only differences count.
+  auto monotonic_now = [this] { return absl::FromUnixNanos(options_.now_nanos()); };
   while (true) {
     fds.clear();
     fds.push_back(pollfd{wake_fd_, POLLIN, 0});
     fds.push_back(pollfd{listen_fd_, POLLIN, 0});
-    absl::Time now = MonotonicNow();
+    absl::Time now = monotonic_now();
     absl::Duration wait = absl::Seconds(1);
     for (const Client& c : clients) {
       short events = 0;
@@ -248,8 +248,11 @@ void AdminServer::Run() {
     const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1;
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno != EINTR) break;  // Cannot happen with valid fds; stop serving.
-    if (fds[0].revents != 0) break;          // Woken by the destructor.
-    now = MonotonicNow();
+    if (fds[0].revents != 0) {               // Woken by the destructor.
+      ASIDEKV_SYNC_POINT("AdminServer::Run:Stopped");
+      break;
+    }
+    now = monotonic_now();
 
     for (size_t i = 0; i < clients.size(); ++i) {
       Client& c = clients[i];
@@ -259,6 +262,7 @@ void AdminServer::Run() {
         if (n > 0) {
           c.in.append(buf, static_cast<size_t>(n));
           c.last_progress = now;
+          ASIDEKV_SYNC_POINT("AdminServer::Run:Read");
           handle_lines(c);
         } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
           c.closed = true;
@@ -274,7 +278,9 @@ void AdminServer::Run() {
       if (now - c.last_progress > options_.idle_timeout) c.closed = true;
     }
     for (Client& c : clients) {
-      if (c.closed) close(c.fd);
+      if (!c.closed) continue;
+      close(c.fd);
+      ASIDEKV_SYNC_POINT("AdminServer::Run:Closed");
     }
     clients.erase(
         std::remove_if(clients.begin(), clients.end(), [](const Client& c) { return c.closed; }),

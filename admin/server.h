@@ -14,7 +14,7 @@
 //       request line buffered, so a client that does not read its responses stops being read
 //       (memory per connection stays below about kMaxRequestBytes + one response);
 //     - a connection with no progress (no byte read or written) for `idle_timeout` is closed,
-//       which also ends slow ("slowloris") requests;
+//       which also ends slow ("slowloris") requests; the clock is AdminServerOptions::now_nanos;
 //     - a connection beyond max_connections gets one error response and is closed.
 //   Malformed requests get an error response; the connection stays open.
 //
@@ -31,6 +31,10 @@
 //   warming path: fill protocol, cache budget, Stats counters), so a write concurrent with it
 //   still wins.
 //
+// Sync points (util/sync_point.h), for tests: "AdminServer::Run:Read" after bytes from a client
+//   were read, "AdminServer::Run:Closed" for each connection closed, "AdminServer::Run:Stopped"
+//   when the destructor's wake-up ended the thread's loop.
+//
 // Thread safety: Start() and the destructor are called by the Store's owner; the server thread
 //   shares only the eventfd (written by the destructor) and atomic counters with other threads.
 // Ownership: the Store owns the server (as its core::AdminEndpoint) and destroys it before the
@@ -44,6 +48,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +57,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/introspection.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv::admin {
 
@@ -60,7 +66,15 @@ struct AdminServerOptions {
   size_t max_connections = 8;
   // A connection without progress (bytes in or out) for this long is closed.
   absl::Duration idle_timeout = absl::Seconds(5);
+  // The clock of idle_timeout, in nanoseconds from an arbitrary origin; it must not run backwards.
+  // Called on the server thread only. Tests substitute a fake clock; the server sees a change of
+  // it when it next wakes up (a connection, a request, or at most 1 s).
+  std::function<int64_t()> now_nanos = util::MonotonicNanos;
 };
+
+// The options of the servers that EnableAdminEndpoint() starts for Store::Open, from the next
+// Open on (default: AdminServerOptions()). For tests: a short idle timeout, a fake clock.
+void SetAdminServerOptionsForTesting(const AdminServerOptions& options);
 
 class AdminServer final : public core::AdminEndpoint {
  public:

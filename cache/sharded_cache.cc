@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "util/sync_point.h"
 
 namespace asidekv::cache {
 namespace {
@@ -112,7 +113,11 @@ ValueRef ShardedCache::Lookup(std::string_view key) {
 FillTicket ShardedCache::BeginFill(std::string_view key) {
   if (capacity_ == 0) return FillTicket::Bypass();
   const uint64_t h = HashKey(key);
-  return ShardFor(h).BeginFill(this, {key, h});
+  FillTicket ticket = ShardFor(h).BeginFill(this, {key, h});
+  // The caller joined another caller's load (counted in coalesced_waits) and will wait for it.
+  if (ticket.role() == FillTicket::Role::kWaiter)
+    ASIDEKV_SYNC_POINT("ShardedCache::BeginFill:Joined");
+  return ticket;
 }
 
 FillTicket ShardedCache::BeginRefresh(const ValueRef& seen) {

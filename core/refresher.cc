@@ -5,6 +5,7 @@
 
 #include "absl/random/random.h"
 #include "absl/time/time.h"
+#include "util/sync_point.h"
 
 namespace asidekv::core {
 namespace {
@@ -105,6 +106,7 @@ void Refresher::Run() {
       queue_.pop_front();
     }
     reload_(&ticket);
+    ASIDEKV_SYNC_POINT("Refresher::Run:Reloaded");
   }
 }
 

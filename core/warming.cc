@@ -12,6 +12,7 @@
 #include "db/formats.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/sync_point.h"
 
 namespace asidekv::core {
 namespace {
@@ -76,6 +77,7 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
         *budget -= std::min(*budget, charge);
       }
     }
+    ASIDEKV_SYNC_POINT_CALLBACK("Warmer::WarmWithin:BatchDone", &to_read);
     if (!error.ok()) {
       warmed_.fetch_add(warmed, std::memory_order_relaxed);
       return error;

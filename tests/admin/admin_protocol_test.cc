@@ -6,13 +6,16 @@
 
 #include "admin/protocol.h"
 #include "gmock/gmock.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
+#include "tests/testing/json_test_util.h"
 #include "tests/testing/status_matchers.h"
 #include "tools/admin/json_reader.h"
 
 namespace asidekv::admin {
 namespace {
 
+using ::asidekv::testing::Field;
 using ::asidekv::testing::IsOk;
 using ::asidekv::testing::StatusIs;
 
@@ -107,11 +110,20 @@ TEST(AdminProtocolTest, JsonStringsCarryEveryByte) {
   absl::StatusOr<JsonValue> v = ParseJson(text);
   ASSERT_THAT(v, IsOk()) << text;
   ASSERT_NE(v->Find("k"), nullptr);
-  EXPECT_EQ(v->Find("k")->text, all);
-  EXPECT_EQ(v->Find("n")->text, "18446744073709551615");
-  ASSERT_EQ(v->Find("list")->items.size(), 4u);
-  EXPECT_EQ(v->Find("list")->items[2].text, "-3");
+  EXPECT_EQ(Field(*v, "k").text, all);
+  EXPECT_EQ(Field(*v, "n").text, "18446744073709551615");
+  ASSERT_EQ(Field(*v, "list").items.size(), 4u);
+  EXPECT_EQ(Field(*v, "list").items[2].text, "-3");
   EXPECT_EQ(v->Find("missing"), nullptr);
+}
+
+// The tests' Field() helper: a missing field fails the test with its name, without a crash.
+TEST(AdminProtocolTest, FieldHelperReportsAMissingField) {
+  absl::StatusOr<JsonValue> v = ParseJson(R"({"a":{"b":"x"}})");
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(Field(*v, "a/b").text, "x");
+  EXPECT_NONFATAL_FAILURE(EXPECT_EQ(Field(*v, "a/c").type, JsonValue::Type::kNull),
+                          "no JSON field \"c\" (path \"a/c\")");
 }
 
 TEST(AdminProtocolTest, JsonParserRejectsMalformedText) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "admin/protocol.h"
 #include "admin/server.h"
 #include "asidekv/admin.h"
@@ -21,7 +23,9 @@
 #include "core/options_fields.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/json_test_util.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/sync_point_counter.h"
 #include "tests/testing/temp_dir.h"
 #include "tools/admin/client.h"
 #include "tools/admin/json_reader.h"
@@ -30,6 +34,7 @@ namespace asidekv {
 namespace {
 
 using ::asidekv::admin::AdminClient;
+using ::asidekv::testing::Field;
 using ::asidekv::testing::IsOk;
 using ::asidekv::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -43,6 +48,10 @@ class AdminServerTest : public ::testing::Test {
     options_.cache_capacity_bytes = 4 << 20;
     options_.cache_shards = 4;
     ASSERT_OK_AND_ASSIGN(store_, Store::Open(options_));
+  }
+  void TearDown() override {
+    store_.reset();
+    admin::SetAdminServerOptionsForTesting(admin::AdminServerOptions());
   }
 
   std::unique_ptr<AdminClient> Connect() {
@@ -65,6 +74,8 @@ class AdminServerTest : public ::testing::Test {
 
   testing::TempDir dir_;
   Options options_;
+  // The admin server's clock where a test substitutes it (outlives store_ and its server).
+  std::atomic<int64_t> fake_nanos_{0};
   std::unique_ptr<Store> store_;
 };
 
@@ -85,17 +96,17 @@ TEST_F(AdminServerTest, StatsMetricsAndConfigListEveryField) {
   const admin::JsonValue stats = Call(*c, "stats");
   ASSERT_NE(stats.Find("stats"), nullptr);
   for (const StatField& f : StatFields()) {
-    EXPECT_NE(stats.Find("stats")->Find(f.name), nullptr) << f.name;
+    EXPECT_NE(Field(stats, "stats").Find(f.name), nullptr) << f.name;
   }
   ASSERT_NE(stats.Find("latency"), nullptr);
   for (const LatencyField& f : LatencyFields()) {
-    EXPECT_NE(stats.Find("latency")->Find(f.op), nullptr) << f.op;
+    EXPECT_NE(Field(stats, "latency").Find(f.op), nullptr) << f.op;
   }
   const admin::JsonValue metrics = Call(*c, "metrics");
   ASSERT_NE(metrics.Find("text"), nullptr);
   for (const StatField& f : StatFields()) {
     const std::string name = std::string("asidekv_") + f.name + (f.counter ? "_total" : "");
-    EXPECT_THAT(metrics.Find("text")->text, HasSubstr("\n" + name + " ")) << name;
+    EXPECT_THAT(Field(metrics, "text").text, HasSubstr("\n" + name + " ")) << name;
   }
   const admin::JsonValue config = Call(*c, "config");
   const admin::JsonValue* fields = config.Find("config");
@@ -105,8 +116,8 @@ TEST_F(AdminServerTest, StatsMetricsAndConfigListEveryField) {
     EXPECT_TRUE(fields->Find(name) != nullptr || fields->Find(name + "_s") != nullptr) << name;
   }
   EXPECT_EQ(fields->keys.size(), core::OptionFields().size());
-  EXPECT_EQ(fields->Find("cache_shards")->text, "4");
-  EXPECT_EQ(fields->Find("eviction_policy")->text, "s3fifo");  // kDefault, resolved.
+  EXPECT_EQ(Field(*fields, "cache_shards").text, "4");
+  EXPECT_EQ(Field(*fields, "eviction_policy").text, "s3fifo");  // kDefault, resolved.
 }
 
 // An admin `get` that misses is one cache miss, as a Get is (it used to count two).
@@ -118,7 +129,7 @@ TEST_F(AdminServerTest, GetThatMissesCountsOneMiss) {
   const Stats before = store_->GetStats();
   const admin::JsonValue got = Call(*c, "get k");
   EXPECT_TRUE(Ok(got));
-  EXPECT_EQ(got.Find("from_cache")->boolean, false);
+  EXPECT_EQ(Field(got, "from_cache").boolean, false);
   const Stats after = store_->GetStats();
   EXPECT_EQ(after.cache_misses - before.cache_misses, 1u);
   EXPECT_EQ(after.db_reads - before.db_reads, 1u);
@@ -137,7 +148,7 @@ TEST_F(AdminServerTest, OptionsAreResolved) {
   auto c = Connect();
   ASSERT_NE(c, nullptr);
   const admin::JsonValue config = Call(*c, "config");
-  EXPECT_EQ(config.Find("config")->Find("cache_shards")->text,
+  EXPECT_EQ(Field(config, "config/cache_shards").text,
             std::to_string(store_->options().cache_shards));
 }
 
@@ -183,48 +194,48 @@ TEST_F(AdminServerTest, AnswersEveryCommand) {
   EXPECT_TRUE(Ok(Call(*c, "ping")));
   admin::JsonValue get = Call(*c, "get user:1");
   ASSERT_TRUE(Ok(get));
-  EXPECT_EQ(get.Find("value")->text, "alice");
-  EXPECT_FALSE(get.Find("from_cache")->boolean);
+  EXPECT_EQ(Field(get, "value").text, "alice");
+  EXPECT_FALSE(Field(get, "from_cache").boolean);
   get = Call(*c, "get user:1");
-  EXPECT_TRUE(get.Find("from_cache")->boolean);
-  EXPECT_EQ(get.Find("ttl_left_ms")->type, admin::JsonValue::Type::kNull);
+  EXPECT_TRUE(Field(get, "from_cache").boolean);
+  EXPECT_EQ(Field(get, "ttl_left_ms").type, admin::JsonValue::Type::kNull);
 
   get =
       Call(*c, admin::FormatAdminRequest({admin::AdminCommand::kGet, std::string("bin\0\xff", 5)}));
   ASSERT_TRUE(Ok(get));
-  EXPECT_EQ(get.Find("value")->text, std::string("v\0\n", 3));
-  EXPECT_FALSE(Call(*c, "get nope").Find("found")->boolean);
+  EXPECT_EQ(Field(get, "value").text, std::string("v\0\n", 3));
+  EXPECT_FALSE(Field(Call(*c, "get nope"), "found").boolean);
 
   admin::JsonValue peek = Call(*c, "peek user:2");
-  EXPECT_FALSE(peek.Find("cached")->boolean);
+  EXPECT_FALSE(Field(peek, "cached").boolean);
   ASSERT_TRUE(Ok(Call(*c, "warm user: 10")));
   peek = Call(*c, "peek user:2");
-  ASSERT_TRUE(peek.Find("cached")->boolean);
-  EXPECT_EQ(peek.Find("value")->text, "bob");
-  EXPECT_GT(std::stoll(peek.Find("ttl_left_ms")->text), 60000);
+  ASSERT_TRUE(Field(peek, "cached").boolean);
+  EXPECT_EQ(Field(peek, "value").text, "bob");
+  EXPECT_GT(std::stoll(Field(peek, "ttl_left_ms").text), 60000);
 
   ASSERT_TRUE(Ok(Call(*c, "invalidate user:2")));
-  EXPECT_FALSE(Call(*c, "peek user:2").Find("cached")->boolean);
+  EXPECT_FALSE(Field(Call(*c, "peek user:2"), "cached").boolean);
 
   admin::JsonValue hot = Call(*c, "hot 5");
   ASSERT_TRUE(Ok(hot));
-  EXPECT_FALSE(hot.Find("keys")->items.empty());
+  EXPECT_FALSE(Field(hot, "keys").items.empty());
 
   admin::JsonValue stats = Call(*c, "stats");
   ASSERT_TRUE(Ok(stats));
-  EXPECT_EQ(stats.Find("shards")->items.size(), 4u);
-  EXPECT_NE(stats.Find("stats")->Find("cache_hits"), nullptr);
-  EXPECT_NE(stats.Find("latency")->Find("get")->Find("p99_ns"), nullptr);
-  EXPECT_NE(stats.Find("db")->Find("rocksdb.estimate-num-keys"), nullptr);
+  EXPECT_EQ(Field(stats, "shards").items.size(), 4u);
+  EXPECT_NE(Field(stats, "stats").Find("cache_hits"), nullptr);
+  EXPECT_NE(Field(stats, "latency/get").Find("p99_ns"), nullptr);
+  EXPECT_NE(Field(stats, "db").Find("rocksdb.estimate-num-keys"), nullptr);
 
   admin::JsonValue config = Call(*c, "config");
-  EXPECT_EQ(config.Find("config")->Find("admin_socket")->text, options_.admin_socket);
+  EXPECT_EQ(Field(config, "config/admin_socket").text, options_.admin_socket);
 
   admin::JsonValue metrics = Call(*c, "metrics");
   ASSERT_TRUE(Ok(metrics));
-  EXPECT_THAT(metrics.Find("text")->text, HasSubstr("# TYPE asidekv_cache_hits_total counter\n"
-                                                    "asidekv_cache_hits_total "));
-  EXPECT_THAT(metrics.Find("text")->text, HasSubstr("asidekv_latency_seconds{op=\"get\","));
+  EXPECT_THAT(Field(metrics, "text").text, HasSubstr("# TYPE asidekv_cache_hits_total counter\n"
+                                                     "asidekv_cache_hits_total "));
+  EXPECT_THAT(Field(metrics, "text").text, HasSubstr("asidekv_latency_seconds{op=\"get\","));
 
   ASSERT_TRUE(Ok(Call(*c, "clear-cache")));
   EXPECT_EQ(store_->GetStats().cache_entries, 0u);
@@ -264,39 +275,50 @@ TEST_F(AdminServerTest, TooManyConnectionsAreTurnedAway) {
   if (r.ok()) {
     EXPECT_THAT(*r, HasSubstr("too many"));
   }
+  testing::SyncPointCounter closed("AdminServer::Run:Closed");
   clients.pop_back();
   // A slot frees up once the server sees the close.
-  bool served = false;
-  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
-    auto c = Connect();
-    absl::StatusOr<std::string> p = c->CallRaw("ping");
-    served = p.ok() && p->find("\"ok\":true") != std::string::npos;
-    if (!served) absl::SleepFor(absl::Milliseconds(20));
-  }
+  ASSERT_TRUE(closed.WaitFor(1));
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  absl::StatusOr<std::string> p = c->CallRaw("ping");
+  const bool served = p.ok() && p->find("\"ok\":true") != std::string::npos;
   EXPECT_TRUE(served);
 }
 
+// The idle timeout follows the server's clock, here the test's: the 5 s pass when the test says.
 TEST_F(AdminServerTest, SlowRequestIsClosedAndDestructionIsPrompt) {
-  auto slow = Connect();
-  ASSERT_NE(slow, nullptr);
+  store_.reset();
+  admin::AdminServerOptions server_options;
+  server_options.now_nanos = [this] { return fake_nanos_.load(); };
+  admin::SetAdminServerOptionsForTesting(server_options);
+  ASSERT_OK_AND_ASSIGN(store_, Store::Open(options_));
+
   // Half a request, never finished: the server closes the connection after its 5 s timeout.
+  testing::SyncPointCounter read("AdminServer::Run:Read");
   const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, options_.admin_socket.data(), options_.admin_socket.size());
   ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(send(fd, "pi", 2, MSG_NOSIGNAL), 2);
-  const timeval tv{10, 0};
+  ASSERT_TRUE(read.WaitFor(1));  // The server holds "pi", read at time 0.
+  fake_nanos_.store(absl::ToInt64Nanoseconds(admin::AdminServerOptions().idle_timeout) + 1);
+  // A new connection wakes the server, which then sees the time and closes the slow one.
+  auto slow = Connect();
+  ASSERT_NE(slow, nullptr);
+  const timeval tv{60, 0};  // Only if the server never closes it.
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  const absl::Time start = absl::Now();
   char buf[16];
   EXPECT_EQ(recv(fd, buf, sizeof(buf), 0), 0);  // EOF: closed by the server.
-  EXPECT_LT(absl::Now() - start, absl::Seconds(9));
   close(fd);
-  // Destroying the Store with a client connected stops the server at once.
-  const absl::Time before = absl::Now();
+  EXPECT_TRUE(Ok(Call(*slow, "ping")));  // Connected at the new time: not idle.
+
+  // Destroying the Store with a client connected stops the server at once: the destructor's
+  // wake-up ends the server's loop, not a poll timeout.
+  testing::SyncPointCounter stopped("AdminServer::Run:Stopped");
   store_.reset();
-  EXPECT_LT(absl::Now() - before, absl::Seconds(2));
+  EXPECT_EQ(stopped.count(), 1);
   EXPECT_FALSE(slow->CallRaw("ping").ok());
 }
 
@@ -362,7 +384,7 @@ TEST_F(AdminServerTest, WarmIsCountedAndStopsAtTheCacheBudget) {
   EXPECT_GE(s.warmed_keys, 10u);
   EXPECT_LE(s.warmed_keys, 21u);
   EXPECT_EQ(s.warmed_keys, s.cache_entries);
-  EXPECT_EQ(std::to_string(s.warmed_keys), warm.Find("filled")->text);
+  EXPECT_EQ(std::to_string(s.warmed_keys), Field(warm, "filled").text);
   EXPECT_EQ(s.evictions, 0u);  // Warming did not push out its own first keys.
   EXPECT_LE(s.cache_bytes, s.cache_capacity_bytes);
 }

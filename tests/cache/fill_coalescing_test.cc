@@ -16,12 +16,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cache/sharded_cache.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/sync_point_counter.h"
 
 namespace asidekv::cache {
 namespace {
@@ -57,16 +57,6 @@ std::string KeyInShard(std::string_view avoid, bool same, int num_shards = kShar
   }
 }
 
-// Polls until `cache` has counted `n` coalesced waits; false after 30 s.
-bool AwaitWaiters(const ShardedCache& cache, uint64_t n) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (cache.GetStats().coalesced_waits < n) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Microseconds(200));
-  }
-  return true;
-}
-
 // A loader that counts its calls in `loads` and returns `result` once `release` is notified.
 Loader BlockingLoader(std::atomic<int>& loads, absl::Notification& release,
                       absl::StatusOr<std::string> result) {
@@ -78,13 +68,14 @@ Loader BlockingLoader(std::atomic<int>& loads, absl::Notification& release,
 }
 
 // Runs GetOrLoad(key, loader) on kCallers threads; the loader is released (by `release`) only
-// once every other caller waits on it. Returns each caller's result; `thrown` counts callers
-// that saw the loader's exception.
+// once every other caller has joined its flight. Returns each caller's result; `thrown` counts
+// callers that saw the loader's exception.
 std::vector<absl::StatusOr<std::string>> RunCallers(ShardedCache& cache, std::string_view key,
                                                     const Loader& loader,
                                                     absl::Notification& release,
                                                     std::atomic<int>* thrown = nullptr) {
   std::vector<absl::StatusOr<std::string>> results(kCallers, absl::UnknownError("not run"));
+  testing::SyncPointCounter joined("ShardedCache::BeginFill:Joined");
   std::vector<std::thread> threads;
   for (int i = 0; i < kCallers; ++i) {
     threads.emplace_back([&, i] {
@@ -96,7 +87,7 @@ std::vector<absl::StatusOr<std::string>> RunCallers(ShardedCache& cache, std::st
       }
     });
   }
-  EXPECT_TRUE(AwaitWaiters(cache, kCallers - 1));
+  EXPECT_TRUE(joined.WaitFor(kCallers - 1));
   release.Notify();
   for (auto& t : threads) t.join();
   return results;
@@ -220,7 +211,7 @@ TEST(FillCoalescingTest, DroppedLeaderReleasesWaiters) {
   ASSERT_EQ(waiter.role(), FillTicket::Role::kWaiter);
   absl::StatusOr<std::string> result;
   std::thread t([&] { result = waiter.Wait(absl::InfiniteDuration()); });
-  ASSERT_TRUE(AwaitWaiters(*cache, 1));
+  ASSERT_EQ(cache->GetStats().coalesced_waits, 1u);  // Joined above, before the thread started.
   leader.reset();
   t.join();
   EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted));

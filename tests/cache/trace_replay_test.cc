@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,6 +41,40 @@ TEST(TraceReplayTest, ArcOltpAtOnePercentMatchesTheReference) {
   EXPECT_EQ(TwoDecimals(lru), "41.63");
   ASSERT_OK_AND_ASSIGN(ReplayResult def, ReplayPolicy(trace, "default", 1868));
   EXPECT_GE(def.HitRatioPercent(), std::max(kReferenceLru, kReferenceS3Fifo) - 1.0);
+}
+
+// The slice of cache2k_web12 in the repository (testdata/README.md), so this runs from a clean
+// clone: LRU and S3-FIFO at 1%, 5% and 10% of its 6,376 unique keys, to 2 decimals.
+TEST(TraceReplayTest, Web12SliceMatchesItsReference) {
+  const std::string dir = ASIDEKV_TESTDATA_DIR;
+  ASSERT_OK_AND_ASSIGN(Trace trace, ReadTrace(dir + "/cache2k_web12_first20000.keys"));
+  ASSERT_EQ(trace.requests.size(), 20000u);
+  ASSERT_EQ(trace.unique_keys(), 6376u);
+  struct Cell {
+    uint64_t capacity;
+    std::string lru;
+    std::string s3fifo;
+  };
+  const Cell cells[] = {{63, "28.21", "27.14"}, {318, "42.45", "45.91"}, {637, "49.45", "52.23"}};
+  for (const Cell& c : cells) {
+    ASSERT_OK_AND_ASSIGN(ReplayResult lru, ReplayPolicy(trace, "lru", c.capacity));
+    EXPECT_EQ(TwoDecimals(lru), c.lru) << c.capacity << " objects";
+    ASSERT_OK_AND_ASSIGN(ReplayResult s3fifo, ReplayPolicy(trace, "s3fifo", c.capacity));
+    EXPECT_EQ(TwoDecimals(s3fifo), c.s3fifo) << c.capacity << " objects";
+  }
+
+  // The README next to the slice documents the same figures.
+  std::ifstream in(dir + "/README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const ReferenceTable table = ParseReferenceTable(readme);
+  const ReferenceRows* rows = table.Find("cache2k_web12_first20000.keys");
+  ASSERT_NE(rows, nullptr);
+  ASSERT_EQ(rows->count("LRU"), 1u);
+  ASSERT_EQ(rows->count("S3-FIFO"), 1u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(absl::StrFormat("%.2f", rows->at("LRU")[i]), cells[i].lru);
+    EXPECT_EQ(absl::StrFormat("%.2f", rows->at("S3-FIFO")[i]), cells[i].s3fifo);
+  }
 }
 
 TEST(TraceReplayTest, ReplayCountsHitsThroughTheCache) {

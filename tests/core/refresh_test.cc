@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "asidekv/asidekv.h"
 #include "core/store_opener.h"
 #include "gtest/gtest.h"
@@ -17,6 +17,7 @@
 #include "tests/testing/forwarding_cache.h"
 #include "tests/testing/gated_fill_cache.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/sync_point_counter.h"
 #include "tests/testing/temp_dir.h"
 
 namespace asidekv {
@@ -77,18 +78,18 @@ class RefreshTest : public ::testing::TestWithParam<WritePolicy> {
     store_->Invalidate(key);
     ASSERT_EQ(*store_->Get(key), value);
   }
-  // Waits (in real time) until the probe has seen `n` completed fills.
-  void WaitCompleted(int n) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (probe_->completed.load() < n && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+  // Waits until the background threads have finished `reloads` reloads since Open(), then checks
+  // that the probe has seen `n` completed fills.
+  void WaitCompleted(int reloads, int n) {
+    ASSERT_TRUE(reloaded_.WaitFor(reloads));
     ASSERT_GE(probe_->completed.load(), n);
   }
 
   TempDir dir_;
   FakeClock clock_;
   RefreshProbeCache* probe_ = nullptr;
+  // Background reloads finished (outlives store_, whose threads pass the point).
+  testing::SyncPointCounter reloaded_{"Refresher::Run:Reloaded"};
   std::unique_ptr<Store> store_;
 };
 
@@ -126,7 +127,7 @@ TEST_P(RefreshTest, OneRefreshUnder32ConcurrentReaders) {
   for (std::thread& r : readers) r.join();
   probe_->at_gate.WaitForNotification();
   probe_->release.Notify();
-  WaitCompleted(fills_before + 1);
+  WaitCompleted(1, fills_before + 1);
   Stats s = store_->GetStats();
   EXPECT_EQ(s.refreshes, 1u);
   EXPECT_EQ(s.db_reads, 2u);  // The first fill and the one refresh.
@@ -149,11 +150,7 @@ TEST_P(RefreshTest, WriteDuringRefreshIsNeverOverwritten) {
   probe_->at_gate.WaitForNotification();
   ASSERT_OK(store_->Put("k", "v2"));
   probe_->release.Notify();
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (probe_->last_result.load() != static_cast<int>(cache::FillResult::kStale) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  ASSERT_TRUE(reloaded_.WaitFor(1));
   EXPECT_EQ(probe_->last_result.load(), static_cast<int>(cache::FillResult::kStale));
   EXPECT_EQ(*store_->Get("k"), "v2");
   clock_.Advance(kTtl * 0.5);
@@ -219,7 +216,7 @@ TEST_P(RefreshTest, FullQueueDropsRefreshes) {
   EXPECT_EQ(s.refreshes_dropped, 1u);
   const int fills_before = probe_->completed.load();
   probe_->release.Notify();
-  WaitCompleted(fills_before + 2);  // The reloads of "a" and "b".
+  WaitCompleted(2, fills_before + 2);  // The reloads of "a" and "b".
   // A dropped refresh withdrew its flight: "c" is refreshed by a later hit.
   EXPECT_EQ(*store_->Get("c"), "3");
   EXPECT_EQ(store_->GetStats().refreshes, 3u);

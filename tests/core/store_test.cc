@@ -15,6 +15,7 @@
 #include "tests/testing/forwarding_cache.h"
 #include "tests/testing/gated_fill_cache.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/sync_point_counter.h"
 #include "tests/testing/temp_dir.h"
 
 namespace asidekv {
@@ -382,23 +383,23 @@ TEST_P(StoreRaceTest, StaleFillRejectedEvenAfterClear) {
 INSTANTIATE_TEST_SUITE_P(Policies, StoreRaceTest,
                          ::testing::Values(WritePolicy::kInvalidate, WritePolicy::kUpdate));
 
-// A cache whose fills wait until every other reader of the key is waiting on the leader.
+// A cache whose fills wait until every other reader of the key has joined the leader's flight
+// (counted by `joined`, which outlives the cache).
 class WaitForWaitersCache : public testing::ForwardingCache {
  public:
-  WaitForWaitersCache(std::unique_ptr<cache::Cache> inner, uint64_t waiters)
-      : ForwardingCache(std::move(inner)), waiters_(waiters) {}
+  WaitForWaitersCache(std::unique_ptr<cache::Cache> inner, testing::SyncPointCounter* joined,
+                      int64_t waiters)
+      : ForwardingCache(std::move(inner)), joined_(joined), waiters_(waiters) {}
   cache::FillResult CompleteFill(cache::FillTicket* ticket, const std::string_view* value,
                                  const cache::EntryOptions& options,
                                  const absl::StatusOr<std::string>& result) override {
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (GetStats().coalesced_waits < waiters_ && absl::Now() < deadline) {
-      std::this_thread::yield();
-    }
+    EXPECT_TRUE(joined_->WaitFor(waiters_));
     return ForwardingCache::CompleteFill(ticket, value, options, result);
   }
 
  private:
-  const uint64_t waiters_;
+  testing::SyncPointCounter* const joined_;
+  const int64_t waiters_;
 };
 
 TEST(StoreCoalescingTest, SixtyFourColdMissesCauseOneDbRead) {
@@ -411,9 +412,10 @@ TEST(StoreCoalescingTest, SixtyFourColdMissesCauseOneDbRead) {
     ASSERT_OK(s.status());
     ASSERT_OK((*s)->Put("hot", "value"));
   }
+  testing::SyncPointCounter joined("ShardedCache::BeginFill:Joined");
   core::StoreHooks hooks;
-  hooks.wrap_cache = [](std::unique_ptr<cache::Cache> c) -> std::unique_ptr<cache::Cache> {
-    return std::make_unique<WaitForWaitersCache>(std::move(c), kThreads - 1);
+  hooks.wrap_cache = [&joined](std::unique_ptr<cache::Cache> c) -> std::unique_ptr<cache::Cache> {
+    return std::make_unique<WaitForWaitersCache>(std::move(c), &joined, kThreads - 1);
   };
   auto opened = core::StoreOpener::Open(o, hooks);
   ASSERT_OK(opened.status());

@@ -3,30 +3,32 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "asidekv/admin.h"
 #include "asidekv/asidekv.h"
 #include "cache/sharded_cache.h"
 #include "core/store_opener.h"
-#include "db/value_format.h"
 #include "core/warming.h"
 #include "db/rocks_db.h"
+#include "db/value_format.h"
 #include "gtest/gtest.h"
 #include "tests/testing/forwarding_cache.h"
 #include "tests/testing/gated_fill_cache.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/sync_point_counter.h"
 #include "tests/testing/temp_dir.h"
 
 namespace asidekv {
@@ -348,13 +350,14 @@ TEST_F(WarmTest, FailedOpenLeavesTheHotSetFileAlone) {
   EXPECT_EQ(*read, keys);
 }
 
-// Waits (real time) until the store has read `n` keys for warming.
-void WaitWarmReads(Store* store, uint64_t n) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (store->GetStats().warm_reads < n && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-}
+// Counts the keys that warming has read (and filled), batch by batch.
+class WarmReadCounter : public testing::SyncPointCounter {
+ public:
+  WarmReadCounter()
+      : SyncPointCounter("Warmer::WarmWithin:BatchDone", [](void* arg) {
+          return static_cast<int64_t>(static_cast<std::vector<std::string_view>*>(arg)->size());
+        }) {}
+};
 
 // Skewed reads: 90% over 1000 hot keys, 10% over all 8000 keys.
 std::vector<std::string> Workload(int n, uint64_t seed) {
@@ -385,8 +388,11 @@ TEST_F(WarmTest, WarmRestartRestoresHitRatio) {
   auto hit_ratio_after_reopen = [&](bool with_hot_set) {
     Options r = o;
     if (!with_hot_set) r.hot_set_path.clear();
+    WarmReadCounter warm_reads;  // Outlives the store.
     auto store = Open(r);
-    if (with_hot_set) WaitWarmReads(store.get(), hot->size());
+    if (with_hot_set) {
+      EXPECT_TRUE(warm_reads.WaitFor(static_cast<int64_t>(hot->size())));
+    }
     const Stats before = store->GetStats();
     for (const std::string& k : Workload(1000, 2)) EXPECT_OK(store->Get(k).status());
     const Stats after = store->GetStats();
