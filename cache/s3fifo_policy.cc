@@ -65,18 +65,7 @@ PolicyNode* S3FifoPolicy::EvictFromMain() {
 }
 
 void S3FifoPolicy::Hottest(size_t n, std::vector<PolicyNode*>* out) const {
-  // A few passes over each queue, one per freq value, keep this O(n) without allocating.
-  for (const PolicyList* list : {&main_, &small_}) {
-    for (int freq = kMaxFreq; freq >= 0; --freq) {
-      for (PolicyNode* node = list->front(); node != nullptr; node = list->older(node)) {
-        if (n == 0) return;
-        if (node->freq == freq) {
-          out->push_back(node);
-          --n;
-        }
-      }
-    }
-  }
+  AppendByFreq({&main_, &small_}, kMaxFreq, n, out);
 }
 
 }  // namespace asidekv::cache

@@ -115,8 +115,9 @@ FillTicket ShardedCache::BeginFill(std::string_view key) {
   const uint64_t h = HashKey(key);
   FillTicket ticket = ShardFor(h).BeginFill(this, {key, h});
   // The caller joined another caller's load (counted in coalesced_waits) and will wait for it.
-  if (ticket.role() == FillTicket::Role::kWaiter)
+  if (ticket.role() == FillTicket::Role::kWaiter) {
     ASIDEKV_SYNC_POINT("ShardedCache::BeginFill:Joined");
+  }
   return ticket;
 }
 

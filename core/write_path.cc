@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "core/store_impl.h"
 #include "db/value_format.h"
 #include "util/hash.h"
@@ -19,17 +20,14 @@ namespace {
 // stay raised and the key would never be cached again.
 class OpenWrites {
  public:
-  OpenWrites(cache::Cache* cache, size_t n) : cache_(cache) {
-    tokens_.reserve(n);
-    ended_.reserve(n);
-  }
+  OpenWrites(cache::Cache* cache, size_t n) : cache_(cache) { writes_.reserve(n); }
   OpenWrites(const OpenWrites&) = delete;
   OpenWrites& operator=(const OpenWrites&) = delete;
   ~OpenWrites() {
-    for (size_t i = 0; i < tokens_.size(); ++i) {
-      if (ended_[i]) continue;
+    for (const Write& w : writes_) {
+      if (w.ended) continue;
       try {
-        cache_->EndWrite(tokens_[i], /*db_ok=*/true, nullptr, cache::EntryOptions());
+        cache_->EndWrite(w.token, /*db_ok=*/true, nullptr, cache::EntryOptions());
       } catch (...) {  // Already unwinding; the write has ended all the same (see Cache).
       }
     }
@@ -37,21 +35,25 @@ class OpenWrites {
 
   // Begins a write of `key`; returns its index for End(). REQUIRES: fewer than n begun.
   size_t Begin(std::string_view key) {
-    tokens_.push_back(cache_->BeginWrite(key));  // Reserved: cannot throw after BeginWrite.
-    ended_.push_back(false);
-    return tokens_.size() - 1;
+    // Reserved, and the token moves without throwing: nothing can throw after BeginWrite.
+    writes_.push_back(Write{cache_->BeginWrite(key), false});
+    return writes_.size() - 1;
   }
 
   // Ends write `i` (Cache::EndWrite). It counts as ended even if EndWrite throws.
   void End(size_t i, bool db_ok, const std::string_view* value, const cache::EntryOptions& o) {
-    ended_[i] = true;
-    cache_->EndWrite(tokens_[i], db_ok, value, o);
+    writes_[i].ended = true;
+    cache_->EndWrite(writes_[i].token, db_ok, value, o);
   }
 
  private:
+  struct Write {
+    cache::WriteToken token;
+    bool ended;
+  };
   cache::Cache* const cache_;  // Not owned.
-  std::vector<cache::WriteToken> tokens_;
-  std::vector<bool> ended_;  // Parallel to tokens_; reserved by the constructor.
+  // Inline room for one: a single Put allocates nothing here.
+  absl::InlinedVector<Write, 1> writes_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/policy_driver.h"
 
 namespace asidekv::cache {
 namespace {
@@ -12,53 +13,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// A node with its key's hash beside it, as a cache entry would have its key.
-struct TestNode {
-  PolicyNode node;
-  uint64_t hash = 0;
-};
+using ::asidekv::testing::HashOf;
+using ::asidekv::testing::TestNodeHash;
 
-uint64_t TestNodeHash(PolicyNode* node) { return reinterpret_cast<TestNode*>(node)->hash; }
-uint64_t HashOf(int id) { return static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15u + 1; }
-
-// Drives the policy as a shard does: OnInsert, then Evict while over capacity.
-class WTinyLfuPolicyTest : public ::testing::Test {
- protected:
-  void SetCapacity(uint64_t capacity) {
-    capacity_ = capacity;
-    policy_.SetCapacity(capacity);
-  }
-
-  // Inserts key `id`; returns the ids evicted to get back within capacity.
-  std::vector<int> Insert(int id, uint32_t charge = 1) {
-    TestNode& n = nodes_[id];
-    n.node.charge = charge;
-    n.hash = HashOf(id);
-    policy_.OnInsert(&n.node, n.hash);
-    charged_ += charge;
-    std::vector<int> victims;
-    while (charged_ > capacity_) {
-      PolicyNode* victim = policy_.Evict();
-      if (victim == nullptr) {
-        ADD_FAILURE() << "Evict returned null while over capacity";
-        break;
-      }
-      charged_ -= victim->charge;
-      victims.push_back(Id(victim));
-    }
-    return victims;
-  }
-  void Access(int id, int times = 1) {
-    for (int i = 0; i < times; ++i) policy_.OnAccess(N(id));
-  }
-  PolicyNode* N(int id) { return &nodes_[id].node; }
-  int Id(PolicyNode* node) { return static_cast<int>(reinterpret_cast<TestNode*>(node) - nodes_); }
-
-  WTinyLfuPolicy policy_{&TestNodeHash};
-  uint64_t capacity_ = 0;
-  uint64_t charged_ = 0;
-  TestNode nodes_[4096];
-};
+class WTinyLfuPolicyTest : public testing::PolicyDriverTest<WTinyLfuPolicy, 4096> {};
 
 TEST_F(WTinyLfuPolicyTest, EvictOnEmptyReturnsNull) {
   SetCapacity(10);
