@@ -11,8 +11,19 @@ using Value = OptionField::Value;
 
 Value Size(size_t v) { return Value(uint64_t{v}); }
 
+// The connection string without its password (which no listing may show).
+std::string RedactedConninfo(const std::string& conninfo) {
+  return conninfo.empty() ? std::string() : std::string("(set; shown redacted)");
+}
+
 constexpr OptionField kOptionFields[] = {
     {"path", [](const Options& o) { return Value(o.path); }},
+    {"postgres", [](const Options& o) { return Value(RedactedConninfo(o.postgres)); }},
+    {"postgres_table", [](const Options& o) { return Value(o.postgres_table); }},
+    {"postgres_connections",
+     [](const Options& o) { return Value(int64_t{o.postgres_connections}); }},
+    {"postgres_timeout", [](const Options& o) { return Value(o.postgres_timeout); }},
+    {"max_staleness", [](const Options& o) { return Value(o.max_staleness); }},
     {"create_if_missing", [](const Options& o) { return Value(o.create_if_missing); }},
     {"error_if_exists", [](const Options& o) { return Value(o.error_if_exists); }},
     {"raw_values", [](const Options& o) { return Value(o.raw_values); }},

@@ -72,6 +72,7 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
   db_options.create_if_missing = options.create_if_missing;
   db_options.error_if_exists = options.error_if_exists;
   db_options.block_cache_bytes = options.db_block_cache_bytes;
+  db_options.sync = options.sync_writes;
   db_options.fault_injector = hooks.fault_injector;
   db_options.value_encoding =
       options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;

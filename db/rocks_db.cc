@@ -287,14 +287,15 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   impl->db.reset(raw);
   if (!s.ok()) return OpenError(path, options, context, s);
   if (raw == nullptr) return absl::InternalError(absl::StrCat(context, ": no DB handle"));
-  return std::unique_ptr<RocksDb>(new RocksDb(path, options.read_only, encoding, std::move(impl)));
+  return std::unique_ptr<RocksDb>(new RocksDb(path, options.read_only, encoding, options.sync, std::move(impl)));
 }
 
-RocksDb::RocksDb(std::string path, bool read_only, ValueEncoding value_encoding,
+RocksDb::RocksDb(std::string path, bool read_only, ValueEncoding value_encoding, bool sync,
                  std::unique_ptr<Impl> impl)
     : path_(std::move(path)),
       read_only_(read_only),
       value_encoding_(value_encoding),
+      default_write_options_{sync},
       impl_(std::move(impl)) {}
 
 RocksDb::~RocksDb() { Close().IgnoreError(); }
@@ -424,6 +425,16 @@ absl::Status RocksDb::Write(absl::Span<const WriteOp> ops, const WriteOptions& o
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
   return ToAbslStatus(impl_->db->Write(wo, &batch), "Write");
+}
+
+absl::Status RocksDb::Put(std::string_view key, std::string_view value) {
+  return Put(key, value, default_write_options_);
+}
+
+absl::Status RocksDb::Delete(std::string_view key) { return Delete(key, default_write_options_); }
+
+absl::Status RocksDb::Write(absl::Span<const WriteOp> ops) {
+  return Write(ops, default_write_options_);
 }
 
 namespace {

@@ -1,6 +1,8 @@
 // RocksDb is a thin handle on one RocksDB store: point reads (single and batched), writes
 // (single and atomic batches), ordered scans, flush/compaction and RocksDB's property strings.
-// It is the persistent half of asidekv's cache-aside design; core/ puts the cache in front.
+// It is the embedded implementation of the public asidekv::Database (asidekv/database.h), the
+// source of truth that core/ puts the cache in front of; the interface's overrides use
+// DbOptions::sync for their writes.
 //
 // Thread safety: every method except Close() may be called concurrently from any number of
 //   threads without external locking (RocksDB's DB is thread-safe). Close() and the destructor
@@ -45,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "asidekv/database.h"
 #include "db/format_marker.h"
 
 namespace asidekv::db {
@@ -122,6 +125,11 @@ struct DbOptions {
   // Default: kHeader.
   std::optional<ValueEncoding> value_encoding = ValueEncoding::kHeader;
 
+  // fsync the WAL before each write of the asidekv::Database interface (Put(key, value),
+  // Delete(key), Write(ops)) returns; the overloads that take WriteOptions say it per call.
+  // Default: false.
+  bool sync = false;
+
   // Tests only: when set, every file of the store goes through a file system that consults
   // this injector, which can make writes, syncs and reads fail (db/fault_injection.h), and
   // RocksDB's automatic error recovery is off (only Resume() recovers). Default: null (the
@@ -136,28 +144,14 @@ struct WriteOptions {
   bool sync = false;
 };
 
-// One operation of an atomic Write(). The views must stay valid for the duration of Write().
-struct WriteOp {
-  enum Type { kPut, kDelete };
-  Type type = kPut;
-  std::string_view key;
-  std::string_view value;  // Ignored for kDelete.
-};
+// One operation of an atomic Write() (the public interface's type).
+using WriteOp = ::asidekv::DatabaseOp;
 
 // What Scan() visits: the keys that start with `prefix` AND lie in [start, end), in ascending
-// bytewise order, at most `limit` of them. Empty fields do not constrain.
-//
-// Example: prefix "user/", start "user/m", limit 10 visits the first ten keys from "user/m"
-//   (inclusive) that start with "user/". (Set fields by name rather than with a designated
-//   initializer that omits some: GCC's -Wextra warns about the omitted ones.)
-struct ScanSpec {
-  std::string prefix;  // Only keys beginning with these bytes. Empty: every key.
-  std::string start;   // First key visited, inclusive. Empty: from the first key.
-  std::string end;     // Stop before this key, exclusive. Empty: no upper bound.
-  size_t limit = 0;    // At most this many entries. 0: no limit.
-};
+// bytewise order, at most `limit` of them (the public interface's type).
+using ScanSpec = ::asidekv::ScanOptions;
 
-class RocksDb {
+class RocksDb final : public ::asidekv::Database {
  public:
   // Opens (or creates) the store in folder `path`.
   //
@@ -182,7 +176,7 @@ class RocksDb {
 
   // Flushes the memtable (unless read-only) and closes the store; errors are dropped.
   // Call Close() first to see them.
-  ~RocksDb();
+  ~RocksDb() override;
 
   // Flushes the memtable (unless read-only) and closes the store, releasing its LOCK. Later
   // calls on this object return FailedPrecondition; a second Close() returns OK. The store is
@@ -196,12 +190,13 @@ class RocksDb {
   // As Get(key), but reads into `*value`, reusing its capacity (no allocation when the value
   // fits). On NotFound or another error, `*value` is cleared.
   // REQUIRES: value != nullptr.
-  absl::Status Get(std::string_view key, std::string* value) const;
+  absl::Status Get(std::string_view key, std::string* value) const override;
 
   // Reads all `keys` in one batched RocksDB MultiGet (one pass over memtables and SSTs, I/O in
   // parallel where the platform allows). Element i answers keys[i] as Get(keys[i]) would:
   // the value, NotFound, or an error. Keys may repeat. All reads see the same snapshot.
-  std::vector<absl::StatusOr<std::string>> MultiGet(absl::Span<const std::string_view> keys) const;
+  std::vector<absl::StatusOr<std::string>> MultiGet(
+      absl::Span<const std::string_view> keys) const override;
 
   // Stores `value` under `key`, replacing any previous value.
   absl::Status Put(std::string_view key, std::string_view value, const WriteOptions& options);
@@ -214,6 +209,11 @@ class RocksDb {
   // InvalidArgument (and nothing applied) if an op has an unknown type.
   absl::Status Write(absl::Span<const WriteOp> ops, const WriteOptions& options);
 
+  // The asidekv::Database writes: as above, with DbOptions::sync.
+  absl::Status Put(std::string_view key, std::string_view value) override;
+  absl::Status Delete(std::string_view key) override;
+  absl::Status Write(absl::Span<const WriteOp> ops) override;
+
   // The entries selected by `spec` (see ScanSpec), in ascending key order, read from one
   // consistent snapshot. Without a limit this copies the whole range into memory; prefer the
   // callback form for large ranges.
@@ -224,25 +224,26 @@ class RocksDb {
   // only during that call. Returns OK when stopped by fn; a read error stops the scan.
   // REQUIRES: fn does not call Close() on this RocksDb.
   absl::Status Scan(const ScanSpec& spec,
-                    absl::FunctionRef<bool(std::string_view key, std::string_view value)> fn) const;
+                    absl::FunctionRef<bool(std::string_view key, std::string_view value)> fn)
+      const override;
 
   // Writes the memtable to an SST file and waits for it to finish.
-  absl::Status Flush();
+  absl::Status Flush() override;
 
   // Compacts the whole key range down to the last level and waits for it (purges deleted
   // and overwritten entries). May take long on a big store.
-  absl::Status CompactAll();
+  absl::Status CompactAll() override;
 
   // After a write or background error stopped the store (every write then returns that error),
   // tries to recover with RocksDB's DB::Resume(): flushes the memtable and clears the error.
   // OK if the store was not stopped or has recovered. Otherwise the reason it cannot: the
   // fault persists (its error again), or the error was fatal (e.g. a plain I/O error in the
   // WAL), and only closing and reopening the store recovers it.
-  absl::Status Resume();
+  absl::Status Resume() override;
 
   // RocksDB's value of property `name` (e.g. "rocksdb.stats", "rocksdb.estimate-num-keys"), as
   // RocksDB formats it. NotFound if RocksDB does not know the property.
-  absl::StatusOr<std::string> GetProperty(std::string_view name) const;
+  absl::StatusOr<std::string> GetProperty(std::string_view name) const override;
 
   // RocksDB's value of an integer property (e.g. "rocksdb.estimate-num-keys"). NotFound if
   // RocksDB does not know the property; InvalidArgument if it is known but not an integer.
@@ -260,7 +261,7 @@ class RocksDb {
  private:
   struct Impl;  // Holds the rocksdb::DB and its options; defined in rocks_db.cc.
 
-  RocksDb(std::string path, bool read_only, ValueEncoding value_encoding,
+  RocksDb(std::string path, bool read_only, ValueEncoding value_encoding, bool sync,
           std::unique_ptr<Impl> impl);
 
   // FailedPrecondition after Close(); for writes also when read-only. `op` names the call.
@@ -271,6 +272,7 @@ class RocksDb {
   const std::string path_;
   const bool read_only_;
   const ValueEncoding value_encoding_;
+  const WriteOptions default_write_options_;
   // The DB lives in impl_; Close() destroys it (see REQUIRES on Close()).
   std::unique_ptr<Impl> impl_;
 };

@@ -51,8 +51,43 @@ enum class RefreshAhead {
 };
 
 struct Options {
-  // Folder of the RocksDB database. Required; its parent folder must exist.
+  // The source of truth is one of: a RocksDB folder at `path` (the embedded default), a
+  // PostgreSQL table (`postgres`), or a Database the application passes to Store::Open(options,
+  // database) (then both are empty). Exactly one.
+
+  // Folder of the RocksDB database; its parent folder must exist. Required unless `postgres` is
+  // set or a Database is passed to Open.
   std::string path;
+
+  // PostgreSQL connection string, in libpq's keyword/value or URI form (e.g.
+  // "host=/run/postgresql dbname=app user=app", "postgresql://app@db.example/app"): the data
+  // then lives in the table `postgres_table` of that database, which any number of Stores, in
+  // any number of processes, may share (see max_staleness). The schema is in the README. The
+  // password, if any, never appears in an error, a log line or the admin endpoint's output.
+  // Default: empty (no PostgreSQL).
+  std::string postgres;
+
+  // PostgreSQL: the table that holds the data, with its sequence `<postgres_table>_version`;
+  // both are created by Open when missing (if create_if_missing). A lowercase SQL identifier:
+  // [a-z_][a-z0-9_]*, at most 48 bytes. Default: "asidekv".
+  std::string postgres_table = "asidekv";
+
+  // PostgreSQL: connections kept open; each operation holds one for its round trips. In
+  // [1, 256]. Default: 4.
+  int postgres_connections = 4;
+
+  // PostgreSQL: how long one operation may wait for the server (connect, query, result) before
+  // it fails with DeadlineExceeded or Unavailable; a stalled server never hangs a caller longer.
+  // Positive and finite. Default: 10 seconds.
+  absl::Duration postgres_timeout = absl::Seconds(10);
+
+  // With a shared source of truth (PostgreSQL, or a Database whose IsShared() is true) and the
+  // cache on: the longest a cache entry may serve a value after another process overwrote or
+  // deleted it in the database. A Get that starts at least max_staleness after such a write
+  // returned sees it, on every Store; the Store that wrote sees its own writes at once. Every
+  // cache entry is kept at most max_staleness from the moment its database read began. Required
+  // (positive, finite) then; ignored otherwise. Default: zero (unset).
+  absl::Duration max_staleness = absl::ZeroDuration();
 
   // Create the database if `path` holds none. Default: true.
   bool create_if_missing = true;
@@ -133,7 +168,9 @@ struct Options {
   // before reading the DB itself. Infinite: wait for the load. Default: infinite.
   absl::Duration coalesced_wait_timeout = absl::InfiniteDuration();
 
-  // Largest key accepted, in bytes (keys may not be empty). Default: 1 MiB.
+  // Largest key accepted, in bytes (keys may not be empty). With PostgreSQL, at most 2048 (a
+  // key must fit in a B-tree index entry): a larger value is lowered to 2048, as options()
+  // shows. Default: 1 MiB.
   size_t max_key_size = 1 << 20;
 
   // Largest value accepted, in bytes. Default: 256 MiB.

@@ -62,6 +62,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "asidekv/database.h"
 #include "asidekv/export.h"
 #include "asidekv/options.h"
 #include "asidekv/stats.h"
@@ -92,17 +93,6 @@ class PinnedValue {
 struct KeyValue {
   std::string key;
   std::string value;
-};
-
-struct ScanOptions {
-  // Only keys that start with this prefix (empty: no prefix condition).
-  std::string prefix;
-  // Only keys >= start (empty: from the first key).
-  std::string start;
-  // Only keys < end (empty: to the last key).
-  std::string end;
-  // At most this many pairs (0: no limit).
-  size_t limit = 0;
 };
 
 class ASIDEKV_EXPORT Store final {
