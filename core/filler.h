@@ -11,8 +11,13 @@
 // waiters as such), and no path can publish stored bytes to a reader. Read() also counts
 // Stats::db_reads, the one counter of DB reads made for misses and refreshes.
 //
+// Bounded staleness (Options::max_staleness, with a shared database): every entry expires at
+// most max_staleness after its DB read began, whatever its own TTL; a load that took longer is
+// neither cached nor handed to waiters (they read the DB themselves). So a reader that starts
+// max_staleness after a write returned elsewhere gets a value read after that write.
+//
 // Thread safety: every method may be called concurrently.
-// Ownership: borrows the cache and the DB (Store::Impl owns them and the Filler).
+// Ownership: borrows the cache and the DB (the StoreImpl owns them and the Filler).
 
 #ifndef ASIDEKV_CORE_FILLER_H_
 #define ASIDEKV_CORE_FILLER_H_
@@ -25,9 +30,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "asidekv/database.h"
 #include "cache/cache.h"
+#include "cache/clock.h"
 #include "db/format_marker.h"
-#include "db/rocks_db.h"
 
 namespace asidekv::core {
 
@@ -36,18 +42,31 @@ class Filler {
   // Tag of cache entries that record "not found".
   static constexpr uint8_t kNegativeTag = 1;
 
-  // A value read from the DB: the user value (or NotFound / an error) and its stored cache TTL.
+  // A value read from the DB: the user value (or NotFound / an error), its stored cache TTL,
+  // and when its DB read began (on the cache's clock).
   struct Loaded {
     absl::StatusOr<std::string> value;
     std::optional<absl::Duration> ttl;
+    int64_t read_start_nanos = 0;
   };
 
-  // `negative_ttl`: Options::negative_ttl (0: absence is not cached).
-  Filler(cache::Cache* cache, db::RocksDb* db, db::ValueEncoding encoding,
-         absl::Duration negative_ttl);
+  struct Config {
+    db::ValueEncoding encoding = db::ValueEncoding::kHeader;
+    // Options::negative_ttl (0: absence is not cached) and Options::default_ttl.
+    absl::Duration negative_ttl = absl::ZeroDuration();
+    absl::Duration default_ttl = absl::InfiniteDuration();
+    // The bound on an entry's age from its DB read (InfiniteDuration: none).
+    absl::Duration max_staleness = absl::InfiniteDuration();
+  };
 
-  // Decodes a DB result in stored form.
-  Loaded Decode(absl::StatusOr<std::string> stored) const;
+  // Borrows `cache`, `db` and `clock` (the cache's).
+  Filler(cache::Cache* cache, Database* db, cache::Clock* clock, const Config& config);
+
+  // The cache clock's time: take it just before a DB read whose result Decode() receives.
+  int64_t Now() const { return clock_->NowNanos(); }
+
+  // Decodes a DB result in stored form, read from the DB at `read_start_nanos` (Now()).
+  Loaded Decode(absl::StatusOr<std::string> stored, int64_t read_start_nanos) const;
 
   // Reads `key` from the DB and decodes it; counts one DB read.
   Loaded Read(std::string_view key);
@@ -56,16 +75,21 @@ class Filler {
   void CountReads(uint64_t n) { db_reads_.fetch_add(n, std::memory_order_relaxed); }
 
   // Completes a leader ticket with `loaded`: caches it (unless `cache_it` is false) and shares
-  // the result with the waiters. REQUIRES: ticket->role() == kLeader, not yet completed.
+  // the result with the waiters; or, when the load is older than max_staleness, abandons the
+  // ticket (kStale: nothing cached, the waiters read the DB themselves).
+  // REQUIRES: ticket->role() == kLeader, not yet completed.
   cache::FillResult Complete(cache::FillTicket* ticket, const Loaded& loaded, bool cache_it = true);
 
   uint64_t db_reads() const { return db_reads_.load(std::memory_order_relaxed); }
 
  private:
   cache::Cache* const cache_;  // Not owned.
-  db::RocksDb* const db_;      // Not owned.
+  Database* const db_;         // Not owned.
+  cache::Clock* const clock_;  // Not owned.
   const db::ValueEncoding encoding_;
   const absl::Duration negative_ttl_;
+  const absl::Duration default_ttl_;
+  const int64_t max_staleness_nanos_;  // INT64_MAX: unbounded.
   std::atomic<uint64_t> db_reads_{0};
 };
 

@@ -2,7 +2,7 @@
 //
 // This is the core's one declared internal interface for other modules. It speaks plain types
 // only (no cache/ or db/ type crosses it), so admin/ depends on core/ and util/ alone and the
-// engine's internals can change behind it. Store::Impl implements it.
+// engine's internals can change behind it. core::StoreImpl (core/store_impl.h) implements it.
 //
 // Admin endpoints are optional: an application that never enables one (asidekv/admin.h) does not
 // link admin/. The core knows them only through the AdminStarter hook below, which admin/

@@ -17,7 +17,26 @@ absl::Status Bad(const std::string& msg) {
   return absl::InvalidArgumentError(absl::StrCat("invalid Options: ", msg));
 }
 
+// A lowercase SQL identifier that needs no quoting, short enough for "<table>_version".
+absl::Status CheckPostgresTable(const std::string& t) {
+  bool ok = !t.empty() && t.size() <= 48 && !(t[0] >= '0' && t[0] <= '9');
+  for (char c : t) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (ok) return absl::OkStatus();
+  return Bad(absl::StrCat(
+      "postgres_table must match [a-z_][a-z0-9_]* and be at most 48 bytes, got \"", t, "\""));
+}
+
 }  // namespace
+
+absl::Status CheckStalenessBound(const Options& o, bool shared) {
+  if (!shared || o.cache_capacity_bytes == 0 || o.max_staleness > absl::ZeroDuration()) {
+    return absl::OkStatus();
+  }
+  return Bad(
+      "max_staleness is required with a database other processes write too (PostgreSQL) while "
+      "the cache is on: it bounds how long a cached value may outlive another process's write "
+      "(or set cache_capacity_bytes to 0)");
+}
 
 absl::Status CheckDuration(absl::Duration d, std::string_view what, bool zero_ok) {
   if (d == absl::InfiniteDuration()) return absl::OkStatus();
@@ -30,8 +49,38 @@ absl::Status CheckDuration(absl::Duration d, std::string_view what, bool zero_ok
   return absl::OkStatus();
 }
 
-absl::Status ValidateOptions(const Options& o) {
-  if (o.path.empty()) return Bad("path is empty");
+absl::Status ValidateOptions(const Options& o, bool database_given) {
+  if (database_given && (!o.path.empty() || !o.postgres.empty())) {
+    return Bad(absl::StrCat(o.path.empty() ? "postgres" : "path",
+                            " is set, but a Database was passed to Store::Open: a Store has one "
+                            "source of truth"));
+  }
+  if (!database_given && o.path.empty() && o.postgres.empty()) {
+    return Bad("path is empty (a RocksDB folder), and so is postgres (a PostgreSQL database)");
+  }
+  if (!o.path.empty() && !o.postgres.empty()) {
+    return Bad("path and postgres are both set: a Store has one source of truth");
+  }
+  if (!o.postgres.empty()) {
+    absl::Status s = CheckPostgresTable(o.postgres_table);
+    if (!s.ok()) return s;
+    if (o.postgres_connections < 1 || o.postgres_connections > 256) {
+      return Bad(
+          absl::StrCat("postgres_connections must be in [1, 256], got ", o.postgres_connections));
+    }
+    s = CheckDuration(o.postgres_timeout, "postgres_timeout", /*zero_ok=*/false);
+    if (s.ok() && o.postgres_timeout == absl::InfiniteDuration()) {
+      s = absl::InvalidArgumentError("postgres_timeout must be finite");
+    }
+    if (!s.ok()) return Bad(std::string(s.message()));
+  }
+  {
+    absl::Status s = CheckDuration(o.max_staleness, "max_staleness", /*zero_ok=*/true);
+    if (s.ok() && o.max_staleness == absl::InfiniteDuration()) {
+      s = absl::InvalidArgumentError("max_staleness must be finite (zero: unset)");
+    }
+    if (!s.ok()) return Bad(std::string(s.message()));
+  }
   if (o.cache_shards < 0 || o.cache_shards > 1024 ||
       (o.cache_shards > 0 && !std::has_single_bit(static_cast<unsigned>(o.cache_shards)))) {
     return Bad(

@@ -12,6 +12,7 @@
 #ifndef ASIDEKV_CORE_OPTIONS_VALIDATION_H_
 #define ASIDEKV_CORE_OPTIONS_VALIDATION_H_
 
+#include <cstddef>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -20,8 +21,16 @@
 
 namespace asidekv::core {
 
-// OK, or InvalidArgument naming the first bad field and why.
-absl::Status ValidateOptions(const Options& options);
+// OK, or InvalidArgument naming the first bad field and why. `database_given`: the caller
+// passes its own Database to Store::Open (then neither path nor postgres may be set).
+absl::Status ValidateOptions(const Options& options, bool database_given);
+
+// OK, or InvalidArgument when the database is shared by other processes (`shared`), the cache
+// is on and Options::max_staleness is unset.
+absl::Status CheckStalenessBound(const Options& options, bool shared);
+
+// The longest key PostgreSQL's B-tree index takes from asidekv (Options::max_key_size).
+inline constexpr size_t kPostgresMaxKeySize = 2048;
 
 // OK if `d` is at least 1ns or infinite, or zero when `zero_ok`; else InvalidArgument naming
 // `what`.

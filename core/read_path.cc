@@ -1,4 +1,5 @@
-// The read path of Store::Impl: Get, GetPinned, MultiGet, Scan. See store_impl.h.
+// The read path of the engine (core::StoreImpl): Get, GetPinned, MultiGet, Scan. See store_impl.h.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,17 +12,17 @@
 #include "db/value_format.h"
 #include "util/monotonic_clock.h"
 
-namespace asidekv {
+namespace asidekv::core {
 namespace {
 
 absl::StatusOr<std::string> FromEntry(const cache::ValueRef& v) {
-  if (v.tag() == Store::Impl::kNegativeTag) return absl::NotFoundError("key not found");
+  if (v.tag() == StoreImpl::kNegativeTag) return absl::NotFoundError("key not found");
   return std::string(v.value());
 }
 
 }  // namespace
 
-absl::Status Store::Impl::CheckKey(std::string_view key) const {
+absl::Status StoreImpl::CheckKey(std::string_view key) const {
   if (key.empty()) return absl::InvalidArgumentError("key is empty");
   if (key.size() > options_.max_key_size) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -30,7 +31,7 @@ absl::Status Store::Impl::CheckKey(std::string_view key) const {
   return absl::OkStatus();
 }
 
-absl::Status Store::Impl::CheckValue(std::string_view value) const {
+absl::Status StoreImpl::CheckValue(std::string_view value) const {
   if (value.size() > options_.max_value_size) {
     return absl::InvalidArgumentError(absl::StrCat("value of ", value.size(),
                                                    " bytes exceeds max_value_size (",
@@ -39,21 +40,25 @@ absl::Status Store::Impl::CheckValue(std::string_view value) const {
   return absl::OkStatus();
 }
 
-cache::EntryOptions Store::Impl::EntryOptionsFor(std::optional<absl::Duration> ttl) const {
+cache::EntryOptions StoreImpl::EntryOptionsFor(std::optional<absl::Duration> ttl) const {
   cache::EntryOptions o;
   o.ttl = ttl;
+  // A written value is as fresh as it gets; with a shared database it still lives at most
+  // max_staleness (another process may overwrite it).
+  if (staleness_bound_.has_value())
+    o.ttl = std::min(ttl.value_or(options_.default_ttl), *staleness_bound_);
   return o;
 }
 
-void Store::Impl::Reload(cache::FillTicket* ticket) {
+void StoreImpl::Reload(cache::FillTicket* ticket) {
   const int64_t start = util::MonotonicNanos();
   Loaded loaded = filler_.Read(ticket->key());
   refresher_->RecordReloadCost(util::MonotonicNanos() - start);
   filler_.Complete(ticket, loaded);
 }
 
-absl::StatusOr<std::string> Store::Impl::AwaitOrRead(const cache::FillTicket& ticket,
-                                                     std::string_view key) {
+absl::StatusOr<std::string> StoreImpl::AwaitOrRead(const cache::FillTicket& ticket,
+                                                   std::string_view key) {
   absl::StatusOr<std::string> r = ticket.Wait(options_.coalesced_wait_timeout);
   // The leader timed out on us or gave up: read the DB ourselves, without filling.
   if (absl::IsDeadlineExceeded(r.status()) || absl::IsAborted(r.status())) {
@@ -62,7 +67,7 @@ absl::StatusOr<std::string> Store::Impl::AwaitOrRead(const cache::FillTicket& ti
   return r;
 }
 
-absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
+absl::StatusOr<std::string> StoreImpl::GetMiss(std::string_view key) {
   cache::FillTicket ticket = cache_->BeginFill(key);
   switch (ticket.role()) {
     case cache::FillTicket::Role::kHit:
@@ -82,7 +87,7 @@ absl::StatusOr<std::string> Store::Impl::GetMiss(std::string_view key) {
   return std::move(loaded.value);
 }
 
-absl::StatusOr<std::string> Store::Impl::Get(std::string_view key) {
+absl::StatusOr<std::string> StoreImpl::Get(std::string_view key) {
   absl::Status s = CheckKey(key);
   if (!s.ok()) return s;
   const int64_t start = StartTimer();
@@ -97,7 +102,7 @@ absl::StatusOr<std::string> Store::Impl::Get(std::string_view key) {
   return result;
 }
 
-absl::StatusOr<PinnedValue> Store::Impl::GetPinned(std::string_view key) {
+absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
   absl::Status s = CheckKey(key);
   if (!s.ok()) return s;
   const int64_t start = StartTimer();
@@ -127,7 +132,7 @@ absl::StatusOr<PinnedValue> Store::Impl::GetPinned(std::string_view key) {
   return result;
 }
 
-std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(
+std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
     absl::Span<const std::string_view> keys) {
   std::vector<absl::StatusOr<std::string>> results(keys.size());
   std::vector<size_t> to_read;                  // Indexes read from the DB by this call.
@@ -164,11 +169,12 @@ std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(
     read_keys.reserve(to_read.size());
     for (size_t i : to_read) read_keys.push_back(keys[i]);
     filler_.CountReads(to_read.size());
+    const int64_t read_start = filler_.Now();
     std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
     // Complete every load this call leads before waiting on anyone else's, so two MultiGets
     // that wait on each other's keys cannot deadlock.
     for (size_t j = 0; j < to_read.size(); ++j) {
-      Loaded loaded = filler_.Decode(std::move(raw[j]));
+      Loaded loaded = filler_.Decode(std::move(raw[j]), read_start);
       if (read_tickets[j].role() == cache::FillTicket::Role::kLeader) {
         filler_.Complete(&read_tickets[j], loaded);
       }
@@ -179,15 +185,10 @@ std::vector<absl::StatusOr<std::string>> Store::Impl::MultiGet(
   return results;
 }
 
-absl::StatusOr<std::vector<KeyValue>> Store::Impl::Scan(const ScanOptions& options) {
-  db::ScanSpec spec;
-  spec.prefix = options.prefix;
-  spec.start = options.start;
-  spec.end = options.end;
-  spec.limit = options.limit;
+absl::StatusOr<std::vector<KeyValue>> StoreImpl::Scan(const ScanOptions& options) {
   std::vector<KeyValue> out;
   absl::Status decode_error;
-  absl::Status s = db_->Scan(spec, [&](std::string_view key, std::string_view stored) {
+  absl::Status s = db_->Scan(options, [&](std::string_view key, std::string_view stored) {
     absl::StatusOr<db::DecodedValue> d = db::DecodeValue(stored, encoding_);
     if (!d.ok()) {
       decode_error = absl::DataLossError(
@@ -202,4 +203,4 @@ absl::StatusOr<std::vector<KeyValue>> Store::Impl::Scan(const ScanOptions& optio
   return out;
 }
 
-}  // namespace asidekv
+}  // namespace asidekv::core

@@ -2,7 +2,7 @@
 // that runs the background reloads.
 //
 // Design
-//   Store::Impl calls OnHit() on every cache hit when Options::refresh_ahead is not kOff (with
+//   StoreImpl calls OnHit() on every cache hit when Options::refresh_ahead is not kOff (with
 //   kOff there is no Refresher and a hit pays one null check). OnHit() decides whether the entry
 //   should be reloaded now:
 //     kBackground     remaining TTL < refresh_ahead_fraction * the entry's TTL (one clock read
@@ -21,7 +21,7 @@
 //
 // Thread safety: all methods may be called concurrently, except that Stop() and the destructor
 //   must not race with each other.
-// Ownership: Store::Impl owns the Refresher and destroys it (stopping its threads) before the
+// Ownership: StoreImpl owns the Refresher and destroys it (stopping its threads) before the
 //   cache and the DB, which the reload function and `cache` borrow.
 // Failure: a reload that fails publishes its error to the waiters and caches nothing (as a miss
 //   would); the old entry stays until it expires.
@@ -48,7 +48,7 @@ namespace asidekv::core {
 
 class Refresher {
  public:
-  // Reads the ticket's key from the DB and completes the ticket (Store::Impl's miss path).
+  // Reads the ticket's key from the DB and completes the ticket (StoreImpl's miss path).
   using ReloadFn = std::function<void(cache::FillTicket* ticket)>;
 
   // `cache`, `clock` and whatever `reload` uses are borrowed and must outlive the Refresher.

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "cache/clock.h"
 #include "cache/sharded_cache.h"
 #include "core/options_validation.h"
@@ -11,6 +13,7 @@
 #include "core/store_opener.h"
 #include "db/rocks_db.h"
 #include "util/monotonic_clock.h"
+#include "util/string_view.h"
 
 namespace asidekv {
 namespace {
@@ -45,12 +48,69 @@ EvictionPolicy FromPolicyKind(cache::PolicyKind p) {
 }  // namespace
 
 namespace core {
+namespace {
+
+// The hooks of the StoreOpener::Open call in progress on this thread, if any: Store::Open
+// reads them, so that the public Store needs no friend and names no internal type.
+thread_local const StoreHooks* open_hooks = nullptr;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
                                                          const StoreHooks& hooks) {
-  absl::Status s = ValidateOptions(options);
+  return Open(options, nullptr, hooks);
+}
+
+absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
+                                                         std::unique_ptr<Database> database,
+                                                         const StoreHooks& hooks) {
+  const StoreHooks* const saved = open_hooks;
+  open_hooks = &hooks;
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      database != nullptr ? Store::Open(options, std::move(database)) : Store::Open(options);
+  open_hooks = saved;
+  return store;
+}
+
+namespace {
+
+// What a StoreImpl is built from.
+struct Parts {
+  Options resolved;  // The options in force (chosen values filled in).
+  std::unique_ptr<Database> db;
+  std::unique_ptr<cache::Cache> cache;
+  cache::Clock* clock = nullptr;
+};
+
+absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Options& options,
+                                                       const StoreHooks& hooks) {
+  if (!options.postgres.empty()) {
+    return absl::UnimplementedError("Options::postgres: this build has no PostgreSQL store");
+  }
+  db::DbOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.error_if_exists = options.error_if_exists;
+  db_options.block_cache_bytes = options.db_block_cache_bytes;
+  db_options.sync = options.sync_writes;
+  db_options.fault_injector = hooks.fault_injector;
+  db_options.value_encoding =
+      options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;
+  absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<Database>(*std::move(db));
+}
+
+// Validates `options`, builds the cache and opens (or adopts) the database. Nothing of the
+// database is created when the options are refused.
+absl::StatusOr<Parts> OpenParts(const Options& options, std::unique_ptr<Database> given) {
+  static const StoreHooks kNoHooks;
+  const StoreHooks& hooks = open_hooks != nullptr ? *open_hooks : kNoHooks;
+  absl::Status s = ValidateOptions(options, /*database_given=*/given != nullptr);
+  if (s.ok() && !options.postgres.empty()) s = CheckStalenessBound(options, /*shared=*/true);
+  if (s.ok() && given != nullptr) s = CheckStalenessBound(options, given->IsShared());
   if (!s.ok()) return s;
 
+  Parts parts;
   cache::CacheOptions cache_options;
   cache_options.capacity = options.cache_capacity_bytes;
   cache_options.num_shards = options.cache_shards;
@@ -62,25 +122,29 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
       cache::ShardedCache::Create(cache_options);
   if (!built.ok()) return built.status();
   // Store::options() reports what is in force: the shard count and policy the cache chose.
-  Options resolved = options;
-  resolved.cache_shards = (*built)->num_shards();
-  resolved.eviction_policy = FromPolicyKind(cache_options.policy);
-  std::unique_ptr<cache::Cache> cache = *std::move(built);
-  if (hooks.wrap_cache) cache = hooks.wrap_cache(std::move(cache));
+  parts.resolved = options;
+  parts.resolved.cache_shards = (*built)->num_shards();
+  parts.resolved.eviction_policy = FromPolicyKind(cache_options.policy);
+  if (!options.postgres.empty()) {
+    parts.resolved.max_key_size = std::min(options.max_key_size, kPostgresMaxKeySize);
+  }
+  parts.cache = *std::move(built);
+  if (hooks.wrap_cache) parts.cache = hooks.wrap_cache(std::move(parts.cache));
+  parts.clock = cache_options.clock;
 
-  db::DbOptions db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.error_if_exists = options.error_if_exists;
-  db_options.block_cache_bytes = options.db_block_cache_bytes;
-  db_options.sync = options.sync_writes;
-  db_options.fault_injector = hooks.fault_injector;
-  db_options.value_encoding =
-      options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;
-  absl::StatusOr<std::unique_ptr<db::RocksDb>> db = db::RocksDb::Open(options.path, db_options);
-  if (!db.ok()) return db.status();
+  if (given != nullptr) {
+    parts.db = std::move(given);
+  } else {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(options, hooks);
+    if (!db.ok()) return db.status();
+    parts.db = *std::move(db);
+  }
+  return parts;
+}
 
-  auto impl = std::make_unique<Store::Impl>(resolved, *std::move(db), std::move(cache),
-                                            cache_options.clock);
+// Starts what runs beside an opened engine: the admin endpoint, then the background work.
+absl::Status Start(StoreImpl* impl) {
+  const Options& options = impl->options();
   if (!options.admin_socket.empty()) {
     const AdminStarter start = GetAdminStarter();
     if (start == nullptr) {
@@ -88,31 +152,60 @@ absl::StatusOr<std::unique_ptr<Store>> StoreOpener::Open(const Options& options,
           "Options::admin_socket is set, but no admin endpoint is enabled in this process: link "
           "asidekv::admin and call asidekv::EnableAdminEndpoint() before Store::Open");
     }
-    absl::StatusOr<std::unique_ptr<AdminEndpoint>> admin = start(options.admin_socket, impl.get());
+    absl::StatusOr<std::unique_ptr<AdminEndpoint>> admin = start(options.admin_socket, impl);
     if (!admin.ok()) return admin.status();
     impl->set_admin_endpoint(*std::move(admin));
   }
   // Last: nothing after it fails, so a failed Open has no warm-up to stop and no hot set to
   // record over the file it would have warmed from.
   impl->StartBackground();
-  return std::unique_ptr<Store>(new Store(std::move(impl)));
+  return absl::OkStatus();
 }
 
-}  // namespace core
+// Opens the engine of a Store: Engine is Store::Rep, a StoreImpl (named by Store::Open, which
+// may name it).
+template <typename Engine>
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const Options& options,
+                                                   std::unique_ptr<Database> given) {
+  absl::StatusOr<Parts> parts = OpenParts(options, std::move(given));
+  if (!parts.ok()) return parts.status();
+  auto engine = std::make_unique<Engine>(parts->resolved, std::move(parts->db),
+                                         std::move(parts->cache), parts->clock);
+  absl::Status s = Start(engine.get());
+  if (!s.ok()) return s;
+  return engine;
+}
 
-Store::Impl::Impl(const Options& options, std::unique_ptr<db::RocksDb> db,
-                  std::unique_ptr<cache::Cache> cache, cache::Clock* clock)
+}  // namespace
+
+namespace {
+
+Filler::Config FillerConfig(const Options& options, std::optional<absl::Duration> bound) {
+  Filler::Config c;
+  c.encoding = options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;
+  c.negative_ttl = options.negative_ttl;
+  c.default_ttl = options.default_ttl;
+  c.max_staleness = bound.value_or(absl::InfiniteDuration());
+  return c;
+}
+
+}  // namespace
+
+StoreImpl::StoreImpl(const Options& options, std::unique_ptr<Database> db,
+                     std::unique_ptr<cache::Cache> cache, cache::Clock* clock)
     : options_(options),
-      write_options_{options.sync_writes},
       encoding_(options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader),
       db_(std::move(db)),
+      staleness_bound_(db_->IsShared() && options.cache_capacity_bytes > 0
+                           ? std::optional<absl::Duration>(options.max_staleness)
+                           : std::nullopt),
       cache_(std::move(cache)),
       clock_(clock),
-      filler_(cache_.get(), db_.get(), encoding_, options.negative_ttl),
-      warmer_(std::make_unique<core::Warmer>(cache_.get(), db_.get(), &filler_,
-                                             options_.cache_capacity_bytes)) {}
+      filler_(cache_.get(), db_.get(), clock, FillerConfig(options, staleness_bound_)),
+      warmer_(std::make_unique<Warmer>(cache_.get(), db_.get(), &filler_,
+                                       options_.cache_capacity_bytes)) {}
 
-Store::Impl::~Impl() {
+StoreImpl::~StoreImpl() {
   admin_endpoint_.reset();
   hot_set_.reset();  // Records the hot set one last time.
   // Join the refresh threads before refresher_ changes: a reload in flight reads it
@@ -121,7 +214,7 @@ Store::Impl::~Impl() {
   refresher_.reset();
 }
 
-void Store::Impl::StartBackground() {
+void StoreImpl::StartBackground() {
   if (options_.refresh_ahead != RefreshAhead::kOff) {
     refresher_ = std::make_unique<core::Refresher>(options_, cache_.get(), clock_,
                                                    [this](cache::FillTicket* t) { Reload(t); });
@@ -133,11 +226,11 @@ void Store::Impl::StartBackground() {
   }
 }
 
-void Store::Impl::set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint) {
+void StoreImpl::set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint) {
   admin_endpoint_ = std::move(endpoint);
 }
 
-std::vector<core::ShardStats> Store::Impl::GetShardStats() const {
+std::vector<core::ShardStats> StoreImpl::GetShardStats() const {
   std::vector<core::ShardStats> out;
   for (const cache::CacheStats& c : cache_->GetShardStats()) {
     out.push_back(core::ShardStats{c.hits, c.misses, c.inserts, c.evictions, c.expirations,
@@ -146,7 +239,7 @@ std::vector<core::ShardStats> Store::Impl::GetShardStats() const {
   return out;
 }
 
-std::optional<core::CachedEntry> Store::Impl::Peek(std::string_view key) {
+std::optional<core::CachedEntry> StoreImpl::Peek(std::string_view key) {
   cache::ValueRef v = cache_->Lookup(key);
   if (!v) return std::nullopt;
   core::CachedEntry e;
@@ -158,17 +251,17 @@ std::optional<core::CachedEntry> Store::Impl::Peek(std::string_view key) {
   return e;
 }
 
-int64_t Store::Impl::StartTimer() const {
+int64_t StoreImpl::StartTimer() const {
   return options_.latency_stats ? util::MonotonicNanos() : 0;
 }
 
-void Store::Impl::RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const {
+void StoreImpl::RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const {
   if (!options_.latency_stats) return;
   const int64_t d = util::MonotonicNanos() - start_ns;
   h.Record(d > 0 ? static_cast<uint64_t>(d) : 0);
 }
 
-Stats Store::Impl::GetStats() const {
+Stats StoreImpl::GetStats() const {
   const cache::CacheStats c = cache_->GetStats();
   Stats s;
   s.cache_hits = c.hits;
@@ -200,53 +293,83 @@ Stats Store::Impl::GetStats() const {
   return s;
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
-  return core::StoreOpener::Open(options, core::StoreHooks());
+absl::StatusOr<uint64_t> StoreImpl::DbIntProperty(std::string_view name) const {
+  absl::StatusOr<std::string> text = db_->GetProperty(name);
+  if (!text.ok()) return text.status();
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(util::ToAbsl(*text), &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("property ", util::ToAbsl(name), " is not an integer: ", util::ToAbsl(*text)));
+  }
+  return value;
 }
 
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+}  // namespace core
+
+// The Store's representation: the engine itself (no second indirection on each call).
+struct Store::Rep final : core::StoreImpl {
+  using StoreImpl::StoreImpl;
+};
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  absl::StatusOr<std::unique_ptr<Rep>> rep = core::OpenEngine<Rep>(options, nullptr);
+  if (!rep.ok()) return rep.status();
+  return std::unique_ptr<Store>(new Store(*std::move(rep)));
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options,
+                                                   std::unique_ptr<Database> database) {
+  if (database == nullptr) {
+    return absl::InvalidArgumentError("Store::Open: the Database passed is null");
+  }
+  absl::StatusOr<std::unique_ptr<Rep>> rep = core::OpenEngine<Rep>(options, std::move(database));
+  if (!rep.ok()) return rep.status();
+  return std::unique_ptr<Store>(new Store(*std::move(rep)));
+}
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Store::~Store() = default;
 
-absl::StatusOr<std::string> Store::Get(std::string_view key) { return impl_->Get(key); }
-absl::StatusOr<PinnedValue> Store::GetPinned(std::string_view key) { return impl_->GetPinned(key); }
+absl::StatusOr<std::string> Store::Get(std::string_view key) { return rep_->Get(key); }
+absl::StatusOr<PinnedValue> Store::GetPinned(std::string_view key) { return rep_->GetPinned(key); }
 absl::Status Store::Put(std::string_view key, std::string_view value) {
-  return impl_->Put(key, value, std::nullopt);
+  return rep_->Put(key, value, std::nullopt);
 }
 absl::Status Store::Put(std::string_view key, std::string_view value, absl::Duration cache_ttl) {
   absl::Status s = core::CheckDuration(cache_ttl, "Put: cache_ttl", /*zero_ok=*/false);
   if (!s.ok()) return s;
-  if (impl_->options().raw_values) {
+  if (rep_->options().raw_values) {
     return absl::FailedPreconditionError(
         "Put: a per-key cache_ttl is stored in the value header, which a Store opened with "
         "Options::raw_values does not write");
   }
-  return impl_->Put(key, value, cache_ttl);
+  return rep_->Put(key, value, cache_ttl);
 }
-absl::Status Store::Delete(std::string_view key) { return impl_->Delete(key); }
-absl::Status Store::Write(const WriteBatch& batch) { return impl_->Write(batch); }
+absl::Status Store::Delete(std::string_view key) { return rep_->Delete(key); }
+absl::Status Store::Write(const WriteBatch& batch) { return rep_->Write(batch); }
 std::vector<absl::StatusOr<std::string>> Store::MultiGet(absl::Span<const std::string_view> keys) {
-  return impl_->MultiGet(keys);
+  return rep_->MultiGet(keys);
 }
 std::vector<absl::StatusOr<std::string>> Store::MultiGet(const std::vector<std::string>& keys) {
   const std::vector<std::string_view> views(keys.begin(), keys.end());
-  return impl_->MultiGet(views);
+  return rep_->MultiGet(views);
 }
 absl::StatusOr<std::vector<KeyValue>> Store::Scan(const ScanOptions& options) {
-  return impl_->Scan(options);
+  return rep_->Scan(options);
 }
-absl::StatusOr<size_t> Store::Warm(absl::Span<const std::string> keys) { return impl_->Warm(keys); }
+absl::StatusOr<size_t> Store::Warm(absl::Span<const std::string> keys) { return rep_->Warm(keys); }
 absl::StatusOr<size_t> Store::WarmPrefix(std::string_view prefix, size_t limit) {
-  return impl_->WarmPrefix(prefix, limit);
+  return rep_->WarmPrefix(prefix, limit);
 }
-void Store::Invalidate(std::string_view key) { impl_->Invalidate(key); }
-void Store::ClearCache() { impl_->ClearCache(); }
-Stats Store::GetStats() const { return impl_->GetStats(); }
+void Store::Invalidate(std::string_view key) { rep_->Invalidate(key); }
+void Store::ClearCache() { rep_->ClearCache(); }
+Stats Store::GetStats() const { return rep_->GetStats(); }
 absl::StatusOr<std::string> Store::GetProperty(std::string_view property) const {
-  return impl_->db().GetProperty(property);
+  return rep_->db().GetProperty(property);
 }
-absl::Status Store::Flush() { return impl_->db().Flush(); }
-absl::Status Store::CompactAll() { return impl_->db().CompactAll(); }
-absl::Status Store::Resume() { return impl_->db().Resume(); }
-const Options& Store::options() const { return impl_->options(); }
+absl::Status Store::Flush() { return rep_->db().Flush(); }
+absl::Status Store::CompactAll() { return rep_->db().CompactAll(); }
+absl::Status Store::Resume() { return rep_->db().Resume(); }
+const Options& Store::options() const { return rep_->options(); }
 
 }  // namespace asidekv

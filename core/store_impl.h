@@ -1,4 +1,5 @@
-// Store::Impl: the cache-aside engine behind the public Store.
+// StoreImpl: the cache-aside engine behind the public Store (store.cc derives Store::Rep from
+// it, so the installed store.h names nothing of it).
 //
 // Read path (read_path.cc)
 //   Lookup in the cache; on a hit return the copy. On a miss, BeginFill():
@@ -24,7 +25,7 @@
 //   With Options::refresh_ahead on, every hit is shown to the Refresher, which may reload the
 //   key through BeginRefresh() (a leader ticket completed by Reload(), like a miss). Warm and the
 //   hot set fill through BeginFill() leaders too, completed by the same Filler. Both are started by
-//   StartBackground() and stopped by ~Impl before the cache and the DB go.
+//   StartBackground() and stopped by ~StoreImpl before the cache and the DB go.
 //
 // Thread safety: all methods may be called concurrently; state is the (thread-safe) DB and
 //   cache plus relaxed atomic counters.
@@ -44,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "asidekv/database.h"
 #include "asidekv/store.h"
 #include "cache/cache.h"
 #include "cache/clock.h"
@@ -52,21 +54,21 @@
 #include "core/latency_histogram.h"
 #include "core/refresher.h"
 #include "core/warming.h"
-#include "db/rocks_db.h"
+#include "db/format_marker.h"
 
-namespace asidekv {
+namespace asidekv::core {
 
 // Hidden: the Store it serves is exported from a shared build, its implementation is not.
-class __attribute__((visibility("hidden"))) Store::Impl final : public core::Introspection {
+class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
  public:
   // Tag of cache entries that record "not found".
-  static constexpr uint8_t kNegativeTag = core::Filler::kNegativeTag;
+  static constexpr uint8_t kNegativeTag = Filler::kNegativeTag;
 
-  // `clock` is the cache's (borrowed; outlives the Store).
-  Impl(const Options& options, std::unique_ptr<db::RocksDb> db, std::unique_ptr<cache::Cache> cache,
-       cache::Clock* clock);
+  // `clock` is the cache's (borrowed; outlives the Store). `options` are validated and resolved.
+  StoreImpl(const Options& options, std::unique_ptr<Database> db,
+            std::unique_ptr<cache::Cache> cache, cache::Clock* clock);
   // Stops the admin endpoint (if any) before the cache and the DB go.
-  ~Impl() override;
+  ~StoreImpl() override;
 
   absl::StatusOr<std::string> Get(std::string_view key);
   absl::StatusOr<PinnedValue> GetPinned(std::string_view key);
@@ -77,11 +79,11 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   absl::Status Delete(std::string_view key);
   absl::Status Write(const WriteBatch& batch);
 
-  // core::Introspection (the admin endpoint's view; see core/introspection.h).
+  // Introspection (the admin endpoint's view; see core/introspection.h).
   const Options& options() const override { return options_; }
   Stats GetStats() const override;
-  std::vector<core::ShardStats> GetShardStats() const override;
-  std::optional<core::CachedEntry> Peek(std::string_view key) override;
+  std::vector<ShardStats> GetShardStats() const override;
+  std::optional<CachedEntry> Peek(std::string_view key) override;
   absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override { return GetMiss(key); }
   std::vector<std::string> HottestKeys(size_t n) const override { return cache_->HottestKeys(n); }
   absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) override {
@@ -89,23 +91,21 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   }
   void Invalidate(std::string_view key) override { cache_->Invalidate(key); }
   void ClearCache() override { cache_->Clear(); }
-  absl::StatusOr<uint64_t> DbIntProperty(std::string_view name) const override {
-    return db_->GetIntProperty(name);
-  }
+  absl::StatusOr<uint64_t> DbIntProperty(std::string_view name) const override;
 
-  db::RocksDb& db() { return *db_; }
+  Database& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
   // Starts refresh-ahead and the hot-set keeper as the options ask. Called once by the opener,
   // after everything that can fail, so a failed Open never records a hot set.
   void StartBackground();
   absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys) { return warmer_->Warm(keys); }
   // The hot-set keeper, or null without Options::hot_set_path (tests wait on its warming).
-  core::HotSetKeeper* hot_set() { return hot_set_.get(); }
+  HotSetKeeper* hot_set() { return hot_set_.get(); }
   // Takes ownership of the admin endpoint (core/introspection.h), set once by the opener.
-  void set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint);
+  void set_admin_endpoint(std::unique_ptr<AdminEndpoint> endpoint);
 
  private:
-  using Loaded = core::Filler::Loaded;
+  using Loaded = Filler::Loaded;
 
   absl::Status CheckKey(std::string_view key) const;
   absl::Status CheckValue(std::string_view value) const;
@@ -120,14 +120,15 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   absl::Status WriteOne(std::string_view key, std::optional<std::string_view> value,
                         std::optional<absl::Duration> ttl);
   // Nanoseconds since `start_ns` into `h`, if latency stats are on.
-  void RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const;
+  void RecordLatency(LatencyHistogram& h, int64_t start_ns) const;
   int64_t StartTimer() const;
 
   const Options options_;
-  const db::WriteOptions write_options_;
   // How values are stored: with asidekv's header, or raw (Options::raw_values).
   const db::ValueEncoding encoding_;
-  std::unique_ptr<db::RocksDb> db_;
+  std::unique_ptr<Database> db_;
+  // With a shared database and the cache on: Options::max_staleness, the most any entry lives.
+  const std::optional<absl::Duration> staleness_bound_;
   std::unique_ptr<cache::Cache> cache_;
   cache::Clock* const clock_;  // Not owned; outlives the Store.
 
@@ -135,20 +136,20 @@ class __attribute__((visibility("hidden"))) Store::Impl final : public core::Int
   std::atomic<uint64_t> deletes_{0};
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> write_errors_{0};
-  core::LatencyHistogram get_latency_;
-  core::LatencyHistogram put_latency_;
-  core::LatencyHistogram delete_latency_;
-  // The warmer is built with the Impl; the others by StartBackground() (the refresher is null
-  // with refresh_ahead kOff, the keeper without a hot_set_path). ~Impl stops them first.
+  LatencyHistogram get_latency_;
+  LatencyHistogram put_latency_;
+  LatencyHistogram delete_latency_;
+  // The warmer is built with the StoreImpl; the others by StartBackground() (the refresher is null
+  // with refresh_ahead kOff, the keeper without a hot_set_path). ~StoreImpl stops them first.
   // The one owner of the fill (decode, negative entries, db_reads); before warmer_, which uses it.
-  core::Filler filler_;
-  std::unique_ptr<core::Warmer> warmer_;
-  std::unique_ptr<core::Refresher> refresher_;
-  std::unique_ptr<core::HotSetKeeper> hot_set_;
+  Filler filler_;
+  std::unique_ptr<Warmer> warmer_;
+  std::unique_ptr<Refresher> refresher_;
+  std::unique_ptr<HotSetKeeper> hot_set_;
   // Last member: destroyed first, so its thread stops before everything it uses.
-  std::unique_ptr<core::AdminEndpoint> admin_endpoint_;
+  std::unique_ptr<AdminEndpoint> admin_endpoint_;
 };
 
-}  // namespace asidekv
+}  // namespace asidekv::core
 
 #endif  // ASIDEKV_CORE_STORE_IMPL_H_

@@ -28,9 +28,15 @@ struct StoreHooks {
   std::shared_ptr<db::FaultInjector> fault_injector;
 };
 
+// Store::Open with `hooks`: it passes them to Store::Open through a thread-local slot for the
+// duration of the call, so the public Store needs no friend.
 class StoreOpener {
  public:
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options,
+                                                     const StoreHooks& hooks);
+  // Store::Open(options, database) with `hooks` (database null: Store::Open(options)).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options,
+                                                     std::unique_ptr<Database> database,
                                                      const StoreHooks& hooks);
 };
 

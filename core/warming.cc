@@ -26,7 +26,7 @@ constexpr uint32_t kMaxHotKeySize = 64 << 20;
 
 }  // namespace
 
-Warmer::Warmer(cache::Cache* cache, db::RocksDb* db, Filler* filler, uint64_t capacity)
+Warmer::Warmer(cache::Cache* cache, Database* db, Filler* filler, uint64_t capacity)
     : cache_(cache), db_(db), capacity_(capacity), filler_(filler) {}
 
 uint64_t Warmer::Budget() const {
@@ -55,6 +55,7 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
     }
     if (to_read.empty()) continue;
     // Read only after every ticket is taken: a write that ends after this point rejects the fill.
+    const int64_t read_start = filler_->Now();
     std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(to_read);
     reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
     absl::Status error;
@@ -67,11 +68,12 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
       // waiter) but cache nothing beyond it.
       if (*budget == 0 || (found && charge > *budget)) {
         *budget = 0;
-        filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i])), /*cache_it=*/false);
+        filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i]), read_start),
+                          /*cache_it=*/false);
         continue;
       }
-      if (filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i])), /*cache_it=*/true) ==
-              cache::FillResult::kInserted &&
+      if (filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i]), read_start),
+                            /*cache_it=*/true) == cache::FillResult::kInserted &&
           found) {
         ++warmed;
         *budget -= std::min(*budget, charge);
@@ -91,7 +93,7 @@ absl::StatusOr<size_t> Warmer::WarmPrefix(std::string_view prefix, size_t limit)
   size_t warmed = 0;
   size_t listed = 0;
   uint64_t budget = Budget();
-  db::ScanSpec spec;
+  ScanOptions spec;
   spec.prefix = std::string(prefix);
   while (budget > 0 && (limit == 0 || listed < limit)) {
     spec.limit = limit == 0 ? kBatch : std::min(kBatch, limit - listed);

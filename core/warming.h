@@ -20,7 +20,7 @@
 //
 // Thread safety: Warmer's methods may be called concurrently. HotSetKeeper is driven by its
 //   owner (constructor, Stop(), destructor) and its own thread.
-// Ownership: Store::Impl owns both and destroys them before the cache and the DB they borrow.
+// Ownership: StoreImpl owns both and destroys them before the cache and the DB they borrow.
 
 #ifndef ASIDEKV_CORE_WARMING_H_
 #define ASIDEKV_CORE_WARMING_H_
@@ -40,9 +40,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "asidekv/database.h"
 #include "cache/cache.h"
 #include "core/filler.h"
-#include "db/rocks_db.h"
 
 namespace asidekv::core {
 
@@ -52,7 +52,7 @@ class Warmer {
   // is completed by `filler` (core/filler.h), the one owner of the fill, so warming decodes and
   // caches exactly as a miss does and never publishes stored bytes.
   // `capacity`: the cache budget in bytes (0: disabled cache, nothing is warmed).
-  Warmer(cache::Cache* cache, db::RocksDb* db, Filler* filler, uint64_t capacity);
+  Warmer(cache::Cache* cache, Database* db, Filler* filler, uint64_t capacity);
 
   // Store::Warm / Store::WarmPrefix (see asidekv/store.h).
   absl::StatusOr<size_t> Warm(absl::Span<const std::string> keys);
@@ -70,7 +70,7 @@ class Warmer {
 
  private:
   cache::Cache* const cache_;  // Not owned.
-  db::RocksDb* const db_;      // Not owned.
+  Database* const db_;         // Not owned.
   const uint64_t capacity_;
   Filler* const filler_;  // Not owned.
   std::atomic<uint64_t> reads_{0};

@@ -1,4 +1,4 @@
-// The write path of Store::Impl: Put, Delete, Write(batch). See store_impl.h.
+// The write path of the engine (core::StoreImpl): Put, Delete, Write(batch). See store_impl.h.
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,7 +10,7 @@
 #include "db/value_format.h"
 #include "util/hash.h"
 
-namespace asidekv {
+namespace asidekv::core {
 namespace {
 
 // The kUpdate writes one call has begun (Cache::BeginWrite) and not yet ended. If the call
@@ -58,8 +58,8 @@ class OpenWrites {
 
 }  // namespace
 
-absl::Status Store::Impl::WriteOne(std::string_view key, std::optional<std::string_view> value,
-                                   std::optional<absl::Duration> ttl) {
+absl::Status StoreImpl::WriteOne(std::string_view key, std::optional<std::string_view> value,
+                                 std::optional<absl::Duration> ttl) {
   absl::Status s = CheckKey(key);
   if (!s.ok()) return s;
   if (value.has_value()) {
@@ -72,19 +72,19 @@ absl::Status Store::Impl::WriteOne(std::string_view key, std::optional<std::stri
   const bool update = options_.write_policy == WritePolicy::kUpdate;
   OpenWrites writes(cache_.get(), update ? 1 : 0);
   if (update) writes.Begin(key);
-  s = value.has_value() ? db_->Put(key, stored, write_options_) : db_->Delete(key, write_options_);
+  s = value.has_value() ? db_->Put(key, stored) : db_->Delete(key);
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
   if (update) {
     const std::string_view v = value.value_or(std::string_view());
     writes.End(0, s.ok(), value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
-  } else if (s.ok()) {
-    cache_->Invalidate(key);
   }
+  // A write of unknown outcome (asidekv/database.h) may have landed: drop the entry as for OK.
+  if ((!update && s.ok()) || absl::IsUnknown(s)) cache_->Invalidate(key);
   return s;
 }
 
-absl::Status Store::Impl::Put(std::string_view key, std::string_view value,
-                              std::optional<absl::Duration> ttl) {
+absl::Status StoreImpl::Put(std::string_view key, std::string_view value,
+                            std::optional<absl::Duration> ttl) {
   const int64_t start = StartTimer();
   puts_.fetch_add(1, std::memory_order_relaxed);
   absl::Status s = WriteOne(key, value, ttl);
@@ -92,7 +92,7 @@ absl::Status Store::Impl::Put(std::string_view key, std::string_view value,
   return s;
 }
 
-absl::Status Store::Impl::Delete(std::string_view key) {
+absl::Status StoreImpl::Delete(std::string_view key) {
   const int64_t start = StartTimer();
   deletes_.fetch_add(1, std::memory_order_relaxed);
   absl::Status s = WriteOne(key, std::nullopt, std::nullopt);
@@ -100,7 +100,7 @@ absl::Status Store::Impl::Delete(std::string_view key) {
   return s;
 }
 
-absl::Status Store::Impl::Write(const WriteBatch& batch) {
+absl::Status StoreImpl::Write(const WriteBatch& batch) {
   batches_.fetch_add(1, std::memory_order_relaxed);
   const std::vector<WriteBatch::Op>& ops = batch.ops();
   for (const WriteBatch::Op& op : ops) {
@@ -111,7 +111,7 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
   if (ops.empty()) return absl::OkStatus();
 
   std::vector<std::string> stored(ops.size());
-  std::vector<db::WriteOp> db_ops(ops.size());
+  std::vector<DatabaseOp> db_ops(ops.size());
   // The last op of each key decides what the cache sees.
   absl::flat_hash_map<std::string_view, size_t, util::StringViewHash, util::StringViewEq> last;
   last.reserve(ops.size());
@@ -120,10 +120,10 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
     db_ops[i].key = op.key;
     if (op.type == WriteBatch::OpType::kPut) {
       db::EncodeValue(op.value, std::nullopt, encoding_, &stored[i]);
-      db_ops[i].type = db::WriteOp::kPut;
+      db_ops[i].type = DatabaseOp::kPut;
       db_ops[i].value = stored[i];
     } else {
-      db_ops[i].type = db::WriteOp::kDelete;
+      db_ops[i].type = DatabaseOp::kDelete;
     }
     last[op.key] = i;
   }
@@ -138,7 +138,7 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
       writes.Begin(key);
     }
   }
-  absl::Status s = db_->Write(db_ops, write_options_);
+  absl::Status s = db_->Write(db_ops);
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
   if (update) {
     for (size_t w = 0; w < written.size(); ++w) {
@@ -147,10 +147,12 @@ absl::Status Store::Impl::Write(const WriteBatch& batch) {
       writes.End(w, s.ok(), op.type == WriteBatch::OpType::kPut ? &v : nullptr,
                  EntryOptionsFor(std::nullopt));
     }
-  } else if (s.ok()) {
+  }
+  // As in WriteOne: a batch of unknown outcome invalidates its keys too.
+  if ((!update && s.ok()) || absl::IsUnknown(s)) {
     for (const auto& [key, i] : last) cache_->Invalidate(key);
   }
   return s;
 }
 
-}  // namespace asidekv
+}  // namespace asidekv::core

@@ -287,7 +287,8 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   impl->db.reset(raw);
   if (!s.ok()) return OpenError(path, options, context, s);
   if (raw == nullptr) return absl::InternalError(absl::StrCat(context, ": no DB handle"));
-  return std::unique_ptr<RocksDb>(new RocksDb(path, options.read_only, encoding, options.sync, std::move(impl)));
+  return std::unique_ptr<RocksDb>(
+      new RocksDb(path, options.read_only, encoding, options.sync, std::move(impl)));
 }
 
 RocksDb::RocksDb(std::string path, bool read_only, ValueEncoding value_encoding, bool sync,

@@ -223,9 +223,9 @@ class RocksDb final : public ::asidekv::Database {
   // consistent snapshot, until fn returns false or the entries run out. The views are valid
   // only during that call. Returns OK when stopped by fn; a read error stops the scan.
   // REQUIRES: fn does not call Close() on this RocksDb.
-  absl::Status Scan(const ScanSpec& spec,
-                    absl::FunctionRef<bool(std::string_view key, std::string_view value)> fn)
-      const override;
+  absl::Status Scan(
+      const ScanSpec& spec,
+      absl::FunctionRef<bool(std::string_view key, std::string_view value)> fn) const override;
 
   // Writes the memtable to an SST file and waits for it to finish.
   absl::Status Flush() override;

@@ -307,7 +307,7 @@ TEST(HotSetKeeperTest, StopDuringWarmUpKeepsTheWholeHotSet) {
   auto built = cache::ShardedCache::Create(co);
   ASSERT_OK(built.status());
   GatedCache cache(*std::move(built));
-  core::Filler filler(&cache, db->get(), db::ValueEncoding::kHeader, absl::ZeroDuration());
+  core::Filler filler(&cache, db->get(), cache::RealClock(), core::Filler::Config());
   core::Warmer warmer(&cache, db->get(), &filler, co.capacity);
   cache.gate_armed = true;
   core::HotSetKeeper keeper(hot_path, 10000, absl::InfiniteDuration(), &cache, &warmer);

@@ -21,14 +21,17 @@ test -n "$so"
 version=$(sed -n 's/^#define ASIDEKV_VERSION_STRING "\(.*\)"$/\1/p' "$src/core/include/asidekv/version.h")
 soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 test "$soname" = "libasidekv.so.${version%.*}" || { echo "unexpected SONAME $soname"; exit 1; }
-# Internal namespaces stay hidden.
-if nm -DC --defined-only "$so" | grep -E 'asidekv::(cache|db|core|util)::'; then
+# Internal namespaces stay hidden. (The symbol list is read once: `nm | grep -q` would fail
+# under pipefail when grep stops reading early.)
+symbols=$(nm -DC --defined-only "$so")
+if grep -E 'asidekv::(cache|db|core|util)::' <<<"$symbols"; then
   echo "internal symbols exported"; exit 1
 fi
-nm -DC --defined-only "$so" | grep -q 'asidekv::Store::Open'
+grep -q 'asidekv::Store::Open' <<<"$symbols"
+grep -q 'asidekv::Database::~Database' <<<"$symbols"
 cmake -S "$consumer_src" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
       -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" -j 2 >/dev/null
-ldd "$work/build/consumer" | grep -q "$soname"
+ldd "$work/build/consumer" | grep "$soname" >/dev/null
 "$work/build/consumer" "$work/store"
 echo "shared library: ok ($soname)"

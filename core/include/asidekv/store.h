@@ -70,10 +70,6 @@
 
 namespace asidekv {
 
-namespace core {
-class StoreOpener;  // Internal: opens a Store with test hooks (a fake clock, a cache double).
-}  // namespace core
-
 // A read-only view of a value that stays valid while this object (or a copy) lives. Returned by
 // Store::GetPinned() so large values can be read without a copy.
 class PinnedValue {
@@ -107,6 +103,16 @@ class ASIDEKV_EXPORT Store final {
   // Options::raw_values), of a newer format, or of the other raw_values mode. A refused folder
   // is left as it was.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
+
+  // Opens a Store over `database`, the application's own source of truth (asidekv/database.h
+  // states what it must guarantee). Options::path and Options::postgres must be empty; the
+  // options that configure RocksDB (create_if_missing, error_if_exists, sync_writes,
+  // db_block_cache_bytes) are the database's business and ignored. Values are stored with
+  // asidekv's header unless Options::raw_values. Statuses: InvalidArgument for a null database
+  // or bad options (e.g. max_staleness unset while database->IsShared() and the cache is on);
+  // FailedPrecondition as for Open(options) about admin_socket. The Store owns the database.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options,
+                                                     std::unique_ptr<Database> database);
 
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -193,12 +199,10 @@ class ASIDEKV_EXPORT Store final {
   // The options in force (defaults and chosen values filled in).
   const Options& options() const;
 
-  class Impl;
-
  private:
-  friend class core::StoreOpener;
-  explicit Store(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  struct Rep;  // Defined in the library.
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
 };
 
 }  // namespace asidekv

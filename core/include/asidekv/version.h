@@ -13,7 +13,7 @@
 #define ASIDEKV_VERSION_STRING "0.2.0"
 
 // A single number for comparisons: e.g. ASIDEKV_VERSION >= ASIDEKV_MAKE_VERSION(0, 2, 0).
-#define ASIDEKV_MAKE_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define ASIDEKV_MAKE_VERSION(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
 #define ASIDEKV_VERSION \
   ASIDEKV_MAKE_VERSION(ASIDEKV_VERSION_MAJOR, ASIDEKV_VERSION_MINOR, ASIDEKV_VERSION_PATCH)
 
