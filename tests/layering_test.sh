@@ -48,9 +48,12 @@ while IFS= read -r line; do bad "the cache tools link cache/ only: $line"; done 
   includes tools/bench_cache/*.h tools/bench_cache/*.cc tools/trace/*.h tools/trace/*.cc |
     grep -vE '#include +"(absl|util|cache|tools/bench_cache|tools/trace|benchmark)/')
 while IFS= read -r line; do bad "the example uses the public API only: $line"; done < <(
-  includes tools/example.cc | grep -vE '#include +"(absl|asidekv)/')
+  includes tools/example.cc tools/example_database.cc | grep -vE '#include +"(absl|asidekv)/')
 while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
     cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc admin/*.h admin/*.cc)
+while IFS= read -r line; do bad "installed headers name no internal type: $line"; done < <(
+  grep -nE '\b(Impl|StoreOpener|StoreImpl)\b|\b(core|cache|db|util)::' \
+    core/include/asidekv/*.h admin/include/asidekv/*.h | grep -vE ':[0-9]+: *//')
 [ $fail -eq 0 ] && echo "layering: ok"
 exit $fail
