@@ -1,10 +1,14 @@
-// Store: an embedded key-value store with a cache-aside layer over RocksDB.
+// Store: a key-value store with a cache-aside layer over a source of truth: a RocksDB folder
+// (Options::path, the embedded default), a PostgreSQL table shared by many processes
+// (Options::postgres), or an application's own database (Store::Open(options, database); see
+// asidekv/database.h).
 //
-// Reads look in an in-memory cache first; on a miss they read RocksDB (one read per key at a
-// time, however many callers miss it together), copy the value into the cache and return it.
-// Writes go to RocksDB first, the source of truth, then invalidate the key's cache entry
-// (WritePolicy::kInvalidate, the default) or replace it (kUpdate). The cache never reads the DB
-// by itself; with the cache disabled, cleared or failing, every read is a miss and still correct.
+// Reads look in an in-memory cache first; on a miss they read the database (one read per key at
+// a time, however many callers miss it together), copy the value into the cache and return it.
+// Writes go to the database first, the source of truth, then invalidate the key's cache entry
+// (WritePolicy::kInvalidate, the default) or replace it (kUpdate). The cache never reads the
+// database by itself; with the cache disabled, cleared or failing, every read is a miss and
+// still correct.
 //
 // Guarantee (per-key linearizability within one process): once a Put, Delete or Write returns
 // OK, every Get/MultiGet that starts afterwards returns the written value or a newer one, never
@@ -19,6 +23,13 @@
 // return either the old or the new value. The guarantee covers writes made through this Store;
 // a write made to the RocksDB folder some other way is not seen until the entry expires or is
 // invalidated.
+//
+// Across processes (a shared database: PostgreSQL, or a Database whose IsShared() is true), the
+// guarantee above holds within each process, and between processes it is bounded: a Get that
+// starts at least Options::max_staleness after a write returned in another process returns that
+// write's value or a newer one (every cache entry lives at most max_staleness from the moment
+// its database read began). With the cache off (cache_capacity_bytes = 0), every operation is
+// linearizable per key across processes, as the database itself is.
 //
 // Threads: a Store starts no thread of its own by default. It starts, at Open(): one admin
 // thread with Options::admin_socket (and asidekv::EnableAdminEndpoint()); refresh_threads
@@ -101,7 +112,10 @@ class ASIDEKV_EXPORT Store final {
   // FailedPrecondition when another Store (or process) has the folder open, when the folder is
   // a RocksDB database without asidekv's format marker (written by another program; see
   // Options::raw_values), of a newer format, or of the other raw_values mode. A refused folder
-  // is left as it was.
+  // is left as it was. With Options::postgres: Unavailable when the server cannot be reached
+  // (the message names the server, never the password), PermissionDenied when it refuses the
+  // credentials, FailedPrecondition when the table exists with another schema or the other
+  // raw_values mode, DeadlineExceeded past postgres_timeout; nothing is created then.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
 
   // Opens a Store over `database`, the application's own source of truth (asidekv/database.h
@@ -137,7 +151,9 @@ class ASIDEKV_EXPORT Store final {
   // it must be at least 1ns or absl::InfiniteDuration() (InvalidArgument otherwise: zero, negative
   // or sub-nanosecond); a finite TTL beyond the int64 nanosecond range (about 292 years) is kept as
   // infinite. The second form returns FailedPrecondition with Options::raw_values (the TTL is kept
-  // in the value header, which raw values do not have).
+  // in the value header, which raw values do not have). Unknown when the database lost the
+  // connection while committing (PostgreSQL): the write may or may not have landed, and the
+  // key's cache entry is invalidated either way, so the next Get reads what the database holds.
   absl::Status Put(std::string_view key, std::string_view value);
   absl::Status Put(std::string_view key, std::string_view value, absl::Duration cache_ttl);
 
@@ -160,7 +176,7 @@ class ASIDEKV_EXPORT Store final {
   // every write that returned before the scan began.
   absl::StatusOr<std::vector<KeyValue>> Scan(const ScanOptions& options);
 
-  // Loads `keys` from the DB into the cache in one RocksDB MultiGet per batch, in order, without
+  // Loads `keys` from the DB into the cache in one database MultiGet per batch, in order, without
   // counting as hits or misses. Keys already cached, being loaded, or absent from the DB are
   // skipped; a write of a key concurrent with its load wins (the load is not cached). Stops once
   // this call has filled as many bytes as the cache can hold. Returns how many entries it put in
@@ -178,14 +194,14 @@ class ASIDEKV_EXPORT Store final {
 
   Stats GetStats() const;
 
-  // A RocksDB property of the DB (e.g. "rocksdb.estimate-num-keys", "rocksdb.stats"), or
-  // NotFound when RocksDB does not know it.
+  // A property of the database: RocksDB's (e.g. "rocksdb.estimate-num-keys", "rocksdb.stats"),
+  // PostgreSQL's ("postgres.server_version"...), or NotFound when it has no such property.
   absl::StatusOr<std::string> GetProperty(std::string_view property) const;
 
-  // Flushes RocksDB's memtable to disk.
+  // Flushes RocksDB's memtable to disk (OK and nothing to do where every commit is durable).
   absl::Status Flush();
 
-  // Compacts the whole key range.
+  // Compacts the whole key range (RocksDB; see Database::CompactAll for others).
   absl::Status CompactAll();
 
   // Recovers from a DB error that stopped writes (e.g. the disk filled up: every write then
