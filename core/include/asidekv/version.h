@@ -8,9 +8,9 @@
 #define ASIDEKV_VERSION_H_
 
 #define ASIDEKV_VERSION_MAJOR 0
-#define ASIDEKV_VERSION_MINOR 2
+#define ASIDEKV_VERSION_MINOR 3
 #define ASIDEKV_VERSION_PATCH 0
-#define ASIDEKV_VERSION_STRING "0.2.0"
+#define ASIDEKV_VERSION_STRING "0.3.0"
 
 // A single number for comparisons: e.g. ASIDEKV_VERSION >= ASIDEKV_MAKE_VERSION(0, 2, 0).
 #define ASIDEKV_MAKE_VERSION(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
