@@ -135,6 +135,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
     return failed(ConnectErrorCode(message), message);
   };
   if (PQstatus(conn) == CONNECTION_BAD) return libpq_error();
+  // libpq prints notices and asynchronous errors to stderr by default; asidekv logs nothing.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
   while (poll_status != PGRES_POLLING_OK) {
     if (poll_status == PGRES_POLLING_FAILED) return libpq_error();
