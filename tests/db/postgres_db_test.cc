@@ -403,8 +403,9 @@ TEST_F(PostgresDbTest, ConcurrentWritersAndReaders) {
         const std::string key = absl::StrCat("t", t, "/", i % 10);
         if (t % 2 == 0) {
           if (!db->Put(key, absl::StrCat(i)).ok()) ++failures;
-          std::vector<DatabaseOp> batch = {{DatabaseOp::kPut, key + "x", "1"},
-                                           {DatabaseOp::kDelete, key + "x", ""}};
+          const std::string scratch = key + "x";
+          std::vector<DatabaseOp> batch = {{DatabaseOp::kPut, scratch, "1"},
+                                           {DatabaseOp::kDelete, scratch, ""}};
           if (!db->Write(batch).ok()) ++failures;
         } else {
           const std::string other = absl::StrCat("t", t - 1, "/", i % 10);
