@@ -5,11 +5,11 @@
 // that might quote it (libpq's own messages, the server description) goes through
 // ScrubSecret() with the password that ParseConninfo() found.
 //
-// Example:
+// Example (keywords come out in libpq's order of keywords, not the input's):
 //   RedactConninfo("host=db user=app password=s3cr3t")
-//       == "host=db user=app password=****"
+//       == "user=app password=**** host=db"
 //   RedactConninfo("postgresql://app:s3cr3t@db:5433/prod")
-//       == "host=db port=5433 dbname=prod user=app password=****"
+//       == "user=app password=**** dbname=prod host=db port=5433"
 //
 // Thread safety: pure functions (libpq's PQconninfoParse and PQconndefaults are thread-safe).
 
