@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "util/string_view.h"
 
 namespace asidekv::db {
 namespace {
@@ -62,6 +63,32 @@ absl::Status WriteSynced(const std::string& path, std::string_view data) {
 
 }  // namespace
 
+std::string FormatMarkerLine(ValueEncoding encoding) {
+  return absl::StrCat(std::string(kTag), " ", kFormatVersion, " ",
+                      std::string(EncodingName(encoding)));
+}
+
+absl::StatusOr<FormatMarker> ParseFormatMarker(std::string_view line) {
+  std::string_view rest = line;
+  if (rest.substr(0, kTag.size() + 1) != absl::StrCat(std::string(kTag), " ")) {
+    return absl::DataLossError("no asidekv-format tag");
+  }
+  rest.remove_prefix(kTag.size() + 1);
+  FormatMarker marker;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), marker.version);
+  if (ec != std::errc() || marker.version < 1) return absl::DataLossError("bad version");
+  rest.remove_prefix(static_cast<size_t>(end - rest.data()));
+  if (marker.version > kFormatVersion) return marker;  // Its layout is not ours to parse.
+  if (rest == " header") {
+    marker.encoding = ValueEncoding::kHeader;
+  } else if (rest == " raw") {
+    marker.encoding = ValueEncoding::kRaw;
+  } else {
+    return absl::DataLossError("unknown value encoding");
+  }
+  return marker;
+}
+
 absl::StatusOr<FormatMarker> ReadFormatMarker(const std::string& folder) {
   const std::string path = MarkerPath(folder);
   std::ifstream in(path, std::ios::binary);
@@ -83,30 +110,15 @@ absl::StatusOr<FormatMarker> ReadFormatMarker(const std::string& folder) {
   if (rest.size() > kMaxMarkerBytes) return corrupt("too long");
   if (rest.empty() || rest.back() != '\n') return corrupt("not one line");
   rest.remove_suffix(1);
-  if (rest.substr(0, kTag.size() + 1) != absl::StrCat(std::string(kTag), " ")) {
-    return corrupt("no asidekv-format tag");
-  }
-  rest.remove_prefix(kTag.size() + 1);
-  FormatMarker marker;
-  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), marker.version);
-  if (ec != std::errc() || marker.version < 1) return corrupt("bad version");
-  rest.remove_prefix(static_cast<size_t>(end - rest.data()));
-  if (marker.version > kFormatVersion) return marker;  // Its layout is not ours to parse.
-  if (rest == " header") {
-    marker.encoding = ValueEncoding::kHeader;
-  } else if (rest == " raw") {
-    marker.encoding = ValueEncoding::kRaw;
-  } else {
-    return corrupt("unknown value encoding");
-  }
+  absl::StatusOr<FormatMarker> marker = ParseFormatMarker(rest);
+  if (!marker.ok()) return corrupt(util::FromAbsl(marker.status().message()));
   return marker;
 }
 
 absl::Status WriteFormatMarker(const std::string& folder, ValueEncoding encoding) {
   const std::string path = MarkerPath(folder);
   const std::string tmp = path + ".tmp";
-  absl::Status s = WriteSynced(tmp, absl::StrCat(std::string(kTag), " ", kFormatVersion, " ",
-                                                 std::string(EncodingName(encoding)), "\n"));
+  absl::Status s = WriteSynced(tmp, FormatMarkerLine(encoding) + "\n");
   if (!s.ok()) return s;
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
   // Make the rename durable before the store is created beside it.

@@ -29,6 +29,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -48,6 +49,14 @@ struct FormatMarker {
   int version = kFormatVersion;
   ValueEncoding encoding = ValueEncoding::kHeader;
 };
+
+// The marker's text, without the newline: "asidekv-format <kFormatVersion> <encoding>". A
+// PostgreSQL table carries the same text as its COMMENT (db/postgres/postgres_schema.h).
+std::string FormatMarkerLine(ValueEncoding encoding);
+
+// Parses a marker's text (without the newline): DataLoss naming what is wrong. A newer version
+// is returned as read; its encoding is then meaningless.
+absl::StatusOr<FormatMarker> ParseFormatMarker(std::string_view line);
 
 // The marker of `folder`: NotFound if it has none, DataLoss if it cannot be parsed (a newer
 // version is returned as read; its encoding is then meaningless), or the I/O error.

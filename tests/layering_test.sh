@@ -3,7 +3,8 @@
 #   util/   includes only Abseil, the standard library and util/;
 #   cache/  includes no db/, core/, admin/, asidekv/ or RocksDB header;
 #   db/     includes no cache/, core/, admin/ or asidekv/ header but the interface it implements
-#           (asidekv/database.h), and only db/*.cc include RocksDB;
+#           (asidekv/database.h), and only db/*.cc include RocksDB; db/postgres/ follows the same
+#           rules, and only db/postgres/*.cc include libpq (libpq-fe.h), nothing else does;
 #   core/include/asidekv/ and admin/include/asidekv/ (public) include only Abseil, std, asidekv/;
 #   core/   includes no admin/ and no RocksDB header;
 #   admin/  uses the core only through its declared internal interface (core/introspection.h,
@@ -26,8 +27,13 @@ while IFS= read -r line; do bad "util/ must include only Abseil and util/: $line
 while IFS= read -r line; do bad "cache/ must not include: $line"; done < <(
   grep -nE '^#include +[<"](db/|core/|admin/|asidekv/|rocksdb/)' cache/*.h cache/*.cc)
 while IFS= read -r line; do bad "db/ must not include: $line"; done < <(
-  grep -nE '^#include +[<"](cache/|core/|admin/|asidekv/)' db/*.h db/*.cc |
-    grep -vE '#include +"asidekv/database\.h"')
+  grep -nE '^#include +[<"]rocksdb/' db/postgres/*.h db/postgres/*.cc
+  grep -nE '^#include +[<"](cache/|core/|admin/|asidekv/)' db/*.h db/*.cc db/postgres/*.h \
+    db/postgres/*.cc | grep -vE '#include +"asidekv/database\.h"')
+while IFS= read -r line; do bad "only db/postgres/*.cc may include libpq: $line"; done < <(
+  grep -rnE '^#include +[<"](libpq-fe|libpq/|postgresql/|pg_config)' --include='*.h' \
+    --include='*.cc' --include='*.cpp' . | grep -vE '^\./db/postgres/[a-z_]+\.cc:' |
+    grep -vE '^\./build/')
 while IFS= read -r line; do bad "db/ headers must hide RocksDB: $line"; done < <(
   grep -nE '^#include +[<"]rocksdb/' db/*.h | grep -v '^db/status_conversion.h:')
 while IFS= read -r line; do bad "core/ must not include RocksDB or admin/: $line"; done < <(
@@ -51,7 +57,8 @@ while IFS= read -r line; do bad "the example uses the public API only: $line"; d
   includes tools/example.cc tools/example_database.cc | grep -vE '#include +"(absl|asidekv)/')
 while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
-    cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc admin/*.h admin/*.cc)
+    cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc db/postgres/*.h db/postgres/*.cc \
+    admin/*.h admin/*.cc)
 while IFS= read -r line; do bad "installed headers name no internal type: $line"; done < <(
   grep -nE '\b(Impl|StoreOpener|StoreImpl)\b|\b(core|cache|db|util)::' \
     core/include/asidekv/*.h admin/include/asidekv/*.h | grep -vE ':[0-9]+: *//')

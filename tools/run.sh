@@ -16,8 +16,10 @@ cmd=${1:-}
 preset=${2:-release}
 jobs=${JOBS:-$(nproc)}
 
+# postgresql: the server the PostgreSQL tests start privately (tests/testing/postgres_server.h);
+# libpq-dev: the client library of db/postgres/.
 packages=(cmake ninja-build g++ pkg-config ccache librocksdb-dev libabsl-dev libgtest-dev
-          libgmock-dev libbenchmark-dev zlib1g-dev)
+          libgmock-dev libbenchmark-dev zlib1g-dev postgresql libpq-dev)
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 

@@ -1,0 +1,388 @@
+#include "tests/testing/postgres_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace asidekv::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMissing[] =
+    "PostgreSQL's server binaries (initdb, postgres, psql) are not installed: install the "
+    "Debian package postgresql (tools/run.sh deps does)";
+
+bool IsExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick), never 5432.
+absl::StatusOr<int> FreePort() {
+  for (int tries = 0; tries < 10; ++tries) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    int port = -1;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    close(fd);
+    if (port > 0 && port != 5432) return port;
+  }
+  return absl::InternalError("no free TCP port on 127.0.0.1");
+}
+
+// Runs `argv` with stdout and stderr captured; its output, or an error with it.
+absl::StatusOr<std::string> Capture(const std::vector<std::string>& argv,
+                                    const std::string& password) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe");
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork");
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    if (password.empty()) {
+      unsetenv("PGPASSWORD");
+    } else {
+      setenv("PGPASSWORD", password.c_str(), 1);
+    }
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = read(fds[0], buf, sizeof(buf));
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat(argv[0], " failed: ", out));
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+PostgresServer::PostgresServer() = default;
+
+PostgresServer::~PostgresServer() {
+  if (pid_ > 0) Stop().IgnoreError();
+}
+
+absl::StatusOr<std::string> PostgresServer::FindBinDir() {
+  std::vector<std::string> candidates;
+  if (FILE* p = popen("pg_config --bindir 2>/dev/null", "r")) {
+    char line[4096];
+    if (fgets(line, sizeof(line), p) != nullptr) {
+      std::string dir = line;
+      while (!dir.empty() && (dir.back() == '\n' || dir.back() == ' ')) dir.pop_back();
+      candidates.push_back(dir);
+    }
+    pclose(p);
+  }
+  std::vector<std::string> versions;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    versions.push_back(entry.path().string() + "/bin");
+  }
+  // Newest first: "/usr/lib/postgresql/16/bin" before ".../15/bin" (same length), ".../9.6".
+  std::sort(versions.begin(), versions.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a > b;
+  });
+  candidates.insert(candidates.end(), versions.begin(), versions.end());
+  for (const std::string& dir : candidates) {
+    if (IsExecutable(dir + "/postgres") && IsExecutable(dir + "/initdb") &&
+        IsExecutable(dir + "/psql")) {
+      return dir;
+    }
+  }
+  return absl::NotFoundError(kMissing);
+}
+
+absl::StatusOr<pid_t> PostgresServer::Spawn(const std::vector<std::string>& argv,
+                                            const std::string& log, bool server) const {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", log));
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fd);
+    return absl::InternalError("fork");
+  }
+  if (pid == 0) {
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (uid_ != static_cast<uid_t>(-1)) {
+      if (setgroups(0, nullptr) != 0 || setgid(gid_) != 0 || setuid(uid_) != 0) _exit(126);
+    }
+    // After setuid, which clears it: the server dies with the test process.
+    if (server) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(125);
+    if (chdir(dir_.path().c_str()) != 0) _exit(124);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(fd);
+  return pid;
+}
+
+int PostgresServer::WaitExit(pid_t pid, int seconds) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    while (poll(&p, 1, seconds * 1000) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    return -1;
+  }
+  // No pidfd (an old kernel): poll waitpid.
+  for (int i = 0; i < seconds * 100; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+std::vector<pid_t> PostgresServer::Children() const {
+  std::vector<pid_t> children;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = ReadFile(entry.path().string() + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + paren + 1, " %c %d", &state, &ppid) == 2 && ppid == pid_) {
+      children.push_back(static_cast<pid_t>(std::atoi(name.c_str())));
+    }
+  }
+  return children;
+}
+
+std::string PostgresServer::LogTail() const {
+  std::string log = ReadFile(log_path_);
+  if (log.size() > 4000) log = log.substr(log.size() - 4000);
+  return log;
+}
+
+absl::Status PostgresServer::Init(const PostgresServerOptions& options) {
+  absl::StatusOr<std::string> bin = FindBinDir();
+  if (!bin.ok()) return bin.status();
+  bin_dir_ = *bin;
+  password_ = options.password;
+  data_dir_ = dir_.Sub("data");
+  socket_dir_ = dir_.Sub("s");
+  log_path_ = dir_.Sub("server.log");
+  std::error_code ec;
+  fs::create_directory(socket_dir_, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", socket_dir_));
+  if (geteuid() == 0) {
+    const passwd* pw = getpwnam("postgres");
+    if (pw == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "running as root and there is no `postgres` user to run the server as: ", kMissing));
+    }
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+    if (chown(dir_.path().c_str(), uid_, gid_) != 0 ||
+        chown(socket_dir_.c_str(), uid_, gid_) != 0) {
+      return absl::InternalError(absl::StrCat("cannot chown ", dir_.path(), " to postgres"));
+    }
+  }
+  std::vector<std::string> initdb = {bin_dir_ + "/initdb", "-D", data_dir_, "-U",       kUser,
+                                     "--no-locale",        "-E", "UTF8",    "--no-sync"};
+  if (password_.empty()) {
+    initdb.push_back("--auth=trust");
+  } else {
+    const std::string pwfile = dir_.Sub("pwfile");
+    std::ofstream(pwfile) << password_ << "\n";
+    if (uid_ != static_cast<uid_t>(-1) && chown(pwfile.c_str(), uid_, gid_) != 0) {
+      return absl::InternalError("cannot chown the password file");
+    }
+    initdb.push_back("--auth=scram-sha-256");
+    initdb.push_back("--pwfile=" + pwfile);
+  }
+  const std::string initdb_log = dir_.Sub("initdb.log");
+  absl::StatusOr<pid_t> pid = Spawn(initdb, initdb_log, /*server=*/false);
+  if (!pid.ok()) return pid.status();
+  const int status = WaitExit(*pid, 120);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("initdb failed: ", ReadFile(initdb_log)));
+  }
+  // A port another process takes between FreePort() and the server's bind: try another.
+  absl::Status started;
+  for (int tries = 0; tries < 5; ++tries) {
+    absl::StatusOr<int> port = FreePort();
+    if (!port.ok()) return port.status();
+    port_ = *port;
+    started = Start();
+    if (started.ok()) break;
+  }
+  if (!started.ok()) return started;
+  absl::StatusOr<std::string> created =
+      Psql(absl::StrCat("CREATE DATABASE ", kDatabase), "postgres");
+  return created.status();
+}
+
+absl::Status PostgresServer::Start() {
+  if (pid_ > 0) return absl::FailedPreconditionError("the server is running");
+  absl::StatusOr<pid_t> pid =
+      Spawn({bin_dir_ + "/postgres", "-D", data_dir_, "-k", socket_dir_, "-p",
+             std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+             "max_connections=50", "-c", "shared_buffers=16MB", "-c", "lc_messages=C"},
+            log_path_, /*server=*/true);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
+  return WaitReady();
+}
+
+absl::Status PostgresServer::WaitReady() {
+  // The postmaster rewrites line 8 of postmaster.pid to "ready" once it accepts connections
+  // (after crash recovery); line 1 is its PID, which tells a stale file from the new one.
+  const std::string pid_file = data_dir_ + "/postmaster.pid";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("the server exited at start: ", LogTail()));
+    }
+    std::istringstream lines(ReadFile(pid_file));
+    std::vector<std::string> fields;
+    for (std::string line; std::getline(lines, line);) fields.push_back(line);
+    if (fields.size() >= 8 && fields[0] == std::to_string(pid_) &&
+        fields[7].rfind("ready", 0) == 0) {
+      return absl::OkStatus();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("the server did not get ready in 60 s: ", LogTail()));
+}
+
+absl::Status PostgresServer::Kill() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  kill(pid_, SIGSTOP);  // No new backends from here on.
+  for (pid_t child : Children()) kill(child, SIGKILL);
+  kill(pid_, SIGKILL);
+  const int status = WaitExit(pid_, 30);
+  pid_ = -1;
+  paused_ = false;
+  return status == -1 ? absl::InternalError("the killed server did not exit") : absl::OkStatus();
+}
+
+absl::Status PostgresServer::Stop() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  if (paused_) {
+    absl::Status s = Unpause();
+    if (!s.ok()) return s;
+  }
+  kill(pid_, SIGINT);  // Fast shutdown: ends sessions, checkpoints, exits.
+  if (WaitExit(pid_, 30) == -1) return Kill();
+  pid_ = -1;
+  return absl::OkStatus();
+}
+
+absl::Status PostgresServer::Pause() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  kill(pid_, SIGSTOP);  // First, so that it forks no backend the loop below would miss.
+  for (pid_t child : Children()) kill(child, SIGSTOP);
+  paused_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status PostgresServer::Unpause() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  for (pid_t child : Children()) kill(child, SIGCONT);
+  kill(pid_, SIGCONT);
+  paused_ = false;
+  return absl::OkStatus();
+}
+
+std::string PostgresServer::conninfo_without_password() const {
+  return absl::StrCat("host=", socket_dir_, " port=", port_, " user=", kUser,
+                      " dbname=", kDatabase);
+}
+
+std::string PostgresServer::conninfo() const {
+  std::string c = conninfo_without_password();
+  if (!password_.empty()) absl::StrAppend(&c, " password=", password_);
+  return c;
+}
+
+std::string PostgresServer::tcp_conninfo() const {
+  std::string c =
+      absl::StrCat("host=127.0.0.1 port=", port_, " user=", kUser, " dbname=", kDatabase);
+  if (!password_.empty()) absl::StrAppend(&c, " password=", password_);
+  return c;
+}
+
+absl::StatusOr<std::string> PostgresServer::Psql(std::string_view sql,
+                                                 std::string_view database) const {
+  return Capture({bin_dir_ + "/psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                  absl::StrCat("host=", socket_dir_, " port=", port_, " user=", kUser,
+                               " dbname=", std::string(database)),
+                  "-c", std::string(sql)},
+                 password_);
+}
+
+}  // namespace asidekv::testing
