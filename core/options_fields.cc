@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "core/field_count.h"
+#include "db/postgres/conninfo.h"
 
 namespace asidekv::core {
 namespace {
@@ -13,7 +14,7 @@ Value Size(size_t v) { return Value(uint64_t{v}); }
 
 // The connection string without its password (which no listing may show).
 std::string RedactedConninfo(const std::string& conninfo) {
-  return conninfo.empty() ? std::string() : std::string("(set; shown redacted)");
+  return conninfo.empty() ? std::string() : db::RedactConninfo(conninfo);
 }
 
 constexpr OptionField kOptionFields[] = {

@@ -11,6 +11,7 @@
 #include "core/options_validation.h"
 #include "core/store_impl.h"
 #include "core/store_opener.h"
+#include "db/postgres/postgres_db.h"
 #include "db/rocks_db.h"
 #include "util/monotonic_clock.h"
 #include "util/string_view.h"
@@ -85,7 +86,16 @@ struct Parts {
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Options& options,
                                                        const StoreHooks& hooks) {
   if (!options.postgres.empty()) {
-    return absl::UnimplementedError("Options::postgres: this build has no PostgreSQL store");
+    db::PostgresOptions pg;
+    pg.conninfo = options.postgres;
+    pg.table = options.postgres_table;
+    pg.connections = options.postgres_connections;
+    pg.timeout = options.postgres_timeout;
+    pg.create_if_missing = options.create_if_missing;
+    pg.value_encoding = options.raw_values ? db::ValueEncoding::kRaw : db::ValueEncoding::kHeader;
+    absl::StatusOr<std::unique_ptr<db::PostgresDb>> db = db::PostgresDb::Open(pg);
+    if (!db.ok()) return db.status();
+    return std::unique_ptr<Database>(*std::move(db));
   }
   db::DbOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
