@@ -337,6 +337,32 @@ absl::StatusOr<WorkloadResult> RunWorkload(const WorkloadOptions& o, const OpenS
   return result;
 }
 
+std::string CacheModeName(CacheMode mode) {
+  switch (mode) {
+    case CacheMode::kInvalidate:
+      return "Invalidate";
+    case CacheMode::kUpdate:
+      return "Update";
+    case CacheMode::kOff:
+      return "CacheOff";
+  }
+  return "?";
+}
+
+Options WithCacheMode(Options options, CacheMode mode) {
+  options.cache_capacity_bytes = mode == CacheMode::kOff ? 0 : size_t{1} << 20;
+  options.write_policy =
+      mode == CacheMode::kUpdate ? WritePolicy::kUpdate : WritePolicy::kInvalidate;
+  return options;
+}
+
+CheckOptions BoundsFor(const Options& options, int processes) {
+  CheckOptions check;
+  check.bound.assign(
+      processes, options.cache_capacity_bytes == 0 ? absl::ZeroDuration() : options.max_staleness);
+  return check;
+}
+
 CheckResult Recheck(const WorkloadResult& result, CheckOptions options) {
   options.seed = result.seed;
   options.database = result.database;

@@ -108,6 +108,16 @@ struct WorkloadResult {
   CheckResult check;
 };
 
+// The configurations every distributed run covers: the two write policies, and the cache off.
+enum class CacheMode { kInvalidate, kUpdate, kOff };
+// "Invalidate", "Update", "CacheOff" (gtest parameter names).
+std::string CacheModeName(CacheMode mode);
+// `options` with a 1 MiB cache and the write policy of `mode`, or with the cache off.
+Options WithCacheMode(Options options, CacheMode mode);
+// The checker's bounds for `processes` processes opened with `options`: max_staleness for every
+// process with the cache on, zero with it off.
+CheckOptions BoundsFor(const Options& options, int processes);
+
 // Runs the workload (protocol above) and checks its history with options.check. Statuses (each
 // message ends with the seed): InvalidArgument for bad options; Internal when a child failed
 // (its exit status and error file); DeadlineExceeded when children hung (they are killed);

@@ -26,25 +26,8 @@ using ::asidekv::testing::MapDatabase;
 using ::asidekv::testing::StatusIs;
 using ::testing::HasSubstr;
 
-enum class Config { kInvalidate, kUpdate, kCacheOff };
-
-std::string ConfigName(const ::testing::TestParamInfo<Config>& info) {
-  switch (info.param) {
-    case Config::kInvalidate:
-      return "Invalidate";
-    case Config::kUpdate:
-      return "Update";
-    case Config::kCacheOff:
-      return "CacheOff";
-  }
-  return "?";
-}
-
-Options ForConfig(Config config) {
-  Options o;
-  o.cache_capacity_bytes = config == Config::kCacheOff ? 0 : size_t{1} << 20;
-  o.write_policy = config == Config::kUpdate ? WritePolicy::kUpdate : WritePolicy::kInvalidate;
-  return o;
+std::string Name(const ::testing::TestParamInfo<CacheMode>& info) {
+  return CacheModeName(info.param);
 }
 
 void ExpectCleanRun(const absl::StatusOr<WorkloadResult>& result) {
@@ -58,13 +41,13 @@ void ExpectCleanRun(const absl::StatusOr<WorkloadResult>& result) {
   std::cout << "check: " << check.Report() << "\n";
 }
 
-class ForkedRocksDbTest : public ::testing::TestWithParam<Config> {};
+class ForkedRocksDbTest : public ::testing::TestWithParam<CacheMode> {};
 
 // Forked: one child over a RocksDB folder, two threads; the database is then read by another
 // child with the cache off. A single process has no slack: bound 0.
 TEST_P(ForkedRocksDbTest, HistoryChecksWithBoundZero) {
   testing::TempDir dir;
-  Options options = ForConfig(GetParam());
+  Options options = WithCacheMode(Options(), GetParam());
   options.path = dir.Sub("db");
   Options reader = options;
   reader.cache_capacity_bytes = 0;
@@ -77,17 +60,20 @@ TEST_P(ForkedRocksDbTest, HistoryChecksWithBoundZero) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, ForkedRocksDbTest,
-                         ::testing::Values(Config::kInvalidate, Config::kUpdate, Config::kCacheOff),
-                         ConfigName);
+                         ::testing::Values(CacheMode::kInvalidate, CacheMode::kUpdate,
+                                           CacheMode::kOff),
+                         Name);
 
 // In one process: Stores over one shared in-memory database stand for processes.
-class SharedDatabaseTest : public ::testing::TestWithParam<Config> {
+class SharedDatabaseTest : public ::testing::TestWithParam<CacheMode> {
  protected:
   static constexpr absl::Duration kBound = absl::Milliseconds(100);
 
-  absl::StatusOr<WorkloadResult> Run(int processes, CheckOptions check) {
-    Options options = ForConfig(GetParam());
+  // `processes` Stores, checked with the bounds they were opened with.
+  absl::StatusOr<WorkloadResult> Run(int processes) {
+    Options options;
     options.max_staleness = kBound;
+    options = WithCacheMode(options, GetParam());
     Options reader = options;
     reader.cache_capacity_bytes = 0;
     WorkloadOptions w;
@@ -96,7 +82,7 @@ class SharedDatabaseTest : public ::testing::TestWithParam<Config> {
     w.duration = absl::Seconds(1);
     w.quiesce = kBound;
     w.log_dir = dir_.path();
-    w.check = std::move(check);
+    w.check = BoundsFor(options, processes);
     return RunWorkload(
         w, [&](int) { return Store::Open(options, database_.Share()); },
         [&] { return Store::Open(reader, database_.Share()); });
@@ -110,9 +96,7 @@ class SharedDatabaseTest : public ::testing::TestWithParam<Config> {
 // a Store's cache serves values another Store has overwritten (for up to the bound), and the
 // checker sees it.
 TEST_P(SharedDatabaseTest, StaleReadsWithinTheBoundPassAndAreCaughtWithoutIt) {
-  CheckOptions bounded;
-  bounded.bound = {kBound, kBound};
-  auto result = Run(2, bounded);
+  auto result = Run(2);
   ExpectCleanRun(result);
   if (!result.ok()) return;
   const CheckResult strict = Recheck(*result, CheckOptions{});
@@ -122,17 +106,15 @@ TEST_P(SharedDatabaseTest, StaleReadsWithinTheBoundPassAndAreCaughtWithoutIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, SharedDatabaseTest,
-                         ::testing::Values(Config::kInvalidate, Config::kUpdate), ConfigName);
+                         ::testing::Values(CacheMode::kInvalidate, CacheMode::kUpdate), Name);
 
 class SharedDatabaseCacheOffTest : public SharedDatabaseTest {};
 
 // With the cache off there is no slack for anyone: three "processes" check with bound 0.
-TEST_P(SharedDatabaseCacheOffTest, HistoryChecksWithBoundZero) {
-  ExpectCleanRun(Run(3, CheckOptions{}));
-}
+TEST_P(SharedDatabaseCacheOffTest, HistoryChecksWithBoundZero) { ExpectCleanRun(Run(3)); }
 
-INSTANTIATE_TEST_SUITE_P(CacheOff, SharedDatabaseCacheOffTest, ::testing::Values(Config::kCacheOff),
-                         ConfigName);
+INSTANTIATE_TEST_SUITE_P(CacheOff, SharedDatabaseCacheOffTest, ::testing::Values(CacheMode::kOff),
+                         Name);
 
 // A private in-memory Store, for the runs that fail before any history is checked.
 absl::StatusOr<std::unique_ptr<Store>> PrivateStore() {
