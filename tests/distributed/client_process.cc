@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "util/monotonic_clock.h"
 
 namespace asidekv::distributed {
@@ -67,7 +69,14 @@ void ClientProcess::Run(int thread, int64_t stop_nanos) {
   auto value = [&](const std::string& k) {
     return UniqueValue(k, process_, thread, ++counter, options_.value_size);
   };
-  for (size_t n = 0; n < options_.max_ops_per_thread && util::MonotonicNanos() < stop_nanos; ++n) {
+  const int64_t start = util::MonotonicNanos();
+  for (int64_t n = 0;; ++n) {
+    const int64_t now = util::MonotonicNanos();
+    if (now >= stop_nanos) break;
+    if (options_.max_ops_per_second > 0) {
+      const int64_t due = start + n * 1000000000 / options_.max_ops_per_second;
+      if (due > now) absl::SleepFor(absl::Nanoseconds(due - now));
+    }
     Operation op;
     op.process = process_;
     op.thread = thread;

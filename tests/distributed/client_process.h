@@ -32,8 +32,7 @@ class ClientProcess {
 
   // Opens the Store with open(process).
   absl::Status Open(const OpenStore& open);
-  // Starts the threads; they stop at MonotonicNanos() >= stop_nanos or after
-  // options.max_ops_per_thread operations.
+  // Starts the threads; they stop at MonotonicNanos() >= stop_nanos.
   void Start(int64_t stop_nanos);
   void Join();
   // Reads every key once (kFinalRead records).

@@ -4,9 +4,11 @@
 //
 // Protocol (kFork, the real thing: one Store per process, as deployed):
 //   1. The parent forks N children. Each opens its Store with open(process) after the fork (no
-//      Store, connection or thread crosses a fork) and arrives at the start barrier.
+//      Store, connection or thread crosses a fork) and arrives at the start barrier. The N
+//      opens run concurrently: a database whose Open creates its schema should have it created
+//      before RunWorkload (open and destroy one Store in the parent first).
 //   2. Once all have arrived, the parent releases them; each runs T threads of random operations
-//      for `duration` (or max_ops_per_thread operations), logging every call with its
+//      for `duration`, logging every call with its
 //      CLOCK_MONOTONIC invoke and complete times, then arrives at the end barrier.
 //   3. Once all have stopped writing, the parent waits `quiesce` and releases them; each reads
 //      every key once (final reads), closes its Store, writes its log to
@@ -22,7 +24,8 @@
 //
 // kInProcess runs the same protocol in the calling process: the N "processes" are N Stores (over
 // one shared in-memory database, say) with T threads each, and the logs go through the same
-// files. It needs no fork and runs under every sanitizer.
+// files. It needs no fork and runs under every sanitizer; it has no deadline of its own (a hung
+// Store hangs the test until ctest's timeout).
 //
 // Seeds: one master seed (WorkloadOptions::seed, else $ASIDEKV_SEED, else random) drives every
 // child (each derives its own from it and its process and thread numbers). It is printed when
@@ -78,8 +81,9 @@ struct WorkloadOptions {
   std::string key_prefix = "k";
   // How long the threads run operations; $ASIDEKV_DISTRIBUTED_SECONDS replaces it when set.
   absl::Duration duration = absl::Seconds(3);
-  // A thread also stops after this many operations (bounds the logs of a fast Store).
-  size_t max_ops_per_thread = 20000;
+  // Each thread makes at most this many operations per second (it sleeps when ahead), which
+  // bounds the logs of a fast Store without shortening the run. 0: no limit.
+  int max_ops_per_second = 10000;
   // The operation mix, in percent; batches take the rest. A batch writes 2 or 3 distinct keys,
   // each a put (3 in 4) or a delete.
   int get_percent = 50;
