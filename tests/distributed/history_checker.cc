@@ -1,0 +1,299 @@
+#include "tests/distributed/history_checker.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "util/string_view.h"
+
+namespace asidekv::distributed {
+namespace {
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::min();    // The initial state's times.
+constexpr int64_t kUnknown = std::numeric_limits<int64_t>::max();  // A failed write's end.
+constexpr int kDatabaseProcess = -1;  // The synthetic final read of the database's content.
+
+// One state of a key's register: a write of the key, or the initial state (op == nullptr).
+struct State {
+  const Operation* op = nullptr;
+  std::optional<std::string> value;  // nullopt: absent.
+  int64_t invoke = kNever;
+  int64_t end = kNever;  // complete_nanos if OK, kUnknown if failed.
+};
+
+// Certain writes of one process, by completion time, with the latest-invoked one so far.
+struct Completed {
+  int64_t complete;
+  int64_t max_invoke;   // Over this entry and every earlier one.
+  const State* latest;  // The write with that invoke time.
+};
+
+struct KeyHistory {
+  std::vector<State> states;  // states[0] is the initial state.
+  std::vector<const Operation*> reads;
+};
+
+class KeyChecker {
+ public:
+  KeyChecker(const std::string& key, KeyHistory& h, const CheckOptions& options, int64_t origin,
+             CheckResult* result)
+      : key_(key), h_(h), options_(options), origin_(origin), result_(result) {
+    for (const State& s : h_.states) {
+      if (s.op == nullptr) continue;
+      if (s.value.has_value()) {
+        auto [it, fresh] = by_value_.emplace(*s.value, &s);
+        if (!fresh) {
+          Flag(ViolationKind::kDuplicateValue,
+               absl::StrCat(Describe(*it->second->op, origin_), " and ", Describe(*s.op, origin_),
+                            " wrote the same value"));
+        }
+      } else {
+        deletes_.push_back(&s);
+      }
+      if (s.end != kUnknown) completed_[s.op->process].push_back({s.op->complete_nanos, 0, &s});
+    }
+    for (auto& [process, list] : completed_) {
+      std::sort(list.begin(), list.end(),
+                [](const Completed& a, const Completed& b) { return a.complete < b.complete; });
+      const State* latest = nullptr;
+      for (Completed& c : list) {
+        if (latest == nullptr || c.latest->invoke > latest->invoke) latest = c.latest;
+        c.max_invoke = latest->invoke;
+        c.latest = latest;
+      }
+    }
+  }
+
+  void CheckRead(const Operation& r) {
+    const std::optional<std::string>& value = r.keys[0].value;
+    const State* missed = LatestCertainBefore(r);
+    const int64_t floor = missed == nullptr ? kNever : missed->invoke;
+    if (value.has_value()) {
+      auto it = by_value_.find(*value);
+      if (it == by_value_.end()) {
+        Flag(ViolationKind::kUnwrittenValue,
+             absl::StrCat(Describe(r, origin_), " returned a value no write of ", key_,
+                          " wrote (or one its own batch overwrote)"));
+        return;
+      }
+      const State& w = *it->second;
+      if (w.invoke > r.complete_nanos) {
+        Flag(ViolationKind::kFutureValue,
+             absl::StrCat(Describe(r, origin_),
+                          " returned the value of a later write: ", Describe(*w.op, origin_)));
+        return;
+      }
+      if (floor > w.end) ReportStale(r, Describe(*w.op, origin_), *missed);
+      return;
+    }
+    // Absent: the initial state or a delete invoked before the read returned, whichever ended
+    // last, must not be certainly followed by a write the read should have seen.
+    const State* best = &h_.states[0];
+    for (const State* d : deletes_) {
+      if (d->invoke <= r.complete_nanos && d->end > best->end) best = d;
+    }
+    if (floor > best->end) {
+      ReportStale(r,
+                  best->op == nullptr ? std::string("the initial state (absent)")
+                                      : Describe(*best->op, origin_),
+                  *missed);
+    }
+  }
+
+ private:
+  // Among the writes that returned OK at least the bound before `r` began, the one invoked last
+  // (nullptr when none did).
+  const State* LatestCertainBefore(const Operation& r) const {
+    const State* latest = nullptr;
+    for (const auto& [process, list] : completed_) {
+      const int64_t bound = process == r.process ? 0 : BoundNanos(r.process);
+      int64_t limit;
+      if (__builtin_sub_overflow(r.invoke_nanos, bound, &limit)) continue;  // Nothing that old.
+      auto it = std::upper_bound(list.begin(), list.end(), limit,
+                                 [](int64_t t, const Completed& c) { return t < c.complete; });
+      if (it == list.begin()) continue;
+      const Completed& c = *std::prev(it);
+      if (latest == nullptr || c.max_invoke > latest->invoke) latest = c.latest;
+    }
+    return latest;
+  }
+
+  int64_t BoundNanos(int process) const {
+    if (process < 0 || static_cast<size_t>(process) >= options_.bound.size()) return 0;
+    return absl::ToInt64Nanoseconds(options_.bound[process]);
+  }
+
+  void ReportStale(const Operation& r, const std::string& read_state, const State& missed) {
+    const int64_t bound = missed.op->process == r.process ? 0 : BoundNanos(r.process);
+    Flag(ViolationKind::kStaleRead,
+         absl::StrFormat("%s is stale: it read the state of %s, but %s returned %.3f ms before "
+                         "the read began (bound %.3f ms) and began after that state was written",
+                         Describe(r, origin_), read_state, Describe(*missed.op, origin_),
+                         (r.invoke_nanos - missed.op->complete_nanos) / 1e6, bound / 1e6));
+  }
+
+  void Flag(ViolationKind kind, std::string message) {
+    result_->violations.push_back(
+        {kind, key_, absl::StrCat("key ", key_, ": ", message, "; seed ", options_.seed)});
+  }
+
+  const std::string& key_;
+  KeyHistory& h_;
+  const CheckOptions& options_;
+  const int64_t origin_;
+  CheckResult* const result_;
+  absl::flat_hash_map<std::string, const State*> by_value_;
+  std::vector<const State*> deletes_;
+  std::map<int, std::vector<Completed>> completed_;
+};
+
+std::string_view KindName(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::kUnwrittenValue:
+      return "unwritten value";
+    case ViolationKind::kFutureValue:
+      return "value from the future";
+    case ViolationKind::kStaleRead:
+      return "stale read";
+    case ViolationKind::kFinalReadFailed:
+      return "final read failed";
+    case ViolationKind::kMissingFinalRead:
+      return "missing final read";
+    case ViolationKind::kFinalDisagreement:
+      return "final disagreement";
+    case ViolationKind::kDuplicateValue:
+      return "duplicate value";
+  }
+  return "?";
+}
+
+// Agreement after quiescence: every process read every key, and all read the same state.
+void CheckFinalReads(const std::map<std::string, KeyHistory>& keys, const std::set<int>& processes,
+                     const CheckOptions& options, int64_t origin, CheckResult* result) {
+  for (const auto& [key, h] : keys) {
+    std::set<int> seen;
+    const Operation* first = nullptr;
+    std::string disagreement;
+    for (const Operation* r : h.reads) {
+      if (r->kind != OpKind::kFinalRead) continue;
+      seen.insert(r->process);
+      if (!r->status.ok()) {
+        result->violations.push_back(
+            {ViolationKind::kFinalReadFailed, key,
+             absl::StrCat("key ", key, ": ", Describe(*r, origin), "; seed ", options.seed)});
+        continue;
+      }
+      if (first == nullptr) {
+        first = r;
+      } else if (r->keys[0].value != first->keys[0].value) {
+        absl::StrAppend(&disagreement, "; ", Describe(*r, origin));
+      }
+    }
+    if (!disagreement.empty()) {
+      result->violations.push_back(
+          {ViolationKind::kFinalDisagreement, key,
+           absl::StrCat("key ", key, ": final reads disagree: ", Describe(*first, origin),
+                        disagreement, " (process -1 is the database); seed ", options.seed)});
+    }
+    for (int p : processes) {
+      if (!seen.contains(p)) {
+        result->violations.push_back({ViolationKind::kMissingFinalRead, key,
+                                      absl::StrCat("key ", key, ": process ", p,
+                                                   " made no final read; seed ", options.seed)});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool CheckResult::Has(ViolationKind kind) const {
+  return std::any_of(violations.begin(), violations.end(),
+                     [kind](const Violation& v) { return v.kind == kind; });
+}
+
+std::string CheckResult::Report(size_t max) const {
+  std::string out = absl::StrCat(reads, " reads (", failed_reads, " failed), ", writes, " writes (",
+                                 failed_writes, " failed), ", violations.size(), " violations");
+  for (size_t i = 0; i < violations.size() && i < max; ++i) {
+    absl::StrAppend(&out, "\n  ", util::ToAbsl(KindName(violations[i].kind)), ": ",
+                    violations[i].message);
+  }
+  if (violations.size() > max) absl::StrAppend(&out, "\n  ...");
+  return out;
+}
+
+CheckResult CheckHistory(absl::Span<const Operation> history, const CheckOptions& options) {
+  CheckResult result;
+  int64_t origin = std::numeric_limits<int64_t>::max();
+  int64_t end = kNever;
+  bool final_reads = false;
+  std::set<int> processes;
+  std::map<std::string, KeyHistory> keys;
+  auto key_history = [&keys](const std::string& key) -> KeyHistory& {
+    KeyHistory& h = keys[key];
+    if (h.states.empty()) h.states.push_back(State{});
+    return h;
+  };
+  for (const Operation& op : history) {
+    origin = std::min(origin, op.invoke_nanos);
+    end = std::max(end, op.complete_nanos);
+    processes.insert(op.process);
+    final_reads |= op.kind == OpKind::kFinalRead;
+  }
+  for (const Operation& op : history) {
+    if (IsWrite(op.kind)) {
+      // The last entry of each key wins within the operation.
+      for (size_t i = 0; i < op.keys.size(); ++i) {
+        bool overwritten = false;
+        for (size_t j = i + 1; j < op.keys.size(); ++j) {
+          overwritten |= op.keys[j].key == op.keys[i].key;
+        }
+        if (overwritten) continue;
+        ++(op.status.ok() ? result.writes : result.failed_writes);
+        key_history(op.keys[i].key)
+            .states.push_back({&op, op.keys[i].value, op.invoke_nanos,
+                               op.status.ok() ? op.complete_nanos : kUnknown});
+      }
+    } else if (op.keys.size() == 1) {
+      ++result.reads;
+      if (!op.status.ok()) ++result.failed_reads;
+      key_history(op.keys[0].key).reads.push_back(&op);
+    }
+  }
+  // The database's content, as final reads after everything, by a process with no slack.
+  std::vector<Operation> database_reads;
+  if (options.database.has_value()) {
+    for (const auto& [key, value] : *options.database) key_history(key);
+    for (const auto& [key, h] : keys) {
+      Operation r;
+      r.process = kDatabaseProcess;
+      r.kind = OpKind::kFinalRead;
+      r.invoke_nanos = r.complete_nanos = end + 1;
+      auto it = options.database->find(key);
+      r.keys.push_back({key, it == options.database->end()
+                                 ? std::nullopt
+                                 : std::optional<std::string>(it->second)});
+      database_reads.push_back(std::move(r));
+    }
+  }
+  for (const Operation& r : database_reads) {
+    ++result.reads;
+    keys[r.keys[0].key].reads.push_back(&r);
+  }
+  for (auto& [key, h] : keys) {
+    KeyChecker checker(key, h, options, origin, &result);
+    for (const Operation* r : h.reads) {
+      if (r->status.ok()) checker.CheckRead(*r);
+    }
+  }
+  if (final_reads) CheckFinalReads(keys, processes, options, origin, &result);
+  return result;
+}
+
+}  // namespace asidekv::distributed

@@ -1,0 +1,101 @@
+// CheckHistory: checks a multi-process history (history.h) against what Stores sharing one
+// database promise (store.h, options.h max_staleness): per key, every read returns a value that
+// was written, no read is older than the bound allows, and after quiescence everyone agrees.
+//
+// Model. Each key is a register whose states are the writes of that key: a put's value, a delete
+// (absent), and the initial state (absent: every key starts absent). A batch is one write of each
+// of its keys (its last entry for a key; earlier entries for the same key are never visible).
+// Values are unique (UniqueValue()), so a read returning a value names its write; a read of
+// "absent" may come from the initial state or from any delete of the key.
+//
+// Time. A write W happened at some instant in [W.invoke, W.complete] if it returned OK. A write
+// that failed has an unknown outcome: it may never happen, or happen at any instant after
+// W.invoke (a server may commit after the client gave up), so it is never taken as certainly
+// applied and its end is +infinity. W2 certainly follows W when W.complete < W2.invoke (real-time
+// order); writes that overlap may have happened in either order and are never ordered here.
+//
+// Checks, for each read R (a Get, a final read, and the database's final content read as a final
+// read at the end of time with bound 0) of a key:
+//   1. kUnwrittenValue: R returned a value that no write of the key wrote.
+//   2. kFutureValue: R returned the value of a write invoked after R returned.
+//   3. kStaleRead: R returned the state of write W (or "absent", for which every delete and the
+//      initial state are candidates, and one fitting candidate suffices) while some write W2 of
+//      the key returned OK at least bound(R, W2) before R was invoked, and W2 certainly follows
+//      W. bound(R, W2) is 0 when R and W2 come from the same process (a Store sees its own
+//      writes at once) and CheckOptions::bound[R.process] otherwise.
+//   4. kFinalReadFailed, kMissingFinalRead, kFinalDisagreement: after quiescence every process
+//      read every key once, successfully, and all of them (and the database, when given) read
+//      the same state.
+//   5. kDuplicateValue: two writes of one key wrote the same value (a broken workload: the
+//      checks above would be unsound).
+// The checks are exact where they flag: a history a correct system could produce (for the given
+// bounds) is never flagged; a read that overlaps the write it missed is never flagged.
+//
+// Cost: O((W + R) log W) per key, for W writes and R reads of it, times the number of processes.
+//
+// Thread safety: a pure function.
+
+#ifndef ASIDEKV_TESTS_DISTRIBUTED_HISTORY_CHECKER_H_
+#define ASIDEKV_TESTS_DISTRIBUTED_HISTORY_CHECKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "tests/distributed/history.h"
+
+namespace asidekv::distributed {
+
+struct CheckOptions {
+  // bound[p]: how long after a write by another process returned a read by process p may still
+  // miss it: max_staleness with the cache on and a shared database, zero with the cache off.
+  // Processes past the end of the vector: zero. Reads of the reader's own writes: always zero.
+  std::vector<absl::Duration> bound;
+  // The database's content after the run, read with the cache off (key -> value; a key not in
+  // the map is absent). Unset: not checked.
+  std::optional<std::map<std::string, std::string>> database;
+  // The run's seed, printed in every violation so the run can be replayed.
+  uint64_t seed = 0;
+};
+
+enum class ViolationKind {
+  kUnwrittenValue,
+  kFutureValue,
+  kStaleRead,
+  kFinalReadFailed,
+  kMissingFinalRead,
+  kFinalDisagreement,
+  kDuplicateValue,
+};
+
+struct Violation {
+  ViolationKind kind;
+  std::string key;
+  // Names the key, the read (process, thread, times, value) and the write it missed, and the seed.
+  std::string message;
+};
+
+struct CheckResult {
+  std::vector<Violation> violations;
+  uint64_t reads = 0;         // Gets and final reads, the database's included.
+  uint64_t writes = 0;        // Write events: one per key of each put, delete or batch.
+  uint64_t failed_reads = 0;  // Reads that returned an error (not checked, but for final reads).
+  uint64_t failed_writes = 0;
+
+  bool ok() const { return violations.empty(); }
+  // Whether some violation is of `kind`.
+  bool Has(ViolationKind kind) const;
+  // The counts and the first `max` violations, one per line.
+  std::string Report(size_t max = 10) const;
+};
+
+CheckResult CheckHistory(absl::Span<const Operation> history, const CheckOptions& options);
+
+}  // namespace asidekv::distributed
+
+#endif  // ASIDEKV_TESTS_DISTRIBUTED_HISTORY_CHECKER_H_
