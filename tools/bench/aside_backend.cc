@@ -1,14 +1,15 @@
 #include "tools/bench/aside_backend.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "tools/bench/postgres_backend.h"
 
 namespace asidekv::bench {
 
-absl::StatusOr<std::unique_ptr<AsideBackend>> AsideBackend::Open(const BackendOptions& options) {
+Options AsideBackend::StoreOptions(const BackendOptions& options) {
   Options store_options;
-  store_options.path = options.path;
   store_options.create_if_missing = true;
-  store_options.error_if_exists = true;
   store_options.cache_capacity_bytes = options.cache_bytes;
   store_options.db_block_cache_bytes = options.db_block_cache_bytes;
   store_options.write_policy =
@@ -17,6 +18,13 @@ absl::StatusOr<std::unique_ptr<AsideBackend>> AsideBackend::Open(const BackendOp
                                   : options.eviction == "s3fifo"   ? EvictionPolicy::kS3Fifo
                                   : options.eviction == "wtinylfu" ? EvictionPolicy::kWTinyLfu
                                                                    : EvictionPolicy::kDefault;
+  return store_options;
+}
+
+absl::StatusOr<std::unique_ptr<AsideBackend>> AsideBackend::Open(const BackendOptions& options) {
+  Options store_options = StoreOptions(options);
+  store_options.path = options.path;
+  store_options.error_if_exists = true;
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<AsideBackend>(new AsideBackend(*std::move(store)));
@@ -70,6 +78,41 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
                           : o.eviction_policy == EvictionPolicy::kWTinyLfu ? "wtinylfu"
                                                                            : "s3fifo"},
   };
+}
+
+absl::StatusOr<std::unique_ptr<AsidePostgresBackend>> AsidePostgresBackend::Open(
+    const BackendOptions& options) {
+  if (options.postgres.empty()) {
+    return absl::InvalidArgumentError("the aside-postgres backend needs --postgres=<conninfo>");
+  }
+  Options store_options = StoreOptions(options);
+  store_options.postgres = options.postgres;
+  store_options.postgres_table = FreshTableName();
+  store_options.postgres_connections = std::max(1, options.threads);
+  store_options.max_staleness = options.max_staleness;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_options);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<AsidePostgresBackend>(
+      new AsidePostgresBackend(*std::move(store), options.keep_tables));
+}
+
+AsidePostgresBackend::~AsidePostgresBackend() {
+  const std::string conninfo = store_->options().postgres;
+  const std::string table = store_->options().postgres_table;
+  store_.reset();
+  if (!keep_table_) DropPostgresTable(conninfo, table).IgnoreError();
+}
+
+std::vector<std::pair<std::string, std::string>> AsidePostgresBackend::Describe() const {
+  std::vector<std::pair<std::string, std::string>> out = AsideBackend::Describe();
+  const Options& o = store_->options();
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [](const auto& p) { return p.first == "db_block_cache_bytes"; }),
+            out.end());
+  out.emplace_back("postgres_table", o.postgres_table);
+  out.emplace_back("postgres_connections", absl::StrCat(o.postgres_connections));
+  out.emplace_back("max_staleness", absl::FormatDuration(o.max_staleness));
+  return out;
 }
 
 }  // namespace asidekv::bench

@@ -1,4 +1,6 @@
-// AsideBackend: the system under test, an asidekv::Store driven through its public API only.
+// AsideBackend: the system under test, an asidekv::Store driven through its public API only,
+// over RocksDB in BackendOptions::path (`aside`). AsidePostgresBackend: the same over a fresh
+// PostgreSQL table (`aside-postgres`).
 //
 // Thread safety and method contracts: see backend.h. Owns the Store; destroying the backend
 // closes it.
@@ -49,10 +51,31 @@ class AsideBackend {
   // The Store's own counters (for the JSON output).
   Stats GetStats() const { return store_->GetStats(); }
 
- private:
+ protected:
   explicit AsideBackend(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  // The Store's options of BackendOptions (cache, write policy, eviction); no source of truth.
+  static Options StoreOptions(const BackendOptions& options);
 
   std::unique_ptr<Store> store_;
+};
+
+// The Store with Options::postgres = BackendOptions::postgres, a fresh table (dropped when the
+// backend is destroyed, unless BackendOptions::keep_tables), postgres_connections = threads and
+// BackendOptions::max_staleness.
+class AsidePostgresBackend : public AsideBackend {
+ public:
+  static constexpr std::string_view kName = "aside-postgres";
+
+  static absl::StatusOr<std::unique_ptr<AsidePostgresBackend>> Open(const BackendOptions& options);
+  ~AsidePostgresBackend();
+
+  std::vector<std::pair<std::string, std::string>> Describe() const;
+
+ private:
+  AsidePostgresBackend(std::unique_ptr<Store> store, bool keep_table)
+      : AsideBackend(std::move(store)), keep_table_(keep_table) {}
+
+  const bool keep_table_;
 };
 
 }  // namespace asidekv::bench

@@ -26,6 +26,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/time/time.h"
+
 namespace asidekv::bench {
 
 struct BackendOptions {
@@ -47,6 +49,12 @@ struct BackendOptions {
   std::string compression = "lz4";
   // RocksDB baselines: collect ticker statistics (for the block/row cache hit ratio).
   bool rocksdb_statistics = true;
+  // PostgreSQL backends (aside-postgres, postgres): the server's libpq connection string. Each
+  // Open uses a fresh table, dropped when the backend is destroyed unless keep_tables.
+  std::string postgres;
+  bool keep_tables = false;
+  // aside-postgres: Options::max_staleness.
+  absl::Duration max_staleness = absl::Seconds(1);
 };
 
 // Cumulative counters; the runner subtracts a snapshot taken before the measured run.

@@ -29,8 +29,8 @@
 #include "absl/types/span.h"
 #include "tools/bench/backend.h"
 #include "util/hash.h"
-#include "util/string_view.h"
 #include "util/mutex.h"
+#include "util/string_view.h"
 
 namespace asidekv::bench {
 

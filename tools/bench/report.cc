@@ -1,5 +1,7 @@
 #include "tools/bench/report.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -23,6 +25,12 @@ std::string DistributionText(const YcsbConfig& config, const WorkloadSpec& spec)
   return text;
 }
 
+// "aside", or "aside #2" when there are rounds.
+std::string RunLabel(const BenchReport& report, const BackendRun& b) {
+  if (report.config.rounds <= 1) return b.backend;
+  return absl::StrCat(b.backend, " #", b.round + 1);
+}
+
 void AppendHeader(const BenchReport& report, std::string& out) {
   const YcsbConfig& c = report.config;
   const MachineInfo& m = report.machine;
@@ -42,6 +50,15 @@ void AppendHeader(const BenchReport& report, std::string& out) {
                   " block cache behind asidekv and the row cache; baselines' compression ",
                   c.compression, "; aside write policy ", c.write_policy, ", eviction ", c.eviction,
                   "\n");
+  if (!c.postgres.empty()) {
+    absl::StrAppend(&out, "postgres: a fresh table per backend and round; aside-postgres max ",
+                    "staleness ", absl::FormatDuration(c.max_staleness), ", ", c.threads,
+                    " connections; postgres: prepared statements on ", c.threads, " connections\n");
+  }
+  if (c.rounds > 1) {
+    absl::StrAppend(&out, "rounds: ", c.rounds,
+                    ", the backends alternating, each round from a fresh load\n");
+  }
   absl::StrAppend(&out, "machine: ", m.cpu_model, ", ", m.logical_cpus, " logical CPUs, ", m.kernel,
                   "; ", m.compiler, " ", m.build_type, m.assertions ? " WITH ASSERTIONS" : "",
                   "; RocksDB ", m.rocksdb_version, "\n");
@@ -50,10 +67,11 @@ void AppendHeader(const BenchReport& report, std::string& out) {
                         report.clock_cost_ns);
   for (const BackendRun& b : report.backends) {
     if (!b.error.empty()) {
-      absl::StrAppend(&out, "backend ", b.backend, " FAILED: ", b.error, "\n");
+      absl::StrAppend(&out, "backend ", RunLabel(report, b), " FAILED: ", b.error, "\n");
     } else {
-      absl::StrAppendFormat(&out, "load %-17s %.2fs, flush%s %.2fs", b.backend, b.load_seconds,
-                            c.compact_after_load ? "+compact" : "", b.settle_seconds);
+      absl::StrAppendFormat(&out, "load %-17s %.2fs, flush%s %.2fs", RunLabel(report, b),
+                            b.load_seconds, c.compact_after_load ? "+compact" : "",
+                            b.settle_seconds);
       if (b.prewarm.ops > 0) {
         absl::StrAppendFormat(&out, ", prewarm (every record read once) %.2fs", b.prewarm.seconds);
       }
@@ -61,6 +79,35 @@ void AppendHeader(const BenchReport& report, std::string& out) {
       absl::StrAppend(&out, "\n");
     }
   }
+}
+
+std::string FormatSummary(const RatioSummary& summary) {
+  std::vector<std::string> each;
+  for (double r : summary.rounds) each.push_back(absl::StrFormat("%.2fx", r));
+  return absl::StrFormat("%s; median %.2fx (%.2fx-%.2fx)", absl::StrJoin(each, " "), summary.median,
+                         summary.min, summary.max);
+}
+
+// The ratio lines of one workload: one line for all pairs with a single round, else one line
+// per pair and measure with every round's ratio and their median and range.
+void AppendRatios(const BenchReport& report, char workload, std::string& out) {
+  const int rounds = std::max(1, report.config.rounds);
+  std::vector<std::string> single;
+  for (const RatioPair& pair : kRatioPairs) {
+    const std::string name = absl::StrCat(pair.numerator, "/", pair.denominator);
+    std::optional<RatioSummary> t = report.RatioOverRounds(pair, workload, false);
+    if (!t.has_value()) continue;
+    std::optional<RatioSummary> l =
+        pair.read_p50 ? report.RatioOverRounds(pair, workload, true) : std::nullopt;
+    if (rounds == 1) {
+      single.push_back(absl::StrFormat("%s %.2fx", name, t->median));
+      if (l.has_value()) single.push_back(absl::StrFormat("(read p50 %.2fx)", l->median));
+      continue;
+    }
+    absl::StrAppend(&out, "  throughput ", name, ": ", FormatSummary(*t), "\n");
+    if (l.has_value()) absl::StrAppend(&out, "  read p50   ", name, ": ", FormatSummary(*l), "\n");
+  }
+  if (!single.empty()) absl::StrAppend(&out, "  throughput ", absl::StrJoin(single, "   "), "\n");
 }
 
 void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::string& out) {
@@ -74,7 +121,8 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
     for (const WorkloadRun& w : b.workloads) {
       if (w.workload != spec.name) continue;
       if (!w.skipped.empty()) {
-        absl::StrAppendFormat(&out, "  %-17s %10s  (skipped: %s)\n", b.backend, "-", w.skipped);
+        absl::StrAppendFormat(&out, "  %-17s %10s  (skipped: %s)\n", RunLabel(report, b), "-",
+                              w.skipped);
         continue;
       }
       const PhaseResult& p = w.measured;
@@ -83,7 +131,7 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
         const Histogram& h = p.latency[t];
         if (h.count() == 0) continue;
         std::string row =
-            absl::StrFormat("  %-17s %10s  %-6s", first ? b.backend : "",
+            absl::StrFormat("  %-17s %10s  %-6s", first ? RunLabel(report, b) : "",
                             first ? Thousands(static_cast<uint64_t>(p.OpsPerSecond())) : "",
                             OpTypeName(static_cast<OpType>(t)));
         for (double q : kPercentiles) {
@@ -103,9 +151,9 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
               ? "no warm-up"
               : absl::StrFormat("warm-up %s ops/s (%s ops)", FormatRate(w.warmup.OpsPerSecond()),
                                 Thousands(w.warmup.ops));
-      std::string note =
-          absl::StrFormat("%s: %s ops in %.2fs, %s; %s values checked", b.backend, Thousands(p.ops),
-                          p.seconds, warmup, Thousands(p.verified + w.warmup.verified));
+      std::string note = absl::StrFormat("%s: %s ops in %.2fs, %s; %s values checked",
+                                         RunLabel(report, b), Thousands(p.ops), p.seconds, warmup,
+                                         Thousands(p.verified + w.warmup.verified));
       if (p.not_found > 0)
         absl::StrAppend(&note, ", ", Thousands(p.not_found), " not yet inserted");
       if (p.wraps > 0) absl::StrAppend(&note, ", sequence replayed ", p.wraps, "x");
@@ -117,21 +165,15 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
       notes.push_back(std::move(note));
     }
   }
-  std::vector<std::string> ratios;
-  for (const char* baseline : kRatioBaselines) {
-    if (std::optional<double> r = report.Ratio("aside", baseline, spec.name)) {
-      ratios.push_back(absl::StrFormat("aside/%s %.2fx", baseline, *r));
-    }
-  }
-  if (!ratios.empty()) absl::StrAppend(&out, "  throughput ", absl::StrJoin(ratios, "   "), "\n");
+  AppendRatios(report, spec.name, out);
   for (const std::string& note : notes) absl::StrAppend(&out, "    ", note, "\n");
 }
 
 }  // namespace
 
-const WorkloadRun* BenchReport::Find(absl::string_view backend, char workload) const {
+const WorkloadRun* BenchReport::Find(absl::string_view backend, char workload, int round) const {
   for (const BackendRun& b : backends) {
-    if (b.backend != backend || !b.error.empty()) continue;
+    if (b.backend != backend || b.round != round || !b.error.empty()) continue;
     for (const WorkloadRun& w : b.workloads) {
       if (w.workload == workload && w.skipped.empty()) return &w;
     }
@@ -140,11 +182,47 @@ const WorkloadRun* BenchReport::Find(absl::string_view backend, char workload) c
 }
 
 std::optional<double> BenchReport::Ratio(absl::string_view numerator, absl::string_view denominator,
-                                         char workload) const {
-  const WorkloadRun* a = Find(numerator, workload);
-  const WorkloadRun* b = Find(denominator, workload);
+                                         char workload, int round) const {
+  const WorkloadRun* a = Find(numerator, workload, round);
+  const WorkloadRun* b = Find(denominator, workload, round);
   if (a == nullptr || b == nullptr || b->measured.OpsPerSecond() <= 0) return std::nullopt;
   return a->measured.OpsPerSecond() / b->measured.OpsPerSecond();
+}
+
+std::optional<double> BenchReport::ReadP50Ratio(absl::string_view numerator,
+                                                absl::string_view denominator, char workload,
+                                                int round) const {
+  const WorkloadRun* a = Find(numerator, workload, round);
+  const WorkloadRun* b = Find(denominator, workload, round);
+  if (a == nullptr || b == nullptr) return std::nullopt;
+  const Histogram& ha = a->measured.latency[static_cast<int>(OpType::kRead)];
+  const Histogram& hb = b->measured.latency[static_cast<int>(OpType::kRead)];
+  if (ha.count() == 0 || hb.count() == 0 || hb.Percentile(0.5) == 0) return std::nullopt;
+  return static_cast<double>(ha.Percentile(0.5)) / static_cast<double>(hb.Percentile(0.5));
+}
+
+std::optional<RatioSummary> BenchReport::RatioOverRounds(const RatioPair& pair, char workload,
+                                                         bool read_p50) const {
+  std::vector<double> ratios;
+  for (int round = 0; round < std::max(1, config.rounds); ++round) {
+    std::optional<double> r = read_p50
+                                  ? ReadP50Ratio(pair.numerator, pair.denominator, workload, round)
+                                  : Ratio(pair.numerator, pair.denominator, workload, round);
+    if (r.has_value()) ratios.push_back(*r);
+  }
+  return Summarize(std::move(ratios));
+}
+
+std::optional<RatioSummary> Summarize(std::vector<double> rounds) {
+  if (rounds.empty()) return std::nullopt;
+  RatioSummary summary;
+  summary.rounds = rounds;
+  std::sort(rounds.begin(), rounds.end());
+  const size_t n = rounds.size();
+  summary.median = n % 2 == 1 ? rounds[n / 2] : (rounds[n / 2 - 1] + rounds[n / 2]) / 2;
+  summary.min = rounds.front();
+  summary.max = rounds.back();
+  return summary;
 }
 
 bool BenchReport::failed() const {
@@ -165,8 +243,8 @@ std::string FormatTable(const BenchReport& report) {
   }
   absl::StrAppend(&out,
                   "\nLatencies are per operation, upper bounds within 6.25%; hit ratio: "
-                  "asidekv cache (aside), block cache (rocksdb), row cache "
-                  "(rocksdb-rowcache); db reads: keys read from RocksDB.\n");
+                  "asidekv cache (aside, aside-postgres), block cache (rocksdb), row cache "
+                  "(rocksdb-rowcache); db reads: keys read from RocksDB or PostgreSQL.\n");
   if (report.failed()) absl::StrAppend(&out, "RESULT: FAILED (see FAILED above)\n");
   return out;
 }

@@ -16,6 +16,28 @@
 
 namespace asidekv::bench {
 
+// The ratios the report shows, when both backends ran: the system under test over a baseline.
+struct RatioPair {
+  const char* numerator;
+  const char* denominator;
+  // Also show the ratio of the p50 read latencies (the cost of a miss, when every read misses).
+  bool read_p50;
+};
+inline constexpr RatioPair kRatioPairs[] = {{"aside", "rocksdb", false},
+                                            {"aside", "rocksdb-rowcache", false},
+                                            {"aside", "ceiling", false},
+                                            {"aside-postgres", "postgres", true}};
+
+// One ratio over the rounds: each round's, and their median and range.
+struct RatioSummary {
+  std::vector<double> rounds;  // in round order; a round where either side failed is left out
+  double median = 0;
+  double min = 0;
+  double max = 0;
+};
+// Nullopt when no round has the ratio. The median of an even count is the mean of the middle two.
+std::optional<RatioSummary> Summarize(std::vector<double> rounds);
+
 struct BenchReport {
   YcsbConfig config;
   MachineInfo machine;
@@ -23,17 +45,21 @@ struct BenchReport {
   std::string db_root;
   std::vector<BackendRun> backends;
 
-  // The run of `workload` on `backend`, if it ran (not skipped, no error).
-  const WorkloadRun* Find(absl::string_view backend, char workload) const;
-  // measured ops/s of `numerator` over `denominator` on `workload`, if both ran.
+  // The run of `workload` on `backend` in `round`, if it ran (not skipped, no error).
+  const WorkloadRun* Find(absl::string_view backend, char workload, int round = 0) const;
+  // measured ops/s of `numerator` over `denominator` on `workload` in `round`, if both ran.
   std::optional<double> Ratio(absl::string_view numerator, absl::string_view denominator,
-                              char workload) const;
+                              char workload, int round = 0) const;
+  // p50 read latency of `numerator` over that of `denominator` (> 1: numerator slower).
+  std::optional<double> ReadP50Ratio(absl::string_view numerator, absl::string_view denominator,
+                                     char workload, int round = 0) const;
+  // The ratio of `pair` on `workload` in every round (read_p50: of the p50 read latencies, else
+  // of the throughputs), summarized; nullopt when no round has it.
+  std::optional<RatioSummary> RatioOverRounds(const RatioPair& pair, char workload,
+                                              bool read_p50) const;
   // True if any phase failed a check or returned an error, or a backend failed.
   bool failed() const;
 };
-
-// The ratios the report shows: aside over each baseline present.
-inline constexpr const char* kRatioBaselines[] = {"rocksdb", "rocksdb-rowcache", "ceiling"};
 
 // Human-readable summary, one block per workload.
 std::string FormatTable(const BenchReport& report);

@@ -3,10 +3,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "util/json_writer.h"
 #include "tools/bench/report.h"
+#include "util/json_writer.h"
 
 namespace asidekv::bench {
 namespace {
@@ -56,6 +57,9 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("seed", c.seed);
   json.Field("verify_every", c.verify_every);
   json.Field("op_buffer", c.op_buffer);
+  json.Field("rounds", c.rounds);
+  json.Field("postgres", !c.postgres.empty());  // the conninfo itself may hold a password
+  json.Field("max_staleness_seconds", absl::ToDoubleSeconds(c.max_staleness));
   json.EndObject();
 }
 
@@ -118,6 +122,7 @@ void WritePhase(const PhaseResult& p, JsonWriter& json) {
 void WriteBackend(const BackendRun& b, JsonWriter& json) {
   json.BeginObject();
   json.Field("backend", b.backend);
+  json.Field("round", b.round);
   json.Field("error", b.error);
   json.Key("configuration");
   json.BeginObject();
@@ -153,6 +158,17 @@ void WriteBackend(const BackendRun& b, JsonWriter& json) {
   json.EndObject();
 }
 
+// "<name>_ratio_rounds": [...], "<name>_ratio_median", "_min", "_max".
+void WriteSummary(const std::string& name, const RatioSummary& summary, JsonWriter& json) {
+  json.Key(absl::StrCat(name, "_ratio_rounds"));
+  json.BeginArray();
+  for (double r : summary.rounds) json.Double(r);
+  json.EndArray();
+  json.Field(absl::StrCat(name, "_ratio_median"), summary.median);
+  json.Field(absl::StrCat(name, "_ratio_min"), summary.min);
+  json.Field(absl::StrCat(name, "_ratio_max"), summary.max);
+}
+
 }  // namespace
 
 std::string FormatJson(const BenchReport& report) {
@@ -172,13 +188,17 @@ std::string FormatJson(const BenchReport& report) {
   json.Key("ratios");
   json.BeginArray();
   for (char workload : report.config.workloads) {
-    for (const char* baseline : kRatioBaselines) {
-      std::optional<double> r = report.Ratio("aside", baseline, workload);
-      if (!r.has_value()) continue;
+    for (const RatioPair& pair : kRatioPairs) {
+      std::optional<RatioSummary> t = report.RatioOverRounds(pair, workload, false);
+      if (!t.has_value()) continue;
       json.BeginObject();
       json.Field("workload", std::string(1, workload));
-      json.Field("name", absl::StrCat("aside/", baseline));
-      json.Field("throughput_ratio", *r);
+      json.Field("name", absl::StrCat(pair.numerator, "/", pair.denominator));
+      json.Field("throughput_ratio", t->median);
+      WriteSummary("throughput", *t, json);
+      if (std::optional<RatioSummary> l = report.RatioOverRounds(pair, workload, true)) {
+        WriteSummary("read_p50", *l, json);
+      }
       json.EndObject();
     }
   }

@@ -27,6 +27,8 @@ std::string Color(absl::string_view backend) {
   if (backend == "aside") return "#1f77b4";
   if (backend == "rocksdb") return "#d62728";
   if (backend == "rocksdb-rowcache") return "#ff7f0e";
+  if (backend == "aside-postgres") return "#17becf";
+  if (backend == "postgres") return "#2ca02c";
   return "#7f7f7f";
 }
 
@@ -91,26 +93,29 @@ double DrawWorkload(const BenchReport& report, const WorkloadSpec& spec, double 
     std::string backend;
     double rate;
     std::string note;
+    std::string label;  // the backend, with its round when there are rounds
+    int round = 0;
   };
   std::vector<Bar> bars;
   std::vector<LatencyRow> rows;
   for (const BackendRun& b : report.backends) {
+    const std::string label =
+        report.config.rounds > 1 ? absl::StrCat(b.backend, " #", b.round + 1) : b.backend;
     if (!b.error.empty()) {
-      bars.push_back({b.backend, 0, "failed"});
+      bars.push_back({b.backend, 0, "failed", label, b.round});
       continue;
     }
     for (const WorkloadRun& w : b.workloads) {
       if (w.workload != spec.name) continue;
       if (!w.skipped.empty()) {
-        bars.push_back({b.backend, 0, w.skipped});
+        bars.push_back({b.backend, 0, w.skipped, label, b.round});
         continue;
       }
-      bars.push_back({b.backend, w.measured.OpsPerSecond(), ""});
+      bars.push_back({b.backend, w.measured.OpsPerSecond(), "", label, b.round});
       for (int t = 0; t < kNumOpTypes; ++t) {
         const Histogram& h = w.measured.latency[t];
         if (h.count() == 0) continue;
-        LatencyRow row{
-            absl::StrCat(b.backend, " ", OpTypeName(static_cast<OpType>(t))), b.backend, {}};
+        LatencyRow row{absl::StrCat(label, " ", OpTypeName(static_cast<OpType>(t))), b.backend, {}};
         for (int i = 0; i < 4; ++i) row.p[i] = std::max<uint64_t>(1, h.Percentile(kQuantiles[i]));
         rows.push_back(row);
       }
@@ -137,7 +142,7 @@ double DrawWorkload(const BenchReport& report, const WorkloadSpec& spec, double 
   for (const Bar& bar : bars) max_rate = std::max(max_rate, bar.rate);
   for (size_t i = 0; i < bars.size(); ++i) {
     const double y = header + kRow * static_cast<double>(i);
-    Text(svg, kLeftLabel - 8, y + 14, bars[i].backend, "end");
+    Text(svg, kLeftLabel - 8, y + 14, bars[i].label, "end");
     if (!bars[i].note.empty()) {
       Text(svg, kLeftLabel + 4, y + 14, absl::StrCat("(", bars[i].note, ")"), "start",
            "fill=\"#888\"");
@@ -149,9 +154,11 @@ double DrawWorkload(const BenchReport& report, const WorkloadSpec& spec, double 
                           "fill=\"%s\"/>\n",
                           kLeftLabel, y + 2, std::max(w, 1.0), Color(bars[i].backend));
     std::string label = FormatRate(bars[i].rate);
-    if (bars[i].backend != "aside") {
-      if (std::optional<double> r = report.Ratio("aside", bars[i].backend, spec.name)) {
-        absl::StrAppendFormat(&label, "  (aside %.2fx)", *r);
+    for (const RatioPair& pair : kRatioPairs) {
+      if (bars[i].backend != pair.denominator) continue;
+      if (std::optional<double> r =
+              report.Ratio(pair.numerator, pair.denominator, spec.name, bars[i].round)) {
+        absl::StrAppendFormat(&label, "  (%s %.2fx)", pair.numerator, *r);
       }
     }
     Text(svg, kLeftLabel + w + 6, y + 15, label, "start");

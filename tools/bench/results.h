@@ -59,6 +59,7 @@ struct WorkloadRun {
 
 struct BackendRun {
   std::string backend;
+  int round = 0;  // 0-based, with --rounds
   std::vector<std::pair<std::string, std::string>> description;
   double load_seconds = 0;
   double settle_seconds = 0;  // flush (+ compaction) after the load

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "tools/bench/clock.h"
 #include "tools/bench/db_folder.h"
 #include "tools/bench/machine_info.h"
+#include "tools/bench/postgres_backend.h"
 #include "tools/bench/progress.h"
 #include "tools/bench/records.h"
 #include "tools/bench/report.h"
@@ -94,33 +96,34 @@ std::optional<uint64_t> Delta(std::optional<uint64_t> before, std::optional<uint
   return *after - *before;
 }
 
+// The Store's counters, for the backends that are a Store (AsideBackend and those derived from it).
 template <typename Backend>
-std::vector<std::pair<std::string, uint64_t>> BackendCounters(Backend&,
-                                                              const std::optional<Stats>&) {
-  return {};
-}
-
-std::vector<std::pair<std::string, uint64_t>> BackendCounters(AsideBackend& backend,
+std::vector<std::pair<std::string, uint64_t>> BackendCounters(Backend& backend,
                                                               const std::optional<Stats>& before) {
-  const Stats after = backend.GetStats();
-  const Stats b = before.value_or(Stats());
-  // Counters over the measured phase; gauges as they are at its end ("_now").
   std::vector<std::pair<std::string, uint64_t>> out;
-  for (const StatField& f : StatFields()) {
-    if (f.counter) {
-      out.emplace_back(f.name, after.*f.member - b.*f.member);
-    } else {
-      out.emplace_back(absl::StrCat(f.name, "_now"), after.*f.member);
+  if constexpr (std::is_base_of_v<AsideBackend, Backend>) {
+    const Stats after = backend.GetStats();
+    const Stats b = before.value_or(Stats());
+    // Counters over the measured phase; gauges as they are at its end ("_now").
+    for (const StatField& f : StatFields()) {
+      if (f.counter) {
+        out.emplace_back(f.name, after.*f.member - b.*f.member);
+      } else {
+        out.emplace_back(absl::StrCat(f.name, "_now"), after.*f.member);
+      }
     }
   }
   return out;
 }
 
 template <typename Backend>
-std::optional<Stats> StatsBefore(Backend&) {
-  return std::nullopt;
+std::optional<Stats> StatsBefore(Backend& backend) {
+  if constexpr (std::is_base_of_v<AsideBackend, Backend>) {
+    return backend.GetStats();
+  } else {
+    return std::nullopt;
+  }
 }
-std::optional<Stats> StatsBefore(AsideBackend& backend) { return backend.GetStats(); }
 
 // Reads every loaded record once (thread t reads records t, t + threads, ...).
 template <typename Backend>
@@ -159,6 +162,9 @@ BackendRun RunBackend(const YcsbConfig& config, const std::vector<WorkloadPlan>&
   options.threads = config.threads;
   options.compression = config.compression;
   options.rocksdb_statistics = config.rocksdb_statistics;
+  options.postgres = config.postgres;
+  options.keep_tables = config.keep_db;
+  options.max_staleness = config.max_staleness;
   absl::StatusOr<std::unique_ptr<Backend>> opened = Backend::Open(options);
   if (!opened.ok()) {
     run.error = absl::StrCat("open: ", opened.status().ToString());
@@ -232,10 +238,26 @@ BackendRun RunBackend(const YcsbConfig& config, const std::vector<WorkloadPlan>&
   return run;
 }
 
+// The backends that keep their data in a folder (the others need none).
+bool NeedsFolder(const std::string& backend) {
+  return backend == AsideBackend::kName || backend == RocksDbBackend::kName ||
+         backend == RocksDbRowCacheBackend::kName;
+}
+
+// The folder name of `backend` in round `round` (0-based): "aside", "aside.r2", ...
+std::string FolderName(const std::string& backend, int round) {
+  return round == 0 ? backend : absl::StrCat(backend, ".r", round + 1);
+}
+
 BackendRun RunNamedBackend(const std::string& name, const YcsbConfig& config,
                            const std::vector<WorkloadPlan>& plans, const RecordCodec& codec,
-                           const DbFolder& folder, ProgressLine& progress) {
-  const std::string path = folder.PathFor(name);
+                           const std::string& path, ProgressLine& progress) {
+  if (name == AsidePostgresBackend::kName) {
+    return RunBackend<AsidePostgresBackend>(config, plans, codec, path, progress);
+  }
+  if (name == PostgresBackend::kName) {
+    return RunBackend<PostgresBackend>(config, plans, codec, path, progress);
+  }
   if (name == AsideBackend::kName) {
     return RunBackend<AsideBackend>(config, plans, codec, path, progress);
   }
@@ -287,10 +309,15 @@ int RunYcsbCommand(YcsbPreset preset, int argc, const char* const* argv, int fir
   }
 
   DbFolder folder;
-  const bool needs_folder =
-      config.backends.size() > 1 || config.backends.front() != CeilingBackend::kName;
+  std::vector<std::string> folder_names;
+  for (int round = 0; round < config.rounds; ++round) {
+    for (const std::string& name : config.backends) {
+      if (NeedsFolder(name)) folder_names.push_back(FolderName(name, round));
+    }
+  }
+  const bool needs_folder = !folder_names.empty();
   if (needs_folder) {
-    absl::Status s = folder.Create(config.db_path, config.backends, config.keep_db);
+    absl::Status s = folder.Create(config.db_path, folder_names, config.keep_db);
     if (!s.ok()) {
       std::fprintf(stderr, "asidekv-bench: %s\n", std::string(s.message()).c_str());
       return 2;
@@ -302,11 +329,17 @@ int RunYcsbCommand(YcsbPreset preset, int argc, const char* const* argv, int fir
   const RecordCodec codec(config.key_size, config.value_min, config.value_max);
   const std::vector<WorkloadPlan> plans = MakePlans(config);
   ProgressLine progress(config.progress);
-  for (const std::string& name : config.backends) {
-    report.backends.push_back(RunNamedBackend(name, config, plans, codec, folder, progress));
-    if (!report.backends.back().error.empty()) {
-      std::fprintf(stderr, "asidekv-bench: backend %s: %s\n", name.c_str(),
-                   report.backends.back().error.c_str());
+  // Rounds alternate the backends (a, b, a, b, ...), so that the machine's drift and noise fall
+  // on every backend alike.
+  for (int round = 0; round < config.rounds; ++round) {
+    for (const std::string& name : config.backends) {
+      report.backends.push_back(RunNamedBackend(name, config, plans, codec,
+                                                folder.PathFor(FolderName(name, round)), progress));
+      report.backends.back().round = round;
+      if (!report.backends.back().error.empty()) {
+        std::fprintf(stderr, "asidekv-bench: backend %s: %s\n", name.c_str(),
+                     report.backends.back().error.c_str());
+      }
     }
   }
 

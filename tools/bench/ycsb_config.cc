@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tools/bench/flags.h"
 #include "tools/bench/records.h"
@@ -43,8 +44,10 @@ absl::Status ParseBackends(const std::string& text, std::vector<std::string>* ou
     const bool known = std::any_of(std::begin(kAllBackends), std::end(kAllBackends),
                                    [&](const char* name) { return item == name; });
     if (!known) {
-      return Invalid("backends", absl::StrCat("unknown backend '", item,
-                                              "' (aside, rocksdb, rocksdb-rowcache, ceiling)"));
+      return Invalid(
+          "backends",
+          absl::StrCat("unknown backend '", item, "' (",
+                       absl::StrJoin(std::begin(kAllBackends), std::end(kAllBackends), ", "), ")"));
     }
     if (std::find(out->begin(), out->end(), item) != out->end()) {
       return Invalid("backends", absl::StrCat("backend ", item, " twice"));
@@ -104,6 +107,9 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   std::string eviction = "default";
   std::string compression = "lz4";
   bool rocksdb_statistics = true;
+  std::string postgres;
+  absl::Duration max_staleness = absl::Seconds(1);
+  int64_t rounds = 1;
   std::string db_path;
   bool keep_db = false;
   bool compact = true;
@@ -119,7 +125,11 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   FlagParser flags;
   flags.AddString("workloads", &workloads, "YCSB core workloads to run, in order: A,B,C,D,E,F");
   flags.AddString("backends", &backends,
-                  "backends to run, in order: aside, rocksdb, rocksdb-rowcache, ceiling");
+                  "backends to run, in order: aside, rocksdb, rocksdb-rowcache, ceiling, "
+                  "aside-postgres (asidekv over PostgreSQL), postgres (PostgreSQL directly)");
+  flags.AddInt("rounds", &rounds, 1, 1000,
+               "run the backend list this many times, alternating, each from a fresh load; "
+               "ratios are reported per round and as their median");
   flags.AddBool("compare", &compare, "run all four backends (overrides --backends)");
   flags.AddInt("records", &records, 1, int64_t{1} << 36, "records loaded before the runs");
   flags.AddInt("operations", &operations, 0, int64_t{1} << 40,
@@ -151,6 +161,13 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                   "RocksDB baselines: snappy, lz4 (asidekv's), zstd or none");
   flags.AddBool("rocksdb-statistics", &rocksdb_statistics,
                 "RocksDB baselines: ticker statistics for the cache hit ratio");
+  flags.AddString("postgres", &postgres,
+                  "PostgreSQL backends: libpq connection string of the server (each backend uses "
+                  "a fresh table, dropped afterwards); tools/bench/postgres_bench.sh starts a "
+                  "private server and passes it");
+  flags.AddDuration("max-staleness", &max_staleness,
+                    "aside-postgres: Options::max_staleness (cached values live at most this "
+                    "long)");
   flags.AddString("db", &db_path,
                   "folder for the databases (one sub-folder per backend); empty: a fresh "
                   "temporary folder");
@@ -239,6 +256,20 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   }
   config.compression = compression;
   config.rocksdb_statistics = rocksdb_statistics;
+  const bool uses_postgres =
+      std::any_of(config.backends.begin(), config.backends.end(),
+                  [](const std::string& b) { return b == "aside-postgres" || b == "postgres"; });
+  if (uses_postgres && postgres.empty()) {
+    return Invalid("postgres",
+                   "the PostgreSQL backends need a server: give --postgres=<conninfo>, or run "
+                   "tools/bench/postgres_bench.sh, which starts a private one");
+  }
+  config.postgres = postgres;
+  if (max_staleness <= absl::ZeroDuration() || max_staleness == absl::InfiniteDuration()) {
+    return Invalid("max-staleness", "must be positive and finite");
+  }
+  config.max_staleness = max_staleness;
+  config.rounds = static_cast<int>(rounds);
   config.db_path = db_path;
   config.keep_db = keep_db;
   config.compact_after_load = compact;

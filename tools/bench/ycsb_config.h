@@ -15,11 +15,14 @@
 
 namespace asidekv::bench {
 
-inline constexpr const char* kAllBackends[] = {"aside", "rocksdb", "rocksdb-rowcache", "ceiling"};
+inline constexpr const char* kAllBackends[] = {"aside",   "rocksdb",        "rocksdb-rowcache",
+                                               "ceiling", "aside-postgres", "postgres"};
 
 struct YcsbConfig {
   std::vector<char> workloads;        // 'A'..'F', in run order
   std::vector<std::string> backends;  // names from kAllBackends, in run order
+  // Times the backend list runs, alternating (a, b, a, b, ...), each time from a fresh load.
+  int rounds = 1;
   uint64_t records = 0;
   uint64_t operations = 0;  // per workload, all threads; 0: run for `duration`
   absl::Duration duration;
@@ -38,7 +41,9 @@ struct YcsbConfig {
   std::string eviction;      // aside: "default", "s3fifo" or "lru"
   std::string compression;   // RocksDB baselines
   bool rocksdb_statistics = true;
-  std::string db_path;  // empty: a fresh temporary folder
+  std::string postgres;          // PostgreSQL backends: libpq connection string
+  absl::Duration max_staleness;  // aside-postgres: Options::max_staleness
+  std::string db_path;           // empty: a fresh temporary folder
   bool keep_db = false;
   bool compact_after_load = true;
   bool prewarm = false;  // read every record once after the load, untimed
