@@ -17,7 +17,7 @@ preset=${2:-release}
 jobs=${JOBS:-$(nproc)}
 
 packages=(cmake ninja-build g++ pkg-config ccache librocksdb-dev libabsl-dev libgtest-dev
-          libgmock-dev libbenchmark-dev zlib1g-dev)
+          libgmock-dev libbenchmark-dev zlib1g-dev libmicrohttpd-dev prometheus)
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
