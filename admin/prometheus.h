@@ -13,7 +13,7 @@
 //
 // Histogram buckets. The Store records latencies in log-linear buckets (util/log_linear_buckets.h,
 // 16 per power of two, each at most 6.25% wide). They are exposed at the 1-2-5 bounds
-// kLatencyBoundsNs (1 us .. 10 s, plus +Inf): the bucket `le` counts every log-linear bucket
+// LatencyBoundsNs() (1 us .. 10 s, plus +Inf): the bucket `le` counts every log-linear bucket
 // whose largest value is at most le, so it counts only values <= le and misses at most the
 // values of one log-linear bucket just below le (within 6.25% of it), counted in the next bound.
 //
