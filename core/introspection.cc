@@ -6,6 +6,7 @@ namespace asidekv::core {
 namespace {
 
 std::atomic<AdminStarter> admin_starter{nullptr};
+std::atomic<AdminStarter> metrics_starter{nullptr};
 
 }  // namespace
 
@@ -14,5 +15,11 @@ void SetAdminStarter(AdminStarter starter) {
 }
 
 AdminStarter GetAdminStarter() { return admin_starter.load(std::memory_order_acquire); }
+
+void SetMetricsStarter(AdminStarter starter) {
+  metrics_starter.store(starter, std::memory_order_release);
+}
+
+AdminStarter GetMetricsStarter() { return metrics_starter.load(std::memory_order_acquire); }
 
 }  // namespace asidekv::core

@@ -4,10 +4,11 @@
 // only (no cache/ or db/ type crosses it), so admin/ depends on core/ and util/ alone and the
 // engine's internals can change behind it. core::StoreImpl (core/store_impl.h) implements it.
 //
-// Admin endpoints are optional: an application that never enables one (asidekv/admin.h) does not
-// link admin/. The core knows them only through the AdminStarter hook below, which admin/
-// registers when EnableAdminEndpoint() is called; Store::Open then starts one for
-// Options::admin_socket and destroys it before anything it borrows.
+// Admin endpoints are optional: an application that never enables one (asidekv/admin.h,
+// asidekv/metrics.h) does not link admin/. The core knows them only through the starter hooks
+// below, which admin/ registers when EnableAdminEndpoint() or EnableMetricsEndpoint() is called;
+// Store::Open then starts one for Options::admin_socket (Options::metrics_address) and destroys
+// it before anything it borrows. Messages go through core/log.h.
 //
 // Thread safety: every method may be called concurrently with the Store's own calls.
 
@@ -50,6 +51,14 @@ struct ShardStats {
   uint64_t capacity = 0;
 };
 
+// One operation's latency histogram, the data behind its LatencySummary: counts[i] records fell
+// in log-linear bucket i (util/log_linear_buckets.h; util::kLogLinearBuckets entries), and
+// sum_ns is their total. Read without a lock, so the sum may lag the counts by a record or two.
+struct LatencyHistogramData {
+  std::vector<uint64_t> counts;
+  uint64_t sum_ns = 0;
+};
+
 class Introspection {
  public:
   virtual ~Introspection() = default;
@@ -58,6 +67,9 @@ class Introspection {
   virtual const Options& options() const = 0;
   virtual Stats GetStats() const = 0;
   virtual std::vector<ShardStats> GetShardStats() const = 0;
+  // The histogram of LatencyField `op` ("get", "put", "delete"; asidekv/stats.h). An unknown op
+  // has no counts.
+  virtual LatencyHistogramData GetLatencyHistogram(std::string_view op) const = 0;
 
   // The key's live cache entry, without reading the DB; counts a cache hit or miss like a Get's
   // lookup.
@@ -81,15 +93,20 @@ class AdminEndpoint {
   virtual ~AdminEndpoint() = default;
 };
 
-// Starts an admin endpoint on `socket_path` over `store` (borrowed; it outlives the endpoint).
-using AdminStarter = absl::StatusOr<std::unique_ptr<AdminEndpoint>> (*)(
-    const std::string& socket_path, Introspection* store);
+// Starts an admin endpoint on `address` (a socket path, or the metrics endpoint's listen address)
+// over `store` (borrowed; it outlives the endpoint).
+using AdminStarter = absl::StatusOr<std::unique_ptr<AdminEndpoint>> (*)(const std::string& address,
+                                                                        Introspection* store);
 
 // Registers the starter Store::Open uses for Options::admin_socket (admin/ does, from
 // asidekv::EnableAdminEndpoint()). Thread-safe; the last registration wins.
 void SetAdminStarter(AdminStarter starter);
 // The registered starter, or null when no admin module is enabled in this process.
 AdminStarter GetAdminStarter();
+// The same for Options::metrics_address (admin/ registers it from
+// asidekv::EnableMetricsEndpoint()).
+void SetMetricsStarter(AdminStarter starter);
+AdminStarter GetMetricsStarter();
 
 }  // namespace asidekv::core
 

@@ -21,6 +21,7 @@ void LatencyHistogram::Record(uint64_t nanos) {
       static_cast<unsigned>(next_thread_ordinal.fetch_add(1, std::memory_order_relaxed) % kStripes);
   Stripe& s = stripes_[stripe];
   s.counts[BucketOf(nanos)].fetch_add(1, std::memory_order_relaxed);
+  s.sum.fetch_add(nanos, std::memory_order_relaxed);
   uint64_t m = s.max.load(std::memory_order_relaxed);
   while (nanos > m && !s.max.compare_exchange_weak(m, nanos, std::memory_order_relaxed)) {
   }
@@ -47,6 +48,16 @@ LatencySummary LatencyHistogram::Summary() const {
   out.p50_ns = percentile(0.50);
   out.p99_ns = percentile(0.99);
   out.p999_ns = percentile(0.999);
+  return out;
+}
+
+LatencyHistogramData LatencyHistogram::Data() const {
+  LatencyHistogramData out;
+  out.counts.assign(kBuckets, 0);
+  for (const Stripe& s : stripes_) {
+    for (int b = 0; b < kBuckets; ++b) out.counts[b] += s.counts[b].load(std::memory_order_relaxed);
+    out.sum_ns += s.sum.load(std::memory_order_relaxed);
+  }
   return out;
 }
 

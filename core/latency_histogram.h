@@ -4,7 +4,8 @@
 //   Values (nanoseconds) fall into buckets of 16 sub-buckets per power of two, so a reported
 //   percentile is at most 1/16 (6.25%) above the true value. Counters are relaxed atomics spread
 //   over a few stripes chosen by thread, so two threads recording at once rarely share a cache
-//   line; Summary() adds the stripes up. Recording is one relaxed fetch_add.
+//   line; Summary() adds the stripes up. Recording is two relaxed fetch_adds on the thread's
+//   stripe (its bucket and the running sum, for the metrics endpoint's _sum).
 //
 // Thread safety: Record() and Summary() may be called concurrently; Summary() is a consistent
 //   enough snapshot for monitoring (it may miss records that land while it reads).
@@ -17,6 +18,7 @@
 #include <cstdint>
 
 #include "asidekv/stats.h"
+#include "core/introspection.h"
 #include "util/log_linear_buckets.h"
 
 namespace asidekv::core {
@@ -28,6 +30,8 @@ class LatencyHistogram {
 
   void Record(uint64_t nanos);
   LatencySummary Summary() const;
+  // Every bucket's count and the sum of the values recorded (Introspection's view).
+  LatencyHistogramData Data() const;
 
   // Bucket index of a value, and the largest value in a bucket (exposed for tests).
   static int BucketOf(uint64_t v) { return static_cast<int>(util::LogLinearBucket(v)); }
@@ -44,6 +48,7 @@ class LatencyHistogram {
   struct alignas(64) Stripe {
     std::array<std::atomic<uint64_t>, kBuckets> counts{};
     std::atomic<uint64_t> max{0};
+    std::atomic<uint64_t> sum{0};  // Wraps after 584 years of recorded time.
   };
   std::array<Stripe, kStripes> stripes_;
 };

@@ -53,6 +53,8 @@ constexpr OptionField kOptionFields[] = {
     {"latency_stats", [](const Options& o) { return Value(o.latency_stats); }},
     {"db_block_cache_bytes", [](const Options& o) { return Size(o.db_block_cache_bytes); }},
     {"admin_socket", [](const Options& o) { return Value(o.admin_socket); }},
+    {"metrics_address", [](const Options& o) { return Value(o.metrics_address); }},
+    {"log", [](const Options& o) { return Value(std::string(o.log ? "set" : "default")); }},
 };
 
 static_assert(std::size(kOptionFields) == FieldCount<Options>(),

@@ -152,19 +152,47 @@ absl::StatusOr<Parts> OpenParts(const Options& options, std::unique_ptr<Database
   return parts;
 }
 
-// Starts what runs beside an opened engine: the admin endpoint, then the background work.
+// An optional endpoint: the option naming its address, and the module that serves it.
+struct EndpointKind {
+  const char* option;  // "admin_socket"
+  const char* target;  // "admin"
+  const char* enable;  // "EnableAdminEndpoint"
+  AdminStarter (*starter)();
+};
+constexpr EndpointKind kAdminKind = {"admin_socket", "admin", "EnableAdminEndpoint",
+                                     &GetAdminStarter};
+constexpr EndpointKind kMetricsKind = {"metrics_address", "metrics", "EnableMetricsEndpoint",
+                                       &GetMetricsStarter};
+
+// Starts the endpoint of `kind` at `address` over `impl`, or says how to enable its module.
+absl::StatusOr<std::unique_ptr<AdminEndpoint>> StartEndpoint(const EndpointKind& kind,
+                                                             const std::string& address,
+                                                             StoreImpl* impl) {
+  const AdminStarter start = kind.starter();
+  if (start == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Options::", kind.option, " is set, but no ", kind.target,
+                     " endpoint is enabled in this process: link asidekv::", kind.target,
+                     " and call asidekv::", kind.enable, "() before Store::Open"));
+  }
+  return start(address, impl);
+}
+
+// Starts what runs beside an opened engine: the admin and metrics endpoints, then the background
+// work.
 absl::Status Start(StoreImpl* impl) {
   const Options& options = impl->options();
   if (!options.admin_socket.empty()) {
-    const AdminStarter start = GetAdminStarter();
-    if (start == nullptr) {
-      return absl::FailedPreconditionError(
-          "Options::admin_socket is set, but no admin endpoint is enabled in this process: link "
-          "asidekv::admin and call asidekv::EnableAdminEndpoint() before Store::Open");
-    }
-    absl::StatusOr<std::unique_ptr<AdminEndpoint>> admin = start(options.admin_socket, impl);
+    absl::StatusOr<std::unique_ptr<AdminEndpoint>> admin =
+        StartEndpoint(kAdminKind, options.admin_socket, impl);
     if (!admin.ok()) return admin.status();
     impl->set_admin_endpoint(*std::move(admin));
+  }
+  if (!options.metrics_address.empty()) {
+    absl::StatusOr<std::unique_ptr<AdminEndpoint>> metrics =
+        StartEndpoint(kMetricsKind, options.metrics_address, impl);
+    if (!metrics.ok()) return metrics.status();
+    impl->set_metrics_endpoint(*std::move(metrics));
   }
   // Last: nothing after it fails, so a failed Open has no warm-up to stop and no hot set to
   // record over the file it would have warmed from.
@@ -217,6 +245,7 @@ StoreImpl::StoreImpl(const Options& options, std::unique_ptr<Database> db,
 
 StoreImpl::~StoreImpl() {
   admin_endpoint_.reset();
+  metrics_endpoint_.reset();
   hot_set_.reset();  // Records the hot set one last time.
   // Join the refresh threads before refresher_ changes: a reload in flight reads it
   // (Reload() -> refresher_->RecordReloadCost), and reset() nulls the pointer before deleting.
@@ -232,12 +261,23 @@ void StoreImpl::StartBackground() {
   if (!options_.hot_set_path.empty()) {
     hot_set_ = std::make_unique<core::HotSetKeeper>(options_.hot_set_path, options_.hot_set_keys,
                                                     options_.hot_set_interval, cache_.get(),
-                                                    warmer_.get());
+                                                    warmer_.get(), options_.log);
   }
 }
 
 void StoreImpl::set_admin_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint) {
   admin_endpoint_ = std::move(endpoint);
+}
+
+void StoreImpl::set_metrics_endpoint(std::unique_ptr<core::AdminEndpoint> endpoint) {
+  metrics_endpoint_ = std::move(endpoint);
+}
+
+LatencyHistogramData StoreImpl::GetLatencyHistogram(std::string_view op) const {
+  if (op == "get") return get_latency_.Data();
+  if (op == "put") return put_latency_.Data();
+  if (op == "delete") return delete_latency_.Data();
+  return LatencyHistogramData();
 }
 
 std::vector<core::ShardStats> StoreImpl::GetShardStats() const {

@@ -67,7 +67,7 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   // `clock` is the cache's (borrowed; outlives the Store). `options` are validated and resolved.
   StoreImpl(const Options& options, std::unique_ptr<Database> db,
             std::unique_ptr<cache::Cache> cache, cache::Clock* clock);
-  // Stops the admin endpoint (if any) before the cache and the DB go.
+  // Stops the admin and metrics endpoints (if any) before the cache and the DB go.
   ~StoreImpl() override;
 
   absl::StatusOr<std::string> Get(std::string_view key);
@@ -83,6 +83,7 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   const Options& options() const override { return options_; }
   Stats GetStats() const override;
   std::vector<ShardStats> GetShardStats() const override;
+  LatencyHistogramData GetLatencyHistogram(std::string_view op) const override;
   std::optional<CachedEntry> Peek(std::string_view key) override;
   absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override { return GetMiss(key); }
   std::vector<std::string> HottestKeys(size_t n) const override { return cache_->HottestKeys(n); }
@@ -103,6 +104,8 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   HotSetKeeper* hot_set() { return hot_set_.get(); }
   // Takes ownership of the admin endpoint (core/introspection.h), set once by the opener.
   void set_admin_endpoint(std::unique_ptr<AdminEndpoint> endpoint);
+  // The same for the metrics endpoint (Options::metrics_address).
+  void set_metrics_endpoint(std::unique_ptr<AdminEndpoint> endpoint);
 
  private:
   using Loaded = Filler::Loaded;
@@ -146,7 +149,8 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   std::unique_ptr<Warmer> warmer_;
   std::unique_ptr<Refresher> refresher_;
   std::unique_ptr<HotSetKeeper> hot_set_;
-  // Last member: destroyed first, so its thread stops before everything it uses.
+  // Last members: destroyed first, so their threads stop before everything they use.
+  std::unique_ptr<AdminEndpoint> metrics_endpoint_;
   std::unique_ptr<AdminEndpoint> admin_endpoint_;
 };
 

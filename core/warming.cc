@@ -1,7 +1,6 @@
 #include "core/warming.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -9,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
+#include "core/log.h"
 #include "db/formats.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
@@ -170,12 +170,13 @@ absl::StatusOr<std::vector<std::string>> ReadHotSetFile(const std::string& path)
 }
 
 HotSetKeeper::HotSetKeeper(std::string path, size_t max_keys, absl::Duration interval,
-                           cache::Cache* cache, Warmer* warmer)
+                           cache::Cache* cache, Warmer* warmer, LogFunction log)
     : path_(std::move(path)),
       max_keys_(max_keys),
       interval_(interval),
       cache_(cache),
       warmer_(warmer),
+      log_(std::move(log)),
       thread_([this] { Run(); }) {}
 
 HotSetKeeper::~HotSetKeeper() { Stop(); }
@@ -216,8 +217,7 @@ void HotSetKeeper::Run() {
 void HotSetKeeper::WarmFromFile() {
   absl::StatusOr<std::vector<std::string>> keys = ReadHotSetFile(path_);
   if (!keys.ok() && !absl::IsNotFound(keys.status())) {
-    std::fprintf(stderr, "asidekv: warning: ignoring hot set: %s\n",
-                 std::string(keys.status().message()).c_str());
+    Log(log_, LogSeverity::kWarning, absl::StrCat("ignoring hot set: ", keys.status().message()));
   }
   if (keys.ok()) {
     {
@@ -230,8 +230,8 @@ void HotSetKeeper::WarmFromFile() {
     for (; begin < all.size() && budget > 0 && !stopping(); begin += kBatch) {
       absl::StatusOr<size_t> n = warmer_->WarmWithin(all.subspan(begin, kBatch), &budget);
       if (!n.ok()) {
-        std::fprintf(stderr, "asidekv: warning: warming from the hot set stopped: %s\n",
-                     std::string(n.status().message()).c_str());
+        Log(log_, LogSeverity::kWarning,
+            absl::StrCat("warming from the hot set stopped: ", n.status().message()));
         break;
       }
     }
@@ -262,8 +262,7 @@ void HotSetKeeper::Record() const {
   }
   absl::Status s = WriteHotSetFile(path_, keys);
   if (!s.ok()) {
-    std::fprintf(stderr, "asidekv: warning: cannot record the hot set: %s\n",
-                 std::string(s.message()).c_str());
+    Log(log_, LogSeverity::kWarning, absl::StrCat("cannot record the hot set: ", s.message()));
   }
 }
 

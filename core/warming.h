@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "asidekv/database.h"
+#include "asidekv/options.h"
 #include "cache/cache.h"
 #include "core/filler.h"
 
@@ -87,16 +88,17 @@ class HotSetKeeper {
  public:
   // Starts the thread: warms `warmer`'s cache from `path` if the file is valid, then records
   // up to `max_keys` of `cache`'s hottest keys to `path` every `interval` (infinite: never
-  // before Stop()). All pointers are borrowed and must outlive the keeper.
+  // before Stop()). All pointers are borrowed and must outlive the keeper. Warnings go to `log`
+  // (core/log.h).
   HotSetKeeper(std::string path, size_t max_keys, absl::Duration interval, cache::Cache* cache,
-               Warmer* warmer);
+               Warmer* warmer, LogFunction log = nullptr);
   // Stop()s.
   ~HotSetKeeper();
   HotSetKeeper(const HotSetKeeper&) = delete;
   HotSetKeeper& operator=(const HotSetKeeper&) = delete;
 
   // Ends warming at the next batch, joins the thread, then records the hot set one last time
-  // (errors are reported on stderr). Idempotent.
+  // (errors are reported through the LogFunction). Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The first step of Stop() without waiting: warming ends at the next batch and the thread
@@ -117,6 +119,7 @@ class HotSetKeeper {
   const absl::Duration interval_;
   cache::Cache* const cache_;  // Not owned.
   Warmer* const warmer_;       // Not owned.
+  const LogFunction log_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -9,7 +9,9 @@
 #   core/include/asidekv/ and admin/include/asidekv/ (public) include only Abseil, std, asidekv/;
 #   core/   includes no admin/ and no RocksDB header;
 #   admin/  uses the core only through its declared internal interface (core/introspection.h,
-#           core/options_fields.h) and never cache/, db/ or RocksDB;
+#           core/options_fields.h, core/log.h) and never cache/, db/ or RocksDB; only the HTTP
+#           metrics server's .cc includes libmicrohttpd (<microhttpd.h>), no header and no other
+#           folder does;
 #   tools/  use the public API, a module's declared interface, or RocksDB (libpq) directly only
 #           in the bench's baseline backends: asidekv-admin (protocol, db/ for offline commands),
 #           asidekv-bench (public API, util/), the cache micro-benchmarks and trace replay (cache/);
@@ -43,7 +45,10 @@ while IFS= read -r line; do bad "public headers may include only Abseil, std and
   includes core/include/asidekv/*.h admin/include/asidekv/*.h | grep -vE '#include +"(absl|asidekv)/')
 while IFS= read -r line; do bad "admin/ may use only the core's declared interface: $line"; done < <(
   includes admin/*.h admin/*.cc |
-    grep -vE '#include +"(absl|asidekv|util|admin)/|#include +"core/(introspection|options_fields)\.h"')
+    grep -vE '#include +"(absl|asidekv|util|admin)/|#include +"core/(introspection|options_fields|log)\.h"')
+while IFS= read -r line; do bad "only admin/metrics_http_server.cc may include libmicrohttpd: $line"; done < <(
+  grep -rnE '^#include +[<"]microhttpd\.h[>"]' --include='*.h' --include='*.cc' \
+    util cache db core admin tools tests | grep -v '^admin/metrics_http_server\.cc:')
 while IFS= read -r line; do bad "asidekv-admin reaches into a module: $line"; done < <(
   includes tools/admin/*.h tools/admin/*.cc |
     grep -vE '#include +"(absl|asidekv|util|tools/admin)/|#include +"(admin/protocol|db/rocks_db|db/value_format|db/format_marker|db/formats)\.h"')

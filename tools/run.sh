@@ -17,9 +17,11 @@ preset=${2:-release}
 jobs=${JOBS:-$(nproc)}
 
 # postgresql: the server the PostgreSQL tests start privately (tests/testing/postgres_server.h);
-# libpq-dev: the client library of db/postgres/.
+# libpq-dev: the client library of db/postgres/; libmicrohttpd-dev: the HTTP metrics endpoint's
+# server; prometheus: promtool and the real server the metrics tests scrape with.
 packages=(cmake ninja-build g++ pkg-config ccache librocksdb-dev libabsl-dev libgtest-dev
-          libgmock-dev libbenchmark-dev zlib1g-dev postgresql libpq-dev)
+          libgmock-dev libbenchmark-dev zlib1g-dev postgresql libpq-dev libmicrohttpd-dev
+          prometheus)
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 

@@ -235,7 +235,8 @@ TEST_F(AdminServerTest, AnswersEveryCommand) {
   ASSERT_TRUE(Ok(metrics));
   EXPECT_THAT(Field(metrics, "text").text, HasSubstr("# TYPE asidekv_cache_hits_total counter\n"
                                                      "asidekv_cache_hits_total "));
-  EXPECT_THAT(Field(metrics, "text").text, HasSubstr("asidekv_latency_seconds{op=\"get\","));
+  EXPECT_THAT(Field(metrics, "text").text,
+              HasSubstr("asidekv_op_duration_seconds_bucket{op=\"get\","));
 
   ASSERT_TRUE(Ok(Call(*c, "clear-cache")));
   EXPECT_EQ(store_->GetStats().cache_entries, 0u);

@@ -33,6 +33,30 @@ TEST(LatencyHistogramTest, StripeStaysInRangePastTwoToTheThirtyOneThreads) {
   }
 }
 
+// Data() gives every record's bucket and the exact sum, across the stripes of several threads.
+TEST(LatencyHistogramTest, DataCountsEveryBucketAndTheSum) {
+  LatencyHistogram h;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&h] {
+      h.Record(5);
+      h.Record(1000);
+      h.Record(2'000'000);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const LatencyHistogramData d = h.Data();
+  ASSERT_EQ(d.counts.size(), static_cast<size_t>(LatencyHistogram::kBuckets));
+  EXPECT_EQ(d.sum_ns, 3u * (5 + 1000 + 2'000'000));
+  EXPECT_EQ(d.counts[LatencyHistogram::BucketOf(5)], 3u);
+  EXPECT_EQ(d.counts[LatencyHistogram::BucketOf(1000)], 3u);
+  EXPECT_EQ(d.counts[LatencyHistogram::BucketOf(2'000'000)], 3u);
+  uint64_t total = 0;
+  for (uint64_t c : d.counts) total += c;
+  EXPECT_EQ(total, 9u);
+  EXPECT_EQ(h.Summary().count, 9u);
+}
+
 TEST(LatencyHistogramTest, PercentilesFromConcurrentRecords) {
   LatencyHistogram h;
   std::vector<std::thread> threads;

@@ -16,6 +16,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "asidekv/admin.h"
 #include "asidekv/asidekv.h"
@@ -24,6 +25,7 @@
 #include "core/warming.h"
 #include "db/rocks_db.h"
 #include "db/value_format.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/forwarding_cache.h"
 #include "tests/testing/gated_fill_cache.h"
@@ -284,6 +286,53 @@ TEST_F(WarmTest, CorruptHotSetIsIgnored) {
   EXPECT_EQ(*store->Get("k"), "v");
   store.reset();  // Records a valid hot set over the corrupt one.
   EXPECT_OK(core::ReadHotSetFile(o.hot_set_path).status());
+}
+
+// Writes a file that is not a valid hot set at `path`.
+void WriteCorruptHotSet(const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  out << "AKVHOT01 this is not a hot set";
+}
+
+// Options::log receives the warning about a corrupt hot set, and nothing reaches stderr.
+TEST_F(WarmTest, CorruptHotSetWarningGoesToTheLogFunction) {
+  Options o = MakeOptions();
+  o.hot_set_path = dir_.Sub("hot");
+  WriteCorruptHotSet(o.hot_set_path);
+  struct Line {
+    LogSeverity severity;
+    std::string message;
+  };
+  absl::Mutex mu;
+  std::vector<Line> lines;  // Guarded by mu.
+  o.log = [&](LogSeverity severity, std::string_view message) {
+    absl::MutexLock lock(&mu);
+    lines.push_back({severity, std::string(message)});
+  };
+  ::testing::internal::CaptureStderr();
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  store.reset();  // Joins the hot-set keeper, which warns from its thread.
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "");
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].severity, LogSeverity::kWarning);
+  EXPECT_THAT(lines[0].message, ::testing::StartsWith("ignoring hot set: "));
+}
+
+// Without Options::log, the warning is one line on stderr, as before the hook existed.
+TEST_F(WarmTest, CorruptHotSetWarningGoesToStderrByDefault) {
+  Options o = MakeOptions();
+  o.hot_set_path = dir_.Sub("hot");
+  WriteCorruptHotSet(o.hot_set_path);
+  ::testing::internal::CaptureStderr();
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  store.reset();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(err, ::testing::StartsWith("asidekv: warning: ignoring hot set: "));
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
 // A keeper stopped while it warms from its file (in the first batch) keeps every key of that

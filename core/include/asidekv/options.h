@@ -11,7 +11,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/time/time.h"
 
@@ -49,6 +51,19 @@ enum class RefreshAhead {
   // early_expiration_beta and the measured DB read time. No background threads.
   kProbabilistic,
 };
+
+// How serious a message from the library is (see Options::log).
+enum class LogSeverity {
+  kInfo,     // Something an operator may want to know (e.g. the metrics endpoint's address).
+  kWarning,  // Something went wrong and the Store carries on (e.g. a corrupt hot-set file).
+  kError,    // Something went wrong that the Store cannot work around.
+};
+
+// Receives every message the library emits. `message` is one line without a trailing newline
+// and without the "asidekv: " prefix; it is valid only during the call. Called from any of the
+// Store's threads (background threads included), possibly concurrently: it must be thread-safe,
+// must not block for long and must not call back into the Store.
+using LogFunction = std::function<void(LogSeverity severity, std::string_view message)>;
 
 struct Options {
   // The source of truth is one of: a RocksDB folder at `path` (the embedded default), a
@@ -153,7 +168,7 @@ struct Options {
   // eviction policy's frequency data) on close and every hot_set_interval. On Open, the keys
   // found there are loaded into the cache by a background thread while the Store serves
   // requests. A missing, truncated or corrupt file (each file carries a checksum) is ignored
-  // with a warning on stderr. Empty: no hot set. Default: empty.
+  // with a warning (see `log`). Empty: no hot set. Default: empty.
   std::string hot_set_path;
   // Most keys recorded in the hot set. At least 1. Default: 10000.
   size_t hot_set_keys = 10000;
@@ -189,6 +204,20 @@ struct Options {
   // Created with mode 0600 and removed when the Store closes; an existing non-socket file there
   // is never replaced. At most 107 bytes (sockaddr_un). Empty: no admin endpoint. Default: empty.
   std::string admin_socket;
+
+  // Address of an HTTP endpoint serving `GET /metrics` in the Prometheus text format (every
+  // Stats field, latency histograms, per-shard and database gauges; the README lists them).
+  // Needs asidekv::EnableMetricsEndpoint() (<asidekv/metrics.h>, link asidekv::metrics). Forms:
+  // "PORT" or ":PORT" (loopback, 127.0.0.1), "HOST:PORT" with HOST an IPv4 literal or
+  // "localhost", "[IPv6]:PORT". Port 0 picks a free port, reported through `log` (kInfo). Use
+  // "0.0.0.0:PORT" to serve other machines: the endpoint has no authentication. Empty: no
+  // endpoint. Default: empty.
+  std::string metrics_address;
+
+  // Where the library's messages go (warnings about the hot-set file, the metrics endpoint's
+  // address and errors...). Empty: each is written to stderr as one line "asidekv: SEVERITY:
+  // MESSAGE". Default: empty.
+  LogFunction log;
 };
 
 }  // namespace asidekv
