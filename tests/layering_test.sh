@@ -59,8 +59,9 @@ while IFS= read -r line; do bad "asidekv-bench uses the public API and util/: $l
 while IFS= read -r line; do bad "the cache tools link cache/ only: $line"; done < <(
   includes tools/bench_cache/*.h tools/bench_cache/*.cc tools/trace/*.h tools/trace/*.cc |
     grep -vE '#include +"(absl|util|cache|tools/bench_cache|tools/trace|benchmark)/')
-while IFS= read -r line; do bad "the example uses the public API only: $line"; done < <(
-  includes tools/example.cc tools/example_database.cc | grep -vE '#include +"(absl|asidekv)/')
+while IFS= read -r line; do bad "the examples and the metrics benchmark use the public API only: $line"; done < <(
+  includes tools/example.cc tools/example_database.cc tools/bench_metrics/*.cc |
+    grep -vE '#include +"(absl|asidekv)/')
 while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
     cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc db/postgres/*.h db/postgres/*.cc \
