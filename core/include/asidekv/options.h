@@ -104,10 +104,11 @@ struct Options {
   // (positive, finite) then; ignored otherwise. Default: zero (unset).
   absl::Duration max_staleness = absl::ZeroDuration();
 
-  // Create the database if `path` holds none. Default: true.
+  // Create the database if `path` holds none; with PostgreSQL, create the table and its sequence
+  // when missing. Default: true.
   bool create_if_missing = true;
 
-  // Fail Open() if a database already exists at `path`. Default: false.
+  // Fail Open() if a database already exists at `path` (RocksDB only). Default: false.
   bool error_if_exists = false;
 
   // Store values in RocksDB as they are, without asidekv's value header. For a folder written
@@ -118,8 +119,9 @@ struct Options {
   // Put(key, value, cache_ttl) returns FailedPrecondition. Default: false.
   bool raw_values = false;
 
-  // fsync the write-ahead log before each write returns. Default: false (a crash of the machine,
-  // not of the process, may lose the last writes).
+  // fsync the write-ahead log before each write returns (RocksDB only: PostgreSQL's durability is
+  // the server's synchronous_commit). Default: false (a crash of the machine, not of the process,
+  // may lose the last writes).
   bool sync_writes = false;
 
   // Cache budget in bytes, charged key + value + per-entry bookkeeping (see Stats::cache_bytes).
@@ -196,7 +198,7 @@ struct Options {
   bool latency_stats = true;
 
   // RocksDB block cache in bytes (the DB's own cache of SST blocks, separate from the asidekv
-  // cache above). Default: 8 MiB.
+  // cache above; RocksDB only). Default: 8 MiB.
   size_t db_block_cache_bytes = 8 << 20;
 
   // Path of a Unix domain socket on which the Store serves admin requests (stats, get, peek,
