@@ -46,7 +46,7 @@ Filler::Loaded Filler::Decode(absl::StatusOr<std::string> stored, int64_t read_s
 
 Filler::Loaded Filler::Read(std::string_view key) {
   db_reads_.fetch_add(1, std::memory_order_relaxed);
-  const int64_t start = Now();
+  const int64_t start = ReadStart();
   std::string value;
   absl::Status s = db_->Get(key, &value);
   if (!s.ok()) return Decode(std::move(s), start);
@@ -55,8 +55,8 @@ Filler::Loaded Filler::Read(std::string_view key) {
 
 cache::FillResult Filler::Complete(cache::FillTicket* ticket, const Loaded& loaded, bool cache_it) {
   std::optional<absl::Duration> bound;  // The most an entry may live now; unset: no bound.
-  if (max_staleness_nanos_ != std::numeric_limits<int64_t>::max()) {
-    const int64_t left = max_staleness_nanos_ - (Now() - loaded.read_start_nanos);
+  if (bounded()) {
+    const int64_t left = max_staleness_nanos_ - (clock_->NowNanos() - loaded.read_start_nanos);
     if (left <= 0) {
       cache_->AbandonFill(*ticket);
       return cache::FillResult::kStale;

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,10 +63,11 @@ class Filler {
   // Borrows `cache`, `db` and `clock` (the cache's).
   Filler(cache::Cache* cache, Database* db, cache::Clock* clock, const Config& config);
 
-  // The cache clock's time: take it just before a DB read whose result Decode() receives.
-  int64_t Now() const { return clock_->NowNanos(); }
+  // When a DB read whose result Decode() receives begins: the cache clock's time, read only
+  // when entries are bounded by max_staleness (0 otherwise: nothing uses it then).
+  int64_t ReadStart() const { return bounded() ? clock_->NowNanos() : 0; }
 
-  // Decodes a DB result in stored form, read from the DB at `read_start_nanos` (Now()).
+  // Decodes a DB result in stored form, read from the DB at `read_start_nanos` (ReadStart()).
   Loaded Decode(absl::StatusOr<std::string> stored, int64_t read_start_nanos) const;
 
   // Reads `key` from the DB and decodes it; counts one DB read.
@@ -83,6 +85,8 @@ class Filler {
   uint64_t db_reads() const { return db_reads_.load(std::memory_order_relaxed); }
 
  private:
+  bool bounded() const { return max_staleness_nanos_ != std::numeric_limits<int64_t>::max(); }
+
   cache::Cache* const cache_;  // Not owned.
   Database* const db_;         // Not owned.
   cache::Clock* const clock_;  // Not owned.

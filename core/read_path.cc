@@ -169,7 +169,7 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
     read_keys.reserve(to_read.size());
     for (size_t i : to_read) read_keys.push_back(keys[i]);
     filler_.CountReads(to_read.size());
-    const int64_t read_start = filler_.Now();
+    const int64_t read_start = filler_.ReadStart();
     std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
     // Complete every load this call leads before waiting on anyone else's, so two MultiGets
     // that wait on each other's keys cannot deadlock.

@@ -55,7 +55,7 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
     }
     if (to_read.empty()) continue;
     // Read only after every ticket is taken: a write that ends after this point rejects the fill.
-    const int64_t read_start = filler_->Now();
+    const int64_t read_start = filler_->ReadStart();
     std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(to_read);
     reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
     absl::Status error;

@@ -74,12 +74,15 @@ absl::Status StoreImpl::WriteOne(std::string_view key, std::optional<std::string
   if (update) writes.Begin(key);
   s = value.has_value() ? db_->Put(key, stored) : db_->Delete(key);
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
+  // A write of unknown outcome (asidekv/database.h) may have landed: the DB may have changed, so
+  // the entry goes as after an OK write, and nothing is cached in its place.
+  const bool db_changed = s.ok() || absl::IsUnknown(s);
   if (update) {
     const std::string_view v = value.value_or(std::string_view());
-    writes.End(0, s.ok(), value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
+    writes.End(0, db_changed, s.ok() && value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
+  } else if (db_changed) {
+    cache_->Invalidate(key);
   }
-  // A write of unknown outcome (asidekv/database.h) may have landed: drop the entry as for OK.
-  if ((!update && s.ok()) || absl::IsUnknown(s)) cache_->Invalidate(key);
   return s;
 }
 
@@ -140,16 +143,16 @@ absl::Status StoreImpl::Write(const WriteBatch& batch) {
   }
   absl::Status s = db_->Write(db_ops);
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
+  // As in WriteOne: a batch of unknown outcome drops its keys' entries too.
+  const bool db_changed = s.ok() || absl::IsUnknown(s);
   if (update) {
     for (size_t w = 0; w < written.size(); ++w) {
       const WriteBatch::Op& op = ops[written[w]];
       const std::string_view v = op.value;
-      writes.End(w, s.ok(), op.type == WriteBatch::OpType::kPut ? &v : nullptr,
+      writes.End(w, db_changed, s.ok() && op.type == WriteBatch::OpType::kPut ? &v : nullptr,
                  EntryOptionsFor(std::nullopt));
     }
-  }
-  // As in WriteOne: a batch of unknown outcome invalidates its keys too.
-  if ((!update && s.ok()) || absl::IsUnknown(s)) {
+  } else if (db_changed) {
     for (const auto& [key, i] : last) cache_->Invalidate(key);
   }
   return s;

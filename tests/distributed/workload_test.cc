@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/distributed/history_checker.h"
+#include "tests/distributed/workload_expectations.h"
 #include "tests/testing/map_database.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -25,21 +26,6 @@ namespace {
 using ::asidekv::testing::MapDatabase;
 using ::asidekv::testing::StatusIs;
 using ::testing::HasSubstr;
-
-std::string Name(const ::testing::TestParamInfo<CacheMode>& info) {
-  return CacheModeName(info.param);
-}
-
-void ExpectCleanRun(const absl::StatusOr<WorkloadResult>& result) {
-  ASSERT_OK(result.status());
-  const CheckResult& check = result->check;
-  EXPECT_TRUE(check.ok()) << check.Report();
-  EXPECT_GT(check.writes, 0u) << check.Report();
-  EXPECT_GT(check.reads, 0u) << check.Report();
-  EXPECT_EQ(check.failed_reads + check.failed_writes, 0u) << check.Report();
-  ASSERT_TRUE(result->database.has_value());
-  std::cout << "check: " << check.Report() << "\n";
-}
 
 class ForkedRocksDbTest : public ::testing::TestWithParam<CacheMode> {};
 
@@ -62,7 +48,7 @@ TEST_P(ForkedRocksDbTest, HistoryChecksWithBoundZero) {
 INSTANTIATE_TEST_SUITE_P(Configs, ForkedRocksDbTest,
                          ::testing::Values(CacheMode::kInvalidate, CacheMode::kUpdate,
                                            CacheMode::kOff),
-                         Name);
+                         CacheModeTestName);
 
 // In one process: Stores over one shared in-memory database stand for processes.
 class SharedDatabaseTest : public ::testing::TestWithParam<CacheMode> {
@@ -106,7 +92,8 @@ TEST_P(SharedDatabaseTest, StaleReadsWithinTheBoundPassAndAreCaughtWithoutIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, SharedDatabaseTest,
-                         ::testing::Values(CacheMode::kInvalidate, CacheMode::kUpdate), Name);
+                         ::testing::Values(CacheMode::kInvalidate, CacheMode::kUpdate),
+                         CacheModeTestName);
 
 class SharedDatabaseCacheOffTest : public SharedDatabaseTest {};
 
@@ -114,7 +101,7 @@ class SharedDatabaseCacheOffTest : public SharedDatabaseTest {};
 TEST_P(SharedDatabaseCacheOffTest, HistoryChecksWithBoundZero) { ExpectCleanRun(Run(3)); }
 
 INSTANTIATE_TEST_SUITE_P(CacheOff, SharedDatabaseCacheOffTest, ::testing::Values(CacheMode::kOff),
-                         Name);
+                         CacheModeTestName);
 
 // A private in-memory Store, for the runs that fail before any history is checked.
 absl::StatusOr<std::unique_ptr<Store>> PrivateStore() {
