@@ -1,0 +1,49 @@
+// RedisConfig: where the Redis tier lives and how to talk to it (the remote module's view of
+// Options::redis*; core/ fills it in).
+//
+// Address forms: "host:port" (a name or an IPv4 address), "[v6-address]:port", "unix:/path".
+// The password is a secret: no error message, log line or stats text of this module contains it
+// (every text that might echo it goes through util::ScrubSecret()).
+
+#ifndef ASIDEKV_REMOTE_REDIS_CONFIG_H_
+#define ASIDEKV_REMOTE_REDIS_CONFIG_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace asidekv::remote {
+
+struct RedisConfig {
+  std::string address;
+  // AUTH: with a password and no user, `AUTH <password>` (requirepass); with both, the ACL form
+  // `AUTH <user> <password>`. No password: no AUTH.
+  std::string user;
+  std::string password;
+  // Namespace of the keys: a key k's value lives at "<prefix>:v:{k}", its lease at
+  // "<prefix>:l:{k}" (one hash slot for both). Non-empty, no '{' or '}'.
+  std::string prefix = "akv";
+  // Data connections kept open (each used by one call at a time). [1, 256].
+  int connections = 4;
+  // Bound of a connect and of each round trip; a call that passes it fails with
+  // DeadlineExceeded and its connection is closed.
+  absl::Duration timeout = absl::Seconds(1);
+};
+
+// A parsed address.
+struct RedisAddress {
+  bool unix_socket = false;
+  std::string host;  // Or the socket's path.
+  int port = 0;
+  // "127.0.0.1:6380", "[::1]:6380" or "unix:/tmp/r.sock": for messages.
+  std::string ToString() const;
+};
+
+// InvalidArgument naming what is wrong (empty, no port, port out of range, empty path).
+absl::StatusOr<RedisAddress> ParseRedisAddress(std::string_view address);
+
+}  // namespace asidekv::remote
+
+#endif  // ASIDEKV_REMOTE_REDIS_CONFIG_H_

@@ -1,0 +1,126 @@
+// RedisTier: the shared remote cache tier on one Redis server, with memcache-style leases.
+//
+// Keys (RedisConfig::prefix "akv"):  value  akv:v:{k}   (opaque bytes, with a TTL)
+//                                     lease  akv:l:{k}   (a 64-bit token, with a TTL)
+// The value key is under the prefix the invalidation channel tracks (remote/invalidation_channel.h);
+// lease keys are not, so lease churn broadcasts nothing.
+//
+// Protocol (each step one atomic round trip: a Lua script run with EVALSHA, loaded at connect
+// and again after NOSCRIPT, e.g. after a server restart):
+//   GetOrLease(k, ttl):  value present -> kHit(value)
+//                        else SET lease NX PX ttl succeeds -> kWon(token): the caller reads the
+//                             store and calls Fill with the token
+//                        else -> kHeld(remaining lease time): another caller is loading k
+//   Fill(k, token, v, ttl): stores v only if the lease still holds `token`, then drops the lease;
+//                        false when the lease is gone (a write deleted it, it expired, Redis
+//                        evicted it or restarted). No value: only releases the lease (the store
+//                        had nothing worth caching, or failed), so waiters need not wait it out.
+//   Invalidate(keys):    UNLINK value and lease of each key (one pipelined round trip).
+// So a load that took its lease before a write's Invalidate can never store after it (the stale
+// set of the NSDI '13 memcache paper), and concurrent misses of one key across every process
+// cost one store read: only the lease holder reads, the others see kHeld and retry.
+//
+// Failure: a call that cannot reach Redis, or gets no answer within RedisConfig::timeout, returns
+// Unavailable / DeadlineExceeded naming the server (never the password), closes the connection it
+// used, and opens a breaker: for the next `backoff` (100 ms, doubling to 2 s while failures
+// go on) every call fails at once with Unavailable, without touching the network, except one
+// probe call per backoff period. A call that succeeds closes the breaker. available() tells
+// whether the breaker is closed.
+//
+// Thread safety: every method may be called concurrently; each call borrows one pooled
+//   connection for its round trip (calls beyond RedisConfig::connections wait for one).
+
+#ifndef ASIDEKV_REMOTE_REDIS_TIER_H_
+#define ASIDEKV_REMOTE_REDIS_TIER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "remote/redis_config.h"
+
+namespace asidekv::remote {
+
+// One key's answer to GetOrLease.
+struct LeaseResult {
+  enum class Kind { kHit, kWon, kHeld };
+  Kind kind = Kind::kHeld;
+  std::string value;                              // kHit: the stored bytes.
+  uint64_t token = 0;                             // kWon: pass to Fill.
+  absl::Duration held_for = absl::ZeroDuration();  // kHeld: the lease's remaining time.
+};
+
+// One Fill: store `value` (or, when null, only release the lease) if `token` still holds the
+// lease of `key`.
+struct FillRequest {
+  std::string_view key;
+  uint64_t token = 0;
+  std::optional<std::string_view> value;
+  absl::Duration ttl = absl::Seconds(1);  // Of the value; rounded up to whole milliseconds.
+};
+
+struct RedisTierStats {
+  uint64_t hits = 0;             // kHit answers.
+  uint64_t leases_won = 0;       // kWon answers.
+  uint64_t leases_held = 0;      // kHeld answers.
+  uint64_t fills = 0;            // Fill requests that stored a value.
+  uint64_t fills_rejected = 0;   // Fill requests whose lease was gone.
+  uint64_t invalidations = 0;    // Keys sent to Invalidate() that Redis acknowledged.
+  uint64_t errors = 0;           // Calls that failed (including those the open breaker failed).
+  uint64_t reconnects = 0;       // Data connections opened after the first.
+};
+
+class RedisTier {
+ public:
+  // Connects one data connection (AUTH if configured), checks the server, loads the scripts.
+  // Errors: InvalidArgument (bad config), Unavailable naming the server (cannot connect),
+  // PermissionDenied (AUTH refused), FailedPrecondition when the server persists to disk
+  // (CONFIG GET save / appendonly: a restart would bring back values invalidated since the
+  // snapshot; the message says to set `save ""` and `appendonly no`; skipped when the ACL
+  // forbids CONFIG).
+  static absl::StatusOr<std::unique_ptr<RedisTier>> Connect(const RedisConfig& config);
+  ~RedisTier();
+  RedisTier(const RedisTier&) = delete;
+  RedisTier& operator=(const RedisTier&) = delete;
+
+  // One answer per key, in order; all in one pipelined round trip. `lease_ttl` >= 1 ms.
+  absl::StatusOr<std::vector<LeaseResult>> GetOrLease(absl::Span<const std::string_view> keys,
+                                                      absl::Duration lease_ttl);
+  // One answer per request (true: stored), in one pipelined round trip.
+  absl::StatusOr<std::vector<bool>> Fill(absl::Span<const FillRequest> fills);
+  // UNLINKs each key's value and lease, in one pipelined round trip. OK once Redis answered.
+  absl::Status Invalidate(absl::Span<const std::string_view> keys);
+
+  // Plain GET of key's value (no lease): for benchmarks and tests. NotFound when absent.
+  absl::StatusOr<std::string> GetValue(std::string_view key);
+
+  // The breaker is closed (the last call reached Redis, or none failed yet).
+  bool available() const;
+  // The server's run_id as of the last (re)connect of a data connection.
+  std::string run_id() const;
+  RedisTierStats GetStats() const;
+  // The server in messages ("redis 127.0.0.1:6380").
+  const std::string& server() const;
+
+ private:
+  class Impl;
+  explicit RedisTier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The Redis key of `key`'s value / lease under `prefix`.
+std::string ValueKey(std::string_view prefix, std::string_view key);
+std::string LeaseKey(std::string_view prefix, std::string_view key);
+// The user key of a value key under `prefix` (the inverse of ValueKey); nullopt if `redis_key`
+// is not one.
+std::optional<std::string_view> KeyOfValueKey(std::string_view prefix, std::string_view redis_key);
+
+}  // namespace asidekv::remote
+
+#endif  // ASIDEKV_REMOTE_REDIS_TIER_H_
