@@ -148,6 +148,13 @@ class Cache {
   // Removes every entry. Versions are kept, so in-flight fills are judged as before.
   virtual void Clear() = 0;
 
+  // Every key may have changed and the cache was not told which (an invalidation channel was
+  // lost): removes every entry, rejects every fill whose token was issued before this call,
+  // ends every write in flight without installing its value (EndWrite then only removes), and
+  // detaches every in-flight load, so a later miss starts a new one. Invalidate() of every key
+  // at once.
+  virtual void InvalidateAll() = 0;
+
   virtual CacheStats GetStats() const = 0;
   virtual std::vector<CacheStats> GetShardStats() const = 0;
 

@@ -42,7 +42,7 @@ bool KeyVersions::EndWrite(uint64_t key_hash, uint64_t version, bool solo) {
     return false;
   }
   Record& r = it->second;
-  const bool install = solo && r.version == version && r.writers == 1;
+  const bool install = solo && r.version == version && r.writers == 1 && version > rejected_all_;
   if (--r.writers == 0) --pinned_;
   Bump(key_hash, r);  // Queued again if this was its last writer.
   TrimToBound();

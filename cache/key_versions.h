@@ -71,6 +71,10 @@ class KeyVersions {
   // it was solo, and no other write or invalidation of the key began since it did.
   bool EndWrite(uint64_t key_hash, uint64_t version, bool solo);
 
+  // Every key may have changed (an invalidation was lost): rejects every token issued so far,
+  // and every write in flight ends without installing its value.
+  void RejectAll() { floor_ = rejected_all_ = seq_; }
+
   size_t max_keys() const { return max_keys_; }
   size_t tracked_keys() const { return records_.size(); }
   uint64_t floor() const { return floor_; }
@@ -99,6 +103,9 @@ class KeyVersions {
   const size_t max_keys_;
   uint64_t seq_ = 0;
   uint64_t floor_ = 0;
+  // seq_ at the last RejectAll(): writes that began before it never install. (Not floor_, which
+  // trimming raises past the versions of writes still in flight.)
+  uint64_t rejected_all_ = 0;
   uint64_t trim_steps_ = 0;
   size_t pinned_ = 0;  // Records with writers > 0.
   absl::flat_hash_map<uint64_t, Record> records_;

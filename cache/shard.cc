@@ -234,21 +234,39 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
   Release(garbage);
 }
 
+size_t Shard::ClearLocked(Garbage* garbage) {
+  const size_t n = table_.size();
+  garbage->reserve(garbage->size() + n);
+  for (Entry* e : table_) {
+    policy_->OnRemove(&e->node);
+    e->in_table = false;
+    garbage->push_back(e);
+  }
+  table_.clear();
+  expiry_.clear();
+  charge_ = 0;
+  stats_.entries = 0;
+  stats_.charge = 0;
+  return n;
+}
+
 void Shard::Clear() {
   Garbage garbage;
   {
     MutexLock lock(&mu_);
-    garbage.reserve(table_.size());
-    for (Entry* e : table_) {
-      policy_->OnRemove(&e->node);
-      e->in_table = false;
-      garbage.push_back(e);
-    }
-    table_.clear();
-    expiry_.clear();
-    charge_ = 0;
-    stats_.entries = 0;
-    stats_.charge = 0;
+    ClearLocked(&garbage);
+  }
+  Release(garbage);
+}
+
+void Shard::InvalidateAll() {
+  Garbage garbage;
+  {
+    MutexLock lock(&mu_);
+    if (versions_) versions_->RejectAll();
+    flights_.clear();
+    stats_.invalidations += ClearLocked(&garbage);
+    EvictToBudgetLocked(&garbage);
   }
   Release(garbage);
 }

@@ -127,6 +127,9 @@ class Shard {
                 uint32_t charge, int64_t expire_nanos) ABSL_LOCKS_EXCLUDED(mu_);
 
   void Clear() ABSL_LOCKS_EXCLUDED(mu_);
+  // Clear() that also rejects every fill token issued so far and every write in flight, and
+  // detaches every in-flight load (Cache::InvalidateAll).
+  void InvalidateAll() ABSL_LOCKS_EXCLUDED(mu_);
   size_t SweepExpired(size_t max_entries) ABSL_LOCKS_EXCLUDED(mu_);
   CacheStats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
   void HottestKeys(size_t n, std::vector<std::string>* out) const ABSL_LOCKS_EXCLUDED(mu_);
@@ -166,6 +169,8 @@ class Shard {
   void DetachFlightLocked(std::string_view key, const Flight* only)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t SweepLocked(size_t max_entries, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes every entry; returns how many there were.
+  size_t ClearLocked(Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Heap bytes of the bookkeeping counted in the budget (0 unless charge_bookkeeping_).
   uint64_t BookkeepingBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Evicts until charge + bookkeeping <= capacity (or no entry is left); updates the gauges.

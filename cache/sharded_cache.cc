@@ -210,6 +210,10 @@ void ShardedCache::EndWrite(const WriteToken& token, bool db_ok, const std::stri
       expire);
 }
 
+void ShardedCache::InvalidateAll() {
+  for (auto& s : shards_) s->InvalidateAll();
+}
+
 void ShardedCache::Clear() {
   for (auto& s : shards_) s->Clear();
 }

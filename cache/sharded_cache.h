@@ -100,6 +100,7 @@ class ShardedCache final : public Cache {
   void EndWrite(const WriteToken& token, bool db_ok, const std::string_view* value,
                 const EntryOptions& options) override;
   void Clear() override;
+  void InvalidateAll() override;
   CacheStats GetStats() const override;
   std::vector<CacheStats> GetShardStats() const override;
   std::vector<std::string> HottestKeys(size_t n) const override;
