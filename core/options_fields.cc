@@ -25,6 +25,17 @@ constexpr OptionField kOptionFields[] = {
      [](const Options& o) { return Value(int64_t{o.postgres_connections}); }},
     {"postgres_timeout", [](const Options& o) { return Value(o.postgres_timeout); }},
     {"max_staleness", [](const Options& o) { return Value(o.max_staleness); }},
+    {"redis", [](const Options& o) { return Value(o.redis); }},
+    {"redis_user", [](const Options& o) { return Value(o.redis_user); }},
+    {"redis_password",
+     [](const Options& o) { return Value(std::string(o.redis_password.empty() ? "" : "****")); }},
+    {"redis_prefix", [](const Options& o) { return Value(o.redis_prefix); }},
+    {"redis_connections", [](const Options& o) { return Value(int64_t{o.redis_connections}); }},
+    {"redis_timeout", [](const Options& o) { return Value(o.redis_timeout); }},
+    {"consistency",
+     [](const Options& o) { return Value(std::string(ConsistencyName(o.consistency))); }},
+    {"coherence_bound", [](const Options& o) { return Value(o.coherence_bound); }},
+    {"lease_ttl", [](const Options& o) { return Value(o.lease_ttl); }},
     {"create_if_missing", [](const Options& o) { return Value(o.create_if_missing); }},
     {"error_if_exists", [](const Options& o) { return Value(o.error_if_exists); }},
     {"raw_values", [](const Options& o) { return Value(o.raw_values); }},
@@ -86,6 +97,16 @@ std::string_view RefreshAheadName(RefreshAhead r) {
       return "background";
     case RefreshAhead::kProbabilistic:
       return "probabilistic";
+  }
+  return "unknown";
+}
+
+std::string_view ConsistencyName(Consistency c) {
+  switch (c) {
+    case Consistency::kBounded:
+      return "bounded";
+    case Consistency::kStrict:
+      return "strict";
   }
   return "unknown";
 }

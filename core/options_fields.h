@@ -33,6 +33,7 @@ absl::Span<const OptionField> OptionFields();
 std::string_view EvictionPolicyName(EvictionPolicy p);
 std::string_view RefreshAheadName(RefreshAhead r);
 std::string_view WritePolicyName(WritePolicy w);
+std::string_view ConsistencyName(Consistency c);
 
 }  // namespace asidekv::core
 

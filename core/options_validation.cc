@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
+#include "remote/redis_config.h"
 #include "util/string_view.h"
 
 namespace asidekv::core {
@@ -26,10 +27,54 @@ absl::Status CheckPostgresTable(const std::string& t) {
       "postgres_table must match [a-z_][a-z0-9_]* and be at most 48 bytes, got \"", t, "\""));
 }
 
+// A positive finite duration of at least `least`.
+absl::Status CheckBoundedDuration(absl::Duration d, std::string_view what, absl::Duration least) {
+  if (d >= least && d < absl::InfiniteDuration()) return absl::OkStatus();
+  return Bad(absl::StrCat(util::ToAbsl(what), " must be finite and at least ",
+                          absl::FormatDuration(least), ", got ", absl::FormatDuration(d)));
+}
+
+absl::Status CheckRedis(const Options& o) {
+  absl::StatusOr<remote::RedisAddress> address = remote::ParseRedisAddress(o.redis);
+  if (!address.ok()) return Bad(absl::StrCat("redis: ", address.status().message()));
+  if (o.redis_prefix.empty() || o.redis_prefix.find_first_of("{}") != std::string::npos) {
+    return Bad(absl::StrCat("redis_prefix must be non-empty without '{' or '}', got \"",
+                            o.redis_prefix, "\""));
+  }
+  if (!o.redis_user.empty() && o.redis_password.empty()) {
+    return Bad("redis_user is set without redis_password (AUTH needs both)");
+  }
+  if (o.redis_connections < 1 || o.redis_connections > 256) {
+    return Bad(absl::StrCat("redis_connections must be in [1, 256], got ", o.redis_connections));
+  }
+  switch (o.consistency) {
+    case Consistency::kBounded:
+    case Consistency::kStrict:
+      break;
+    default:
+      return Bad("consistency is not a known mode");
+  }
+  absl::Status s = CheckBoundedDuration(o.redis_timeout, "redis_timeout", absl::Milliseconds(1));
+  if (s.ok()) s = CheckBoundedDuration(o.coherence_bound, "coherence_bound", absl::Milliseconds(1));
+  if (s.ok()) s = CheckBoundedDuration(o.lease_ttl, "lease_ttl", absl::Milliseconds(1));
+  return s;
+}
+
 }  // namespace
 
 absl::Status CheckStalenessBound(const Options& o, bool shared) {
+  if (!o.redis.empty() && !shared) {
+    return Bad(
+        "redis is set but the database is not shared: a Redis tier serves Stores of one shared "
+        "database (PostgreSQL, or a Database whose IsShared() is true)");
+  }
   if (!shared || o.cache_capacity_bytes == 0 || o.max_staleness > absl::ZeroDuration()) {
+    if (!o.redis.empty() && o.max_staleness > absl::ZeroDuration() &&
+        o.coherence_bound > o.max_staleness) {
+      return Bad(absl::StrCat("coherence_bound (", absl::FormatDuration(o.coherence_bound),
+                              ") exceeds max_staleness (", absl::FormatDuration(o.max_staleness),
+                              ")"));
+    }
     return absl::OkStatus();
   }
   return Bad(
@@ -80,6 +125,10 @@ absl::Status ValidateOptions(const Options& o, bool database_given) {
       s = absl::InvalidArgumentError("max_staleness must be finite (zero: unset)");
     }
     if (!s.ok()) return Bad(std::string(s.message()));
+  }
+  if (!o.redis.empty()) {
+    absl::Status r = CheckRedis(o);
+    if (!r.ok()) return r;
   }
   if (o.cache_shards < 0 || o.cache_shards > 1024 ||
       (o.cache_shards > 0 && !std::has_single_bit(static_cast<unsigned>(o.cache_shards)))) {

@@ -67,23 +67,36 @@ absl::StatusOr<std::string> StoreImpl::AwaitOrRead(const cache::FillTicket& tick
   return r;
 }
 
-absl::StatusOr<std::string> StoreImpl::GetMiss(std::string_view key) {
+StoreImpl::Loaded StoreImpl::Load(std::string_view key, bool* cache_it) {
+  if (remote_ == nullptr) {
+    *cache_it = true;
+    return filler_.Read(key);
+  }
+  Loaded loaded = remote_->Load(key, cache_it);
+  // Nothing enters the cache while it may not serve (its invalidations may be lost).
+  *cache_it = *cache_it && remote_->NearServing();
+  return loaded;
+}
+
+absl::StatusOr<std::string> StoreImpl::GetMiss(std::string_view key, bool serving) {
   cache::FillTicket ticket = cache_->BeginFill(key);
+  bool cache_it;
   switch (ticket.role()) {
     case cache::FillTicket::Role::kHit:
-      return FromEntry(ticket.hit());
+      if (serving) return FromEntry(ticket.hit());
+      return Load(key, &cache_it).value;
     case cache::FillTicket::Role::kWaiter:
       return AwaitOrRead(ticket, key);
     case cache::FillTicket::Role::kBypass:
-      return filler_.Read(key).value;
+      return Load(key, &cache_it).value;
     case cache::FillTicket::Role::kLeader:
       break;
   }
   const bool timed = refresher_ != nullptr && refresher_->wants_reload_cost();
   const int64_t start = timed ? util::MonotonicNanos() : 0;
-  Loaded loaded = filler_.Read(key);
+  Loaded loaded = Load(key, &cache_it);
   if (timed) refresher_->RecordReloadCost(util::MonotonicNanos() - start);
-  filler_.Complete(&ticket, loaded);
+  filler_.Complete(&ticket, loaded, cache_it);
   return std::move(loaded.value);
 }
 
@@ -92,11 +105,14 @@ absl::StatusOr<std::string> StoreImpl::Get(std::string_view key) {
   if (!s.ok()) return s;
   const int64_t start = StartTimer();
   absl::StatusOr<std::string> result;
-  if (cache::ValueRef v = cache_->Lookup(key)) {
+  const bool serving = Serving();
+  cache::ValueRef v;
+  if (serving) v = cache_->Lookup(key);
+  if (v) {
     result = FromEntry(v);
     if (refresher_ != nullptr) refresher_->OnHit(v);
   } else {
-    result = GetMiss(key);
+    result = GetMiss(key, serving);
   }
   RecordLatency(get_latency_, start);
   return result;
@@ -107,7 +123,9 @@ absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
   if (!s.ok()) return s;
   const int64_t start = StartTimer();
   absl::StatusOr<PinnedValue> result;
-  cache::ValueRef v = cache_->Lookup(key);
+  const bool serving = Serving();
+  cache::ValueRef v;
+  if (serving) v = cache_->Lookup(key);
   if (v && refresher_ != nullptr) refresher_->OnHit(v);
   if (v && v.tag() == kNegativeTag) {
     result = absl::NotFoundError("key not found");
@@ -119,7 +137,7 @@ absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
             e, [](const void* p) { static_cast<cache::Entry*>(const_cast<void*>(p))->Unref(); }),
         view);
   } else {
-    absl::StatusOr<std::string> loaded = GetMiss(key);
+    absl::StatusOr<std::string> loaded = GetMiss(key, serving);
     if (!loaded.ok()) {
       result = loaded.status();
     } else {
@@ -138,13 +156,14 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
   std::vector<size_t> to_read;                  // Indexes read from the DB by this call.
   std::vector<cache::FillTicket> read_tickets;  // Parallel to to_read (leader or bypass).
   std::vector<std::pair<size_t, cache::FillTicket>> waiters;
+  const bool serving = Serving();
   for (size_t i = 0; i < keys.size(); ++i) {
     absl::Status s = CheckKey(keys[i]);
     if (!s.ok()) {
       results[i] = s;
       continue;
     }
-    if (cache::ValueRef v = cache_->Lookup(keys[i])) {
+    if (cache::ValueRef v = serving ? cache_->Lookup(keys[i]) : cache::ValueRef()) {
       results[i] = FromEntry(v);
       if (refresher_ != nullptr) refresher_->OnHit(v);
       continue;
@@ -152,6 +171,11 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
     cache::FillTicket ticket = cache_->BeginFill(keys[i]);
     switch (ticket.role()) {
       case cache::FillTicket::Role::kHit:
+        if (!serving) {  // Read like a bypass: the entry may not be served.
+          to_read.push_back(i);
+          read_tickets.push_back(std::move(ticket));
+          break;
+        }
         results[i] = FromEntry(ticket.hit());
         break;
       case cache::FillTicket::Role::kWaiter:
@@ -168,17 +192,26 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
     std::vector<std::string_view> read_keys;
     read_keys.reserve(to_read.size());
     for (size_t i : to_read) read_keys.push_back(keys[i]);
-    filler_.CountReads(to_read.size());
-    const int64_t read_start = filler_.ReadStart();
-    std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
+    std::vector<Loaded> loaded;
+    std::vector<bool> cache_it;
+    if (remote_ != nullptr) {
+      remote_->LoadMany(read_keys, &loaded, &cache_it);
+      if (!remote_->NearServing()) cache_it.assign(cache_it.size(), false);
+    } else {
+      filler_.CountReads(to_read.size());
+      const int64_t read_start = filler_.ReadStart();
+      std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
+      loaded.reserve(raw.size());
+      for (auto& r : raw) loaded.push_back(filler_.Decode(std::move(r), read_start));
+      cache_it.assign(raw.size(), true);
+    }
     // Complete every load this call leads before waiting on anyone else's, so two MultiGets
     // that wait on each other's keys cannot deadlock.
     for (size_t j = 0; j < to_read.size(); ++j) {
-      Loaded loaded = filler_.Decode(std::move(raw[j]), read_start);
       if (read_tickets[j].role() == cache::FillTicket::Role::kLeader) {
-        filler_.Complete(&read_tickets[j], loaded);
+        filler_.Complete(&read_tickets[j], loaded[j], cache_it[j]);
       }
-      results[to_read[j]] = std::move(loaded.value);
+      results[to_read[j]] = std::move(loaded[j].value);
     }
   }
   for (auto& [i, ticket] : waiters) results[i] = AwaitOrRead(ticket, keys[i]);

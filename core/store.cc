@@ -116,8 +116,8 @@ absl::StatusOr<Parts> OpenParts(const Options& options, std::unique_ptr<Database
   static const StoreHooks kNoHooks;
   const StoreHooks& hooks = open_hooks != nullptr ? *open_hooks : kNoHooks;
   absl::Status s = ValidateOptions(options, /*database_given=*/given != nullptr);
-  if (s.ok() && !options.postgres.empty()) s = CheckStalenessBound(options, /*shared=*/true);
-  if (s.ok() && given != nullptr) s = CheckStalenessBound(options, given->IsShared());
+  const bool shared = !options.postgres.empty() || (given != nullptr && given->IsShared());
+  if (s.ok()) s = CheckStalenessBound(options, shared);
   if (!s.ok()) return s;
 
   Parts parts;
@@ -182,6 +182,8 @@ absl::StatusOr<std::unique_ptr<AdminEndpoint>> StartEndpoint(const EndpointKind&
 // work.
 absl::Status Start(StoreImpl* impl) {
   const Options& options = impl->options();
+  absl::Status s = impl->ConnectRemote();
+  if (!s.ok()) return s;
   if (!options.admin_socket.empty()) {
     absl::StatusOr<std::unique_ptr<AdminEndpoint>> admin =
         StartEndpoint(kAdminKind, options.admin_socket, impl);
@@ -251,6 +253,15 @@ StoreImpl::~StoreImpl() {
   // (Reload() -> refresher_->RecordReloadCost), and reset() nulls the pointer before deleting.
   if (refresher_ != nullptr) refresher_->Stop();
   refresher_.reset();
+}
+
+absl::Status StoreImpl::ConnectRemote() {
+  if (options_.redis.empty()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<RemoteTier>> remote =
+      RemoteTier::Open(options_, cache_.get(), db_.get(), &filler_);
+  if (!remote.ok()) return remote.status();
+  remote_ = *std::move(remote);
+  return absl::OkStatus();
 }
 
 void StoreImpl::StartBackground() {
@@ -340,6 +351,7 @@ Stats StoreImpl::GetStats() const {
   s.get_latency = get_latency_.Summary();
   s.put_latency = put_latency_.Summary();
   s.delete_latency = delete_latency_.Summary();
+  if (remote_ != nullptr) remote_->AddStats(&s);
   return s;
 }
 

@@ -53,6 +53,7 @@
 #include "core/introspection.h"
 #include "core/latency_histogram.h"
 #include "core/refresher.h"
+#include "core/remote_tier.h"
 #include "core/warming.h"
 #include "db/format_marker.h"
 
@@ -85,7 +86,9 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   std::vector<ShardStats> GetShardStats() const override;
   LatencyHistogramData GetLatencyHistogram(std::string_view op) const override;
   std::optional<CachedEntry> Peek(std::string_view key) override;
-  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override { return GetMiss(key); }
+  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override {
+    return GetMiss(key, Serving());
+  }
   std::vector<std::string> HottestKeys(size_t n) const override { return cache_->HottestKeys(n); }
   absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) override {
     return warmer_->WarmPrefix(prefix, limit);
@@ -96,6 +99,9 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
 
   Database& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
+  // Connects the Redis tier when Options::redis asks for one. Called once by the opener, before
+  // anything else runs.
+  absl::Status ConnectRemote();
   // Starts refresh-ahead and the hot-set keeper as the options ask. Called once by the opener,
   // after everything that can fail, so a failed Open never records a hot set.
   void StartBackground();
@@ -116,8 +122,18 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   void Reload(cache::FillTicket* ticket);
   // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
   absl::StatusOr<std::string> AwaitOrRead(const cache::FillTicket& ticket, std::string_view key);
-  // The miss path of Get (after the lookup missed).
-  absl::StatusOr<std::string> GetMiss(std::string_view key);
+  // The miss path of Get (after the lookup missed, or was skipped because the cache may not
+  // serve: `serving` false).
+  absl::StatusOr<std::string> GetMiss(std::string_view key, bool serving = true);
+  // Whether the cache may serve hits now (always, without a Redis tier; see RemoteTier).
+  bool Serving() const { return remote_ == nullptr || remote_->NearServing(); }
+  // A leader's load: through the Redis tier when there is one. *cache_it: may be cached here.
+  Loaded Load(std::string_view key, bool* cache_it);
+  // After a write of `keys` changed (or may have changed) the database: the Redis tier's part
+  // (RemoteTier::InvalidateRemote); returns whether it landed (true without a tier).
+  bool InvalidateRemote(absl::Span<const std::string_view> keys);
+  // Before the write returns: RemoteTier::AwaitVisibility (OK without a tier).
+  absl::Status AwaitVisibility(absl::Span<const std::string_view> keys, bool landed);
   cache::EntryOptions EntryOptionsFor(std::optional<absl::Duration> ttl) const;
   // One Put (value set) or Delete (value unset) of `key`, with the write policy around it.
   absl::Status WriteOne(std::string_view key, std::optional<std::string_view> value,
@@ -146,6 +162,9 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   // with refresh_ahead kOff, the keeper without a hot_set_path). ~StoreImpl stops them first.
   // The one owner of the fill (decode, negative entries, db_reads); before warmer_, which uses it.
   Filler filler_;
+  // The Redis tier (Options::redis), or null. After the filler and the cache, which it uses;
+  // destroyed before them (its channel thread invalidates the cache).
+  std::unique_ptr<RemoteTier> remote_;
   std::unique_ptr<Warmer> warmer_;
   std::unique_ptr<Refresher> refresher_;
   std::unique_ptr<HotSetKeeper> hot_set_;

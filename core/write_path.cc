@@ -77,13 +77,27 @@ absl::Status StoreImpl::WriteOne(std::string_view key, std::optional<std::string
   // A write of unknown outcome (asidekv/database.h) may have landed: the DB may have changed, so
   // the entry goes as after an OK write, and nothing is cached in its place.
   const bool db_changed = s.ok() || absl::IsUnknown(s);
+  // The Redis tier first: a local fill that read Redis before its UNLINK holds a token older
+  // than the local invalidation below, which rejects it.
+  const std::string_view keys[] = {key};
+  const bool landed = db_changed ? InvalidateRemote(keys) : true;
   if (update) {
     const std::string_view v = value.value_or(std::string_view());
     writes.End(0, db_changed, s.ok() && value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
   } else if (db_changed) {
     cache_->Invalidate(key);
   }
+  if (s.ok()) s = AwaitVisibility(keys, landed);
   return s;
+}
+
+bool StoreImpl::InvalidateRemote(absl::Span<const std::string_view> keys) {
+  return remote_ == nullptr || remote_->InvalidateRemote(keys);
+}
+
+absl::Status StoreImpl::AwaitVisibility(absl::Span<const std::string_view> keys, bool landed) {
+  if (remote_ == nullptr) return absl::OkStatus();
+  return remote_->AwaitVisibility(keys, landed);
 }
 
 absl::Status StoreImpl::Put(std::string_view key, std::string_view value,
@@ -145,6 +159,13 @@ absl::Status StoreImpl::Write(const WriteBatch& batch) {
   if (!s.ok()) write_errors_.fetch_add(1, std::memory_order_relaxed);
   // As in WriteOne: a batch of unknown outcome drops its keys' entries too.
   const bool db_changed = s.ok() || absl::IsUnknown(s);
+  std::vector<std::string_view> keys;
+  bool landed = true;
+  if (db_changed && remote_ != nullptr) {
+    keys.reserve(last.size());
+    for (const auto& [key, i] : last) keys.push_back(key);
+    landed = InvalidateRemote(keys);
+  }
   if (update) {
     for (size_t w = 0; w < written.size(); ++w) {
       const WriteBatch::Op& op = ops[written[w]];
@@ -155,6 +176,7 @@ absl::Status StoreImpl::Write(const WriteBatch& batch) {
   } else if (db_changed) {
     for (const auto& [key, i] : last) cache_->Invalidate(key);
   }
+  if (s.ok()) s = AwaitVisibility(keys, landed);
   return s;
 }
 

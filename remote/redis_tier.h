@@ -52,6 +52,8 @@ struct LeaseResult {
   enum class Kind { kHit, kWon, kHeld };
   Kind kind = Kind::kHeld;
   std::string value;                              // kHit: the stored bytes.
+  // kHit: the value's remaining time to live in Redis (PTTL); InfiniteDuration if it has none.
+  absl::Duration ttl = absl::InfiniteDuration();
   uint64_t token = 0;                             // kWon: pass to Fill.
   absl::Duration held_for = absl::ZeroDuration();  // kHeld: the lease's remaining time.
 };

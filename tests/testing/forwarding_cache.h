@@ -41,6 +41,7 @@ class ForwardingCache : public cache::Cache {
     inner_->EndWrite(token, db_ok, value, options);
   }
   void Clear() override { inner_->Clear(); }
+  void InvalidateAll() override { inner_->InvalidateAll(); }
   cache::CacheStats GetStats() const override { return inner_->GetStats(); }
   std::vector<cache::CacheStats> GetShardStats() const override { return inner_->GetShardStats(); }
   std::vector<std::string> HottestKeys(size_t n) const override { return inner_->HottestKeys(n); }

@@ -52,6 +52,20 @@ enum class RefreshAhead {
   kProbabilistic,
 };
 
+// What a Store with a Redis tier (Options::redis) promises to Gets on other Stores that share
+// its database. Both keep the promise within one Store unchanged: a Get that starts after a write
+// of this Store returned sees it (or something newer), even with Redis down.
+enum class Consistency {
+  // A Get that starts at least coherence_bound after a write returned, on any Store, sees it.
+  // The write costs one Redis round trip beyond the database's commit.
+  kBounded,
+  // A write returns only once no Store can serve the value it replaced: a Get that starts after
+  // it returned, on any Store, sees it. The write waits coherence_bound after its invalidation
+  // reached Redis; if Redis cannot be reached within redis_timeout it returns Unavailable (the
+  // write is committed; other Stores see it within max_staleness).
+  kStrict,
+};
+
 // How serious a message from the library is (see Options::log).
 enum class LogSeverity {
   kInfo,     // Something an operator may want to know (e.g. the metrics endpoint's address).
@@ -103,6 +117,42 @@ struct Options {
   // cache entry is kept at most max_staleness from the moment its database read began. Required
   // (positive, finite) then; ignored otherwise. Default: zero (unset).
   absl::Duration max_staleness = absl::ZeroDuration();
+
+  // A Redis server shared by the Stores of a shared database, as a second cache tier with
+  // leases and push invalidation (README: "Many instances"): a miss in this Store's cache reads
+  // Redis; a miss there takes a lease and only the lease holder, fleet-wide, reads the database
+  // and fills Redis. Every write deletes the key from Redis after the database commit, and Redis
+  // pushes that to every Store, whose cache drops the key within `coherence_bound` (see
+  // `consistency`); a Store whose invalidation channel is lost or silent serves no cache hit
+  // until it is back. Redis down or unreachable makes reads slower, never wrong: they go to the
+  // database, and writes still succeed (in kBounded). The server must not persist (save "",
+  // appendonly no: a restart would restore values deleted since). Forms: "HOST:PORT",
+  // "[IPv6]:PORT", "unix:/path/to/socket". Needs a shared database. Default: empty (no Redis).
+  std::string redis;
+  // AUTH: `redis_password` alone (requirepass), or with `redis_user` (an ACL user). The
+  // password never appears in an error, a log line or the admin endpoint's output. Default:
+  // empty (no AUTH).
+  std::string redis_user;
+  std::string redis_password;
+  // Namespace of this data set's keys in Redis ("<prefix>:v:{key}", "<prefix>:l:{key}"): Stores
+  // of one database use the same prefix; different databases sharing a Redis use different
+  // ones. Non-empty, without '{' or '}'. Default: "akv".
+  std::string redis_prefix = "akv";
+  // Redis data connections kept open, in [1, 256] (plus one for invalidations). Default: 4.
+  int redis_connections = 4;
+  // How long one Redis round trip may take before it fails and Redis counts as down (reads go
+  // to the database) for a backoff of 100 ms doubling to 2 s. Positive, finite. Default: 1 s.
+  absl::Duration redis_timeout = absl::Seconds(1);
+  // What a write promises to other Stores; see Consistency. Default: kBounded.
+  Consistency consistency = Consistency::kBounded;
+  // Δ: the invalidation channel is pinged every coherence_bound / 4, and this Store's cache
+  // serves a hit only while it has had an answer to a ping sent within the last
+  // coherence_bound. At least 1 ms, at most max_staleness. Default: 100 ms.
+  absl::Duration coherence_bound = absl::Milliseconds(100);
+  // How long a miss's Redis lease lasts: the longest other Stores wait for its holder's
+  // database read before reading the database themselves (kBounded) or taking the lease over
+  // (kStrict). At least 1 ms, finite. Default: 500 ms.
+  absl::Duration lease_ttl = absl::Milliseconds(500);
 
   // Create the database if `path` holds none; with PostgreSQL, create the table and its sequence
   // when missing. Default: true.

@@ -71,6 +71,28 @@ struct Stats {
   uint64_t warm_reads = 0;
   uint64_t warmed_keys = 0;
 
+  // The Redis tier (Options::redis); all zero without one. A miss of this Store's cache that
+  // Redis answered (remote_hits), or whose Redis lease this Store won and so read the database
+  // (remote_leases_won); a lease another Store held, so this one waited and asked again
+  // (remote_lease_waits); a fill Redis refused because a write deleted the lease meanwhile
+  // (remote_fills_rejected); a Redis call that failed or was skipped while Redis counted as
+  // down (remote_errors: the read went to the database).
+  uint64_t remote_hits = 0;
+  uint64_t remote_leases_won = 0;
+  uint64_t remote_lease_waits = 0;
+  uint64_t remote_fills_rejected = 0;
+  uint64_t remote_errors = 0;
+  // Keys the invalidation channel dropped from this Store's cache (others' writes, and echoes
+  // of this Store's own); flushes of the whole cache because the channel was lost, lapsed or
+  // told of a FLUSHALL; heartbeat lapses among them.
+  uint64_t invalidations_received = 0;
+  uint64_t coherence_flushes = 0;
+  uint64_t heartbeat_lapses = 0;
+  // Keys whose Redis invalidation failed after their write committed; this Store reads them
+  // from the database, bypassing Redis, until a retry lands (owed_keys: now, a gauge).
+  uint64_t owed_invalidations = 0;
+  uint64_t owed_keys = 0;
+
   LatencySummary get_latency;
   LatencySummary put_latency;
   LatencySummary delete_latency;

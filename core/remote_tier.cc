@@ -1,0 +1,424 @@
+#include "core/remote_tier.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "db/value_format.h"
+#include "util/monotonic_clock.h"
+
+namespace asidekv::core {
+namespace {
+
+// Redis bytes: a kind byte, then (for a value) the value in asidekv's header format, which keeps
+// its per-key TTL (so every Store that reads it from Redis caches it as the writer asked).
+constexpr char kValueKind = 'v';
+constexpr char kNotFoundKind = 'n';
+
+// The longest a value lives in Redis when nothing shorter applies (no TTL and no max_staleness).
+constexpr absl::Duration kMaxRemoteTtl = absl::Hours(1);
+
+// Waits between asks of a held lease: 1 ms doubling to 8 ms, never beyond the lease's remaining
+// time.
+constexpr absl::Duration kFirstLeaseBackoff = absl::Milliseconds(1);
+constexpr absl::Duration kMaxLeaseBackoff = absl::Milliseconds(8);
+
+// How often owed invalidations are retried.
+constexpr absl::Duration kOwedRetryInterval = absl::Milliseconds(20);
+
+remote::RedisConfig ToRedisConfig(const Options& o) {
+  remote::RedisConfig c;
+  c.address = o.redis;
+  c.user = o.redis_user;
+  c.password = o.redis_password;
+  c.prefix = o.redis_prefix;
+  c.connections = o.redis_connections;
+  c.timeout = o.redis_timeout;
+  return c;
+}
+
+absl::Duration Elapsed(int64_t since_nanos) {
+  return absl::Nanoseconds(util::MonotonicNanos() - since_nanos);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RemoteTier>> RemoteTier::Open(const Options& options,
+                                                            cache::Cache* cache, Database* db,
+                                                            Filler* filler) {
+  const remote::RedisConfig config = ToRedisConfig(options);
+  absl::StatusOr<std::unique_ptr<remote::RedisTier>> redis = remote::RedisTier::Connect(config);
+  if (!redis.ok()) return redis.status();
+  std::unique_ptr<RemoteTier> tier(
+      new RemoteTier(options, cache, db, filler, *std::move(redis)));
+  if (options.cache_capacity_bytes > 0) {
+    absl::StatusOr<std::unique_ptr<remote::InvalidationChannel>> channel =
+        remote::InvalidationChannel::Start(config, options.coherence_bound, tier.get());
+    if (!channel.ok()) return channel.status();
+    tier->channel_ = *std::move(channel);
+    // Not an error if it takes longer: the cache serves nothing until the gate opens.
+    tier->channel_->WaitServing(options.redis_timeout);
+  }
+  return tier;
+}
+
+RemoteTier::RemoteTier(const Options& options, cache::Cache* cache, Database* db, Filler* filler,
+                       std::unique_ptr<remote::RedisTier> redis)
+    : options_(options), cache_(cache), db_(db), filler_(filler), redis_(std::move(redis)) {
+  retry_thread_ = std::thread([this] { RetryOwed(); });
+}
+
+RemoteTier::~RemoteTier() {
+  {
+    absl::MutexLock lock(&owed_mu_);
+    stopping_ = true;
+    owed_cv_.SignalAll();
+  }
+  retry_thread_.join();
+  channel_.reset();  // Stops its thread before the cache it invalidates goes.
+}
+
+bool RemoteTier::EncodeForRedis(const Filler::Loaded& loaded, std::string_view stored,
+                                std::string* out, absl::Duration* ttl) const {
+  absl::Duration entry_ttl;
+  out->clear();
+  if (loaded.value.ok()) {
+    out->push_back(kValueKind);
+    out->append(stored);
+    entry_ttl = loaded.ttl.value_or(options_.default_ttl);
+  } else if (absl::IsNotFound(loaded.value.status()) &&
+             options_.negative_ttl > absl::ZeroDuration()) {
+    out->push_back(kNotFoundKind);
+    entry_ttl = options_.negative_ttl;
+  } else {
+    return false;
+  }
+  *ttl = std::min(entry_ttl, kMaxRemoteTtl);
+  if (options_.max_staleness > absl::ZeroDuration()) *ttl = std::min(*ttl, options_.max_staleness);
+  return true;
+}
+
+std::optional<Filler::Loaded> RemoteTier::DecodeFromRedis(std::string_view bytes,
+                                                          absl::Duration redis_ttl,
+                                                          int64_t read_start) const {
+  if (bytes.empty()) return std::nullopt;
+  Filler::Loaded out;
+  out.read_start_nanos = read_start;
+  if (bytes[0] == kNotFoundKind && bytes.size() == 1) {
+    out.value = absl::NotFoundError("key not found");
+    out.ttl = std::min(options_.negative_ttl, redis_ttl);
+    return out;
+  }
+  if (bytes[0] != kValueKind) return std::nullopt;
+  absl::StatusOr<db::DecodedValue> d =
+      db::DecodeValue(bytes.substr(1), db::ValueEncoding::kHeader);
+  if (!d.ok()) return std::nullopt;
+  out.value = std::string(d->value);
+  // The cache entry lives no longer than the Redis value it copies: so an entry is never older
+  // than max_staleness from the database read that Redis's value came from.
+  out.ttl = std::min(d->ttl.value_or(options_.default_ttl), redis_ttl);
+  return out;
+}
+
+Filler::Loaded RemoteTier::ReadAndFill(std::string_view key, uint64_t token, bool* cache_it) {
+  const int64_t start = util::MonotonicNanos();
+  Filler::Loaded loaded = filler_->Read(key);
+  std::string bytes;
+  absl::Duration ttl;
+  remote::FillRequest fill;
+  fill.key = key;
+  fill.token = token;
+  if (loaded.value.ok()) {
+    std::string stored;
+    db::EncodeValue(*loaded.value, loaded.ttl, db::ValueEncoding::kHeader, &stored);
+    if (EncodeForRedis(loaded, stored, &bytes, &ttl) && Elapsed(start) < ttl) {
+      fill.value = bytes;
+      fill.ttl = ttl - Elapsed(start);
+    }
+  } else if (EncodeForRedis(loaded, {}, &bytes, &ttl) && Elapsed(start) < ttl) {
+    fill.value = bytes;
+    fill.ttl = ttl - Elapsed(start);
+  }
+  absl::StatusOr<std::vector<bool>> filled = redis_->Fill({&fill, 1});
+  if (!filled.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  } else if (fill.value.has_value() && !(*filled)[0]) {
+    // A write deleted the lease while we read: our read may predate it. The answer stands for
+    // this call (it overlapped the write), but nothing keeps it.
+    fills_rejected_.fetch_add(1, std::memory_order_relaxed);
+    *cache_it = false;
+  }
+  return loaded;
+}
+
+Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_for,
+                                      bool* cache_it) {
+  const int64_t start = util::MonotonicNanos();
+  const bool strict = options_.consistency == Consistency::kStrict;
+  const absl::Duration give_up = strict ? 2 * options_.lease_ttl : options_.lease_ttl;
+  absl::Duration backoff = kFirstLeaseBackoff;
+  while (Elapsed(start) < give_up) {
+    absl::SleepFor(std::min(backoff, std::max(held_for, absl::Microseconds(100))));
+    backoff = std::min(2 * backoff, kMaxLeaseBackoff);
+    const int64_t read_start = filler_->ReadStart();
+    const std::string_view one[] = {key};
+    absl::StatusOr<std::vector<remote::LeaseResult>> r =
+        redis_->GetOrLease(one, options_.lease_ttl);
+    if (!r.ok()) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    remote::LeaseResult& answer = (*r)[0];
+    switch (answer.kind) {
+      case remote::LeaseResult::Kind::kHit:
+        if (std::optional<Filler::Loaded> l = DecodeFromRedis(answer.value, answer.ttl, read_start)) {
+          hits_.fetch_add(1, std::memory_order_relaxed);
+          return *std::move(l);
+        }
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        return filler_->Read(key);
+      case remote::LeaseResult::Kind::kWon:
+        leases_won_.fetch_add(1, std::memory_order_relaxed);
+        return ReadAndFill(key, answer.token, cache_it);
+      case remote::LeaseResult::Kind::kHeld:
+        lease_waits_.fetch_add(1, std::memory_order_relaxed);
+        held_for = answer.held_for;
+        break;
+    }
+  }
+  // The holder is slow (or Redis failed): the database answers this call; Redis is not filled.
+  return filler_->Read(key);
+}
+
+Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
+  *cache_it = true;
+  if (IsOwed(key)) return filler_->Read(key);
+  const int64_t read_start = filler_->ReadStart();
+  const std::string_view one[] = {key};
+  absl::StatusOr<std::vector<remote::LeaseResult>> r =
+      redis_->GetOrLease(one, options_.lease_ttl);
+  if (!r.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return filler_->Read(key);
+  }
+  remote::LeaseResult& answer = (*r)[0];
+  switch (answer.kind) {
+    case remote::LeaseResult::Kind::kHit:
+      if (std::optional<Filler::Loaded> l = DecodeFromRedis(answer.value, answer.ttl, read_start)) {
+        hits_.fetch_add(1, std::memory_order_relaxed);
+        return *std::move(l);
+      }
+      errors_.fetch_add(1, std::memory_order_relaxed);  // Bytes asidekv did not write.
+      return filler_->Read(key);
+    case remote::LeaseResult::Kind::kWon:
+      leases_won_.fetch_add(1, std::memory_order_relaxed);
+      return ReadAndFill(key, answer.token, cache_it);
+    case remote::LeaseResult::Kind::kHeld:
+      lease_waits_.fetch_add(1, std::memory_order_relaxed);
+      return AwaitLease(key, answer.held_for, cache_it);
+  }
+  return filler_->Read(key);
+}
+
+void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
+                          std::vector<Filler::Loaded>* loaded, std::vector<bool>* cache_it) {
+  loaded->assign(keys.size(), Filler::Loaded());
+  cache_it->assign(keys.size(), true);
+  std::vector<size_t> ask;  // Keys Redis is asked about (not owed).
+  std::vector<std::string_view> ask_keys;
+  std::vector<size_t> direct;  // Keys read from the database without Redis.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (IsOwed(keys[i])) {
+      direct.push_back(i);
+    } else {
+      ask.push_back(i);
+      ask_keys.push_back(keys[i]);
+    }
+  }
+  std::vector<size_t> won;
+  std::vector<uint64_t> tokens;
+  std::vector<std::pair<size_t, absl::Duration>> held;
+  if (!ask.empty()) {
+    const int64_t read_start = filler_->ReadStart();
+    absl::StatusOr<std::vector<remote::LeaseResult>> r =
+        redis_->GetOrLease(ask_keys, options_.lease_ttl);
+    if (!r.ok()) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      direct.insert(direct.end(), ask.begin(), ask.end());
+    } else {
+      for (size_t j = 0; j < ask.size(); ++j) {
+        remote::LeaseResult& answer = (*r)[j];
+        const size_t i = ask[j];
+        switch (answer.kind) {
+          case remote::LeaseResult::Kind::kHit:
+            if (std::optional<Filler::Loaded> l =
+                    DecodeFromRedis(answer.value, answer.ttl, read_start)) {
+              hits_.fetch_add(1, std::memory_order_relaxed);
+              (*loaded)[i] = *std::move(l);
+            } else {
+              errors_.fetch_add(1, std::memory_order_relaxed);
+              direct.push_back(i);
+            }
+            break;
+          case remote::LeaseResult::Kind::kWon:
+            leases_won_.fetch_add(1, std::memory_order_relaxed);
+            won.push_back(i);
+            tokens.push_back(answer.token);
+            break;
+          case remote::LeaseResult::Kind::kHeld:
+            lease_waits_.fetch_add(1, std::memory_order_relaxed);
+            held.emplace_back(i, answer.held_for);
+            break;
+        }
+      }
+    }
+  }
+  // One database MultiGet for the leases won and the direct reads.
+  std::vector<size_t> read = won;
+  read.insert(read.end(), direct.begin(), direct.end());
+  if (!read.empty()) {
+    std::vector<std::string_view> read_keys;
+    read_keys.reserve(read.size());
+    for (size_t i : read) read_keys.push_back(keys[i]);
+    filler_->CountReads(read.size());
+    const int64_t start = util::MonotonicNanos();
+    const int64_t read_start = filler_->ReadStart();
+    std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(read_keys);
+    for (size_t j = 0; j < read.size(); ++j) {
+      (*loaded)[read[j]] = filler_->Decode(std::move(raw[j]), read_start);
+    }
+    // One round trip fills (or releases) every lease won.
+    if (!won.empty()) {
+      std::vector<std::string> bytes(won.size());
+      std::vector<remote::FillRequest> fills(won.size());
+      for (size_t j = 0; j < won.size(); ++j) {
+        const Filler::Loaded& l = (*loaded)[won[j]];
+        fills[j].key = keys[won[j]];
+        fills[j].token = tokens[j];
+        std::string stored;
+        if (l.value.ok()) db::EncodeValue(*l.value, l.ttl, db::ValueEncoding::kHeader, &stored);
+        absl::Duration ttl;
+        if (EncodeForRedis(l, stored, &bytes[j], &ttl) && Elapsed(start) < ttl) {
+          fills[j].value = bytes[j];
+          fills[j].ttl = ttl - Elapsed(start);
+        }
+      }
+      absl::StatusOr<std::vector<bool>> filled = redis_->Fill(fills);
+      if (!filled.ok()) {
+        errors_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        for (size_t j = 0; j < won.size(); ++j) {
+          if (fills[j].value.has_value() && !(*filled)[j]) {
+            fills_rejected_.fetch_add(1, std::memory_order_relaxed);
+            (*cache_it)[won[j]] = false;
+          }
+        }
+      }
+    }
+  }
+  for (const auto& [i, held_for] : held) {
+    bool c = true;
+    (*loaded)[i] = AwaitLease(keys[i], held_for, &c);
+    (*cache_it)[i] = c;
+  }
+}
+
+bool RemoteTier::InvalidateRemote(absl::Span<const std::string_view> keys) {
+  if (redis_->Invalidate(keys).ok()) return true;
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  AddOwed(keys);
+  return false;
+}
+
+absl::Status RemoteTier::AwaitVisibility(absl::Span<const std::string_view> keys, bool landed) {
+  if (options_.consistency != Consistency::kStrict) return absl::OkStatus();
+  if (!landed) {
+    // Wait for the retry thread to land the UNLINK, up to redis_timeout.
+    const int64_t start = util::MonotonicNanos();
+    for (;;) {
+      bool owed = false;
+      for (std::string_view k : keys) owed = owed || IsOwed(k);
+      if (!owed) break;
+      if (Elapsed(start) >= options_.redis_timeout) {
+        return absl::UnavailableError(absl::StrCat(
+            "the write is committed, but its invalidation could not reach ", redis_->server(),
+            " within redis_timeout: other Stores may serve the value it replaced for up to "
+            "max_staleness"));
+      }
+      absl::SleepFor(kOwedRetryInterval / 4);
+    }
+  }
+  // Every Store's gate now needs a PONG to a PING sent after the UNLINK's answer, and Redis sent
+  // that PONG after the invalidation it queued before the answer. 1% covers clock-rate drift.
+  absl::SleepFor(options_.coherence_bound * 1.01);
+  return absl::OkStatus();
+}
+
+bool RemoteTier::IsOwed(std::string_view key) const {
+  if (owed_count_.load(std::memory_order_acquire) == 0) return false;
+  absl::MutexLock lock(&owed_mu_);
+  return owed_.contains(key);
+}
+
+void RemoteTier::AddOwed(absl::Span<const std::string_view> keys) {
+  absl::MutexLock lock(&owed_mu_);
+  ++owed_generation_;
+  for (std::string_view k : keys) owed_[std::string(k)] = owed_generation_;
+  owed_total_.fetch_add(keys.size(), std::memory_order_relaxed);
+  owed_count_.store(owed_.size(), std::memory_order_release);
+  owed_cv_.Signal();
+}
+
+void RemoteTier::RetryOwed() {
+  for (;;) {
+    std::vector<std::pair<std::string, uint64_t>> batch;
+    {
+      absl::MutexLock lock(&owed_mu_);
+      while (!stopping_ && owed_.empty()) owed_cv_.Wait(&owed_mu_);
+      if (stopping_) return;
+      owed_cv_.WaitWithTimeout(&owed_mu_, kOwedRetryInterval);
+      if (stopping_) return;
+      batch.reserve(std::min<size_t>(owed_.size(), 1024));
+      for (const auto& [key, generation] : owed_) {
+        batch.emplace_back(key, generation);
+        if (batch.size() == 1024) break;
+      }
+    }
+    std::vector<std::string_view> keys;
+    keys.reserve(batch.size());
+    for (const auto& [key, generation] : batch) keys.push_back(key);
+    if (!redis_->Invalidate(keys).ok()) continue;
+    absl::MutexLock lock(&owed_mu_);
+    for (const auto& [key, generation] : batch) {
+      auto it = owed_.find(key);
+      if (it != owed_.end() && it->second == generation) owed_.erase(it);
+    }
+    owed_count_.store(owed_.size(), std::memory_order_release);
+  }
+}
+
+void RemoteTier::OnInvalidate(absl::Span<const std::string_view> keys) {
+  for (std::string_view k : keys) cache_->Invalidate(k);
+  invalidations_received_.fetch_add(keys.size(), std::memory_order_relaxed);
+}
+
+void RemoteTier::OnInvalidateAll() {
+  cache_->InvalidateAll();
+  flushes_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void RemoteTier::AddStats(Stats* stats) const {
+  stats->remote_hits += hits_.load(std::memory_order_relaxed);
+  stats->remote_leases_won += leases_won_.load(std::memory_order_relaxed);
+  stats->remote_lease_waits += lease_waits_.load(std::memory_order_relaxed);
+  stats->remote_fills_rejected += fills_rejected_.load(std::memory_order_relaxed);
+  stats->remote_errors += errors_.load(std::memory_order_relaxed);
+  stats->invalidations_received += invalidations_received_.load(std::memory_order_relaxed);
+  stats->coherence_flushes += flushes_.load(std::memory_order_relaxed);
+  if (channel_ != nullptr) stats->heartbeat_lapses += channel_->GetStats().lapses;
+  stats->owed_invalidations += owed_total_.load(std::memory_order_relaxed);
+  stats->owed_keys += owed_count_.load(std::memory_order_relaxed);
+}
+
+}  // namespace asidekv::core
