@@ -250,6 +250,7 @@ absl::Status RunForked(const WorkloadOptions& o, uint64_t seed, absl::Duration d
     s = children.WaitArrivals(start, o.processes, deadline, "the start");
     if (!s.ok()) return s;
     start.Release();
+    if (o.during) o.during();
     s = children.WaitArrivals(end, o.processes, deadline, "the end of the workload");
     if (!s.ok()) return s;
     absl::SleepFor(o.quiesce);

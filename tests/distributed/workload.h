@@ -102,6 +102,10 @@ struct WorkloadOptions {
   std::string log_dir;
   // The checker's bounds (CheckOptions::bound); RunWorkload fills in the seed and the database.
   CheckOptions check;
+  // kFork: run by the parent right after it releases the children's start barrier, while they
+  // run (a fault schedule: kill, pause or restart a server). It should return within
+  // `duration`; the run's deadline counts it. Unset: nothing.
+  std::function<void()> during;
 };
 
 struct WorkloadResult {
