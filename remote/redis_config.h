@@ -44,6 +44,11 @@ struct RedisAddress {
 // InvalidArgument naming what is wrong (empty, no port, port out of range, empty path).
 absl::StatusOr<RedisAddress> ParseRedisAddress(std::string_view address);
 
+// The parsed address of a valid `config`, else InvalidArgument naming the field that is wrong
+// (address, prefix, connections, timeout >= 1 ms). RedisTier::Connect and
+// InvalidationChannel::Start call it first.
+absl::StatusOr<RedisAddress> ValidateRedisConfig(const RedisConfig& config);
+
 }  // namespace asidekv::remote
 
 #endif  // ASIDEKV_REMOTE_REDIS_CONFIG_H_

@@ -18,10 +18,12 @@ jobs=${JOBS:-$(nproc)}
 
 # postgresql: the server the PostgreSQL tests start privately (tests/testing/postgres_server.h);
 # libpq-dev: the client library of db/postgres/; libmicrohttpd-dev: the HTTP metrics endpoint's
-# server; prometheus: promtool and the real server the metrics tests scrape with.
+# server; prometheus: promtool and the real server the metrics tests scrape with; redis-server,
+# redis-tools: the server (and redis-cli) the Redis tests start privately
+# (tests/testing/redis_server.h); libhiredis-dev: the client library of remote/.
 packages=(cmake ninja-build g++ pkg-config ccache librocksdb-dev libabsl-dev libgtest-dev
           libgmock-dev libbenchmark-dev zlib1g-dev postgresql libpq-dev libmicrohttpd-dev
-          prometheus)
+          prometheus redis-server redis-tools libhiredis-dev)
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 

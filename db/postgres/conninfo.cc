@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "util/secret.h"
 
 namespace asidekv::db {
 namespace {
@@ -91,7 +92,7 @@ absl::StatusOr<ParsedConninfo> ParseConninfo(std::string_view conninfo) {
   const std::string dbname = WithDefault(options.get(), defaults.get(), "dbname");
   if (!dbname.empty()) absl::StrAppend(&parsed.server, " dbname=", dbname);
   // A password given as the host or database name (a mistake, but possible) stays hidden.
-  parsed.server = ScrubSecret(parsed.server, parsed.password);
+  parsed.server = util::ScrubSecret(parsed.server, parsed.password);
   return parsed;
 }
 
@@ -99,22 +100,6 @@ std::string RedactConninfo(std::string_view conninfo) {
   absl::StatusOr<ParsedConninfo> parsed = ParseConninfo(conninfo);
   if (!parsed.ok()) return "(unparsable connection string)";
   return parsed->redacted;
-}
-
-std::string ScrubSecret(std::string_view text, std::string_view secret) {
-  if (secret.empty()) return std::string(text);
-  std::string out;
-  out.reserve(text.size());
-  size_t at = 0;
-  while (true) {
-    const size_t hit = text.find(secret, at);
-    if (hit == std::string_view::npos) break;
-    out.append(text.substr(at, hit - at));
-    out.append(kMask);
-    at = hit + secret.size();
-  }
-  out.append(text.substr(at));
-  return out;
 }
 
 }  // namespace asidekv::db

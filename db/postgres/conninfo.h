@@ -3,7 +3,7 @@
 //
 // Rule: the password of a connection string never leaves this module in text form. Every message
 // that might quote it (libpq's own messages, the server description) goes through
-// ScrubSecret() with the password that ParseConninfo() found.
+// util::ScrubSecret() (util/secret.h) with the password that ParseConninfo() found.
 //
 // Example (keywords come out in libpq's order of keywords, not the input's):
 //   RedactConninfo("host=db user=app password=s3cr3t")
@@ -43,9 +43,6 @@ absl::StatusOr<ParsedConninfo> ParseConninfo(std::string_view conninfo);
 // password, shown as "****"; a URI comes back in keyword/value form. An unparsable string gives
 // "(unparsable connection string)".
 std::string RedactConninfo(std::string_view conninfo);
-
-// `text` with every occurrence of `secret` replaced by "****" (unchanged when secret is empty).
-std::string ScrubSecret(std::string_view text, std::string_view secret);
 
 }  // namespace asidekv::db
 

@@ -20,6 +20,7 @@
 #include "db/postgres/conninfo.h"
 #include "db/postgres/sqlstate.h"
 #include "util/monotonic_clock.h"
+#include "util/secret.h"
 #include "util/string_view.h"
 
 namespace asidekv::db {
@@ -126,7 +127,8 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
     return absl::ResourceExhaustedError(absl::StrCat(server, ": out of memory connecting"));
   }
   auto failed = [&](absl::StatusCode code, std::string_view what) {
-    absl::Status s(code, ScrubSecret(absl::StrCat(server, ": ", util::ToAbsl(what)), password));
+    absl::Status s(code,
+                   util::ScrubSecret(absl::StrCat(server, ": ", util::ToAbsl(what)), password));
     PQfinish(conn);
     return s;
   };
@@ -163,8 +165,8 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 
 absl::Status PgConnection::Broken(absl::StatusCode code, std::string_view what) {
   broken_ = true;
-  return absl::Status(code,
-                      ScrubSecret(absl::StrCat(server_, ": ", util::ToAbsl(what)), password_));
+  return absl::Status(
+      code, util::ScrubSecret(absl::StrCat(server_, ": ", util::ToAbsl(what)), password_));
 }
 
 absl::Status PgConnection::ResultError(const PGresult* result) const {
@@ -173,11 +175,13 @@ absl::Status PgConnection::ResultError(const PGresult* result) const {
   const std::string message = OneLine(primary != nullptr ? primary : PQresultErrorMessage(result));
   if (sqlstate == nullptr) {
     // libpq's own error (the connection broke while a result was due).
-    return absl::UnavailableError(ScrubSecret(absl::StrCat(server_, ": ", message), password_));
+    return absl::UnavailableError(
+        util::ScrubSecret(absl::StrCat(server_, ": ", message), password_));
   }
   return absl::Status(
       SqlStateCode(sqlstate),
-      ScrubSecret(absl::StrCat(server_, ": ", message, " (SQLSTATE ", sqlstate, ")"), password_));
+      util::ScrubSecret(absl::StrCat(server_, ": ", message, " (SQLSTATE ", sqlstate, ")"),
+                        password_));
 }
 
 absl::Status PgConnection::Flush(int64_t deadline_nanos) {
