@@ -25,10 +25,10 @@
 namespace asidekv::remote {
 namespace {
 
-// GETL(v, l; token, lease_ms): {1, value} hit, {2} lease won, {3, pttl} lease held.
+// GETL(v, l; token, lease_ms): {1, value, value pttl} hit, {2} lease won, {3, lease pttl} held.
 constexpr char kGetLeaseScript[] = R"lua(
 local v = redis.call('GET', KEYS[1])
-if v then return {1, v} end
+if v then return {1, v, redis.call('PTTL', KEYS[1])} end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
 return {3, redis.call('PTTL', KEYS[2])}
 )lua";
@@ -396,6 +396,9 @@ absl::StatusOr<std::vector<LeaseResult>> RedisTier::GetOrLease(
       case 1:
         result.kind = LeaseResult::Kind::kHit;
         if (reply.elements.size() > 1) result.value = reply.elements[1].str;
+        if (reply.elements.size() > 2 && reply.elements[2].integer > 0) {
+          result.ttl = absl::Milliseconds(reply.elements[2].integer);
+        }
         impl_->hits_.fetch_add(1, std::memory_order_relaxed);
         break;
       case 2:
