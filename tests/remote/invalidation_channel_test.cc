@@ -95,12 +95,7 @@ class InvalidationChannelTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_OK(server_.Init()); }
 
-  RedisConfig Config() const {
-    RedisConfig config;
-    config.address = server_.address();
-    config.timeout = absl::Seconds(2);
-    return config;
-  }
+  RedisConfig Config() const { return ConfigFor(server_); }
 
   std::unique_ptr<InvalidationChannel> StartChannel(const RedisConfig& config,
                                                     absl::Duration bound = kBound) {
@@ -118,16 +113,12 @@ class InvalidationChannelTest : public ::testing::Test {
 
   // Caches `value` for `key` through the lease protocol (a broadcast change of its value key).
   static void Store(RedisTier& tier, const std::string& key, std::string_view value) {
-    absl::StatusOr<std::vector<LeaseResult>> lease = tier.GetOrLease({key}, absl::Seconds(10));
+    absl::StatusOr<LeaseResult> lease = LeaseOne(tier, key);
     ASSERT_TRUE(lease.ok()) << lease.status();
-    ASSERT_EQ(lease->front().kind, LeaseResult::Kind::kWon);
-    FillRequest fill;
-    fill.key = key;
-    fill.token = lease->front().token;
-    fill.value = value;
-    absl::StatusOr<std::vector<bool>> stored = tier.Fill({fill});
+    ASSERT_EQ(lease->kind, LeaseResult::Kind::kWon);
+    absl::StatusOr<bool> stored = FillOne(tier, key, lease->token, value);
     ASSERT_TRUE(stored.ok()) << stored.status();
-    ASSERT_TRUE(stored->front());
+    ASSERT_TRUE(*stored);
   }
 
   RedisServer server_;

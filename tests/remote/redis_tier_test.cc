@@ -42,12 +42,7 @@ class RedisTierTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_OK(server_.Init()); }
 
-  RedisConfig Config() const {
-    RedisConfig config;
-    config.address = server_.address();
-    config.timeout = absl::Seconds(2);
-    return config;
-  }
+  RedisConfig Config() const { return ConfigFor(server_); }
 
   std::unique_ptr<RedisTier> Connect(const RedisConfig& config) {
     absl::StatusOr<std::unique_ptr<RedisTier>> tier = RedisTier::Connect(config);
@@ -55,25 +50,9 @@ class RedisTierTest : public ::testing::Test {
     return tier.ok() ? *std::move(tier) : nullptr;
   }
 
-  // One key's GetOrLease.
   static absl::StatusOr<LeaseResult> Lease(RedisTier& tier, std::string_view key,
                                            absl::Duration ttl = absl::Seconds(10)) {
-    absl::StatusOr<std::vector<LeaseResult>> r = tier.GetOrLease({key}, ttl);
-    if (!r.ok()) return r.status();
-    return r->front();
-  }
-
-  // One key's Fill; nullopt value: release only.
-  static absl::StatusOr<bool> FillOne(RedisTier& tier, std::string_view key, uint64_t token,
-                                      std::optional<std::string_view> value) {
-    FillRequest fill;
-    fill.key = key;
-    fill.token = token;
-    fill.value = value;
-    fill.ttl = absl::Seconds(60);
-    absl::StatusOr<std::vector<bool>> r = tier.Fill({fill});
-    if (!r.ok()) return r.status();
-    return r->front();
+    return LeaseOne(tier, key, ttl);
   }
 
   RedisServer server_;
