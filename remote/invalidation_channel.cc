@@ -48,14 +48,10 @@ bool IsPush(const RedisReply& reply, std::string_view kind, size_t size) {
 // Start(), before the thread exists).
 class InvalidationChannel::Impl {
  public:
-  Impl(const RedisConfig& config, RedisAddress address, absl::Duration bound,
-       InvalidationSink* sink)
-      : config_(config),
-        address_(std::move(address)),
-        server_(absl::StrCat("redis ", address_.ToString())),
+  Impl(RedisEndpoint endpoint, absl::Duration bound, InvalidationSink* sink)
+      : endpoint_(std::move(endpoint)),
         bound_nanos_(absl::ToInt64Nanoseconds(bound)),
         ping_every_nanos_(std::max<int64_t>(bound_nanos_ / 4, 1)),
-        timeout_nanos_(absl::ToInt64Nanoseconds(config.timeout)),
         sink_(sink),
         wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
@@ -111,15 +107,15 @@ class InvalidationChannel::Impl {
  private:
   // CLIENT ID, CLIENT TRACKING ... REDIRECT <id> BCAST, SUBSCRIBE; after the ack, the flush.
   absl::Status Open() {
-    const int64_t deadline = util::MonotonicNanos() + timeout_nanos_;
+    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
     absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-        RedisConnection::Connect(address_, server_, config_.user, config_.password, deadline);
+        RedisConnection::Connect(endpoint_, deadline);
     if (!conn.ok()) return conn.status();
     absl::StatusOr<RedisReply> id = (*conn)->Run({"CLIENT", "ID"}, deadline);
     if (!id.ok()) return id.status();
     if (id->IsError()) return (*conn)->ReplyStatus(*id);
     (*conn)->Append({"CLIENT", "TRACKING", "on", "REDIRECT", absl::StrCat(id->integer), "BCAST",
-                     "PREFIX", absl::StrCat(config_.prefix, ":v:")});
+                     "PREFIX", absl::StrCat(endpoint_.prefix, ":v:")});
     (*conn)->Append({"SUBSCRIBE", kChannel});
     absl::Status s = (*conn)->Flush(deadline);
     if (!s.ok()) return s;
@@ -185,12 +181,12 @@ class InvalidationChannel::Impl {
         pings_sent_.fetch_add(1, std::memory_order_relaxed);
         next_ping = now + ping_every_nanos_;
       }
-      if (conn_->HasPendingOutput() && !conn_->Flush(now + timeout_nanos_).ok()) {
+      if (conn_->HasPendingOutput() && !conn_->Flush(now + endpoint_.timeout_nanos).ok()) {
         Lose();
         continue;
       }
       now = util::MonotonicNanos();
-      if (!pings_.empty() && now - pings_.front() > timeout_nanos_) {
+      if (!pings_.empty() && now - pings_.front() > endpoint_.timeout_nanos) {
         Lose();  // No PONG within the timeout.
         continue;
       }
@@ -201,7 +197,7 @@ class InvalidationChannel::Impl {
         Flush();
       }
       int64_t wake = next_ping;
-      if (!pings_.empty()) wake = std::min(wake, pings_.front() + timeout_nanos_ + 1);
+      if (!pings_.empty()) wake = std::min(wake, pings_.front() + endpoint_.timeout_nanos + 1);
       if (until > now && !lapsed_) wake = std::min(wake, until);
       const int64_t wait = std::max<int64_t>(wake - now, 0);
       pollfd fds[2] = {{conn_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -231,7 +227,7 @@ class InvalidationChannel::Impl {
       std::vector<std::string_view> keys;
       keys.reserve(payload.elements.size());
       for (const RedisReply& key : payload.elements) {
-        std::optional<std::string_view> user_key = KeyOfValueKey(config_.prefix, key.str);
+        std::optional<std::string_view> user_key = KeyOfValueKey(endpoint_.prefix, key.str);
         if (user_key.has_value()) keys.push_back(*user_key);
       }
       if (keys.empty()) return;
@@ -253,12 +249,9 @@ class InvalidationChannel::Impl {
     }
   }
 
-  const RedisConfig config_;
-  const RedisAddress address_;
-  const std::string server_;
+  const RedisEndpoint endpoint_;
   const int64_t bound_nanos_;
   const int64_t ping_every_nanos_;
-  const int64_t timeout_nanos_;
   InvalidationSink* const sink_;  // Not owned; outlives the channel.
   const int wake_fd_;             // The destructor's wakeup (an eventfd).
 
@@ -287,13 +280,13 @@ class InvalidationChannel::Impl {
 
 absl::StatusOr<std::unique_ptr<InvalidationChannel>> InvalidationChannel::Start(
     const RedisConfig& config, absl::Duration bound, InvalidationSink* sink) {
-  absl::StatusOr<RedisAddress> address = ValidateRedisConfig(config);
-  if (!address.ok()) return address.status();
+  absl::StatusOr<RedisEndpoint> endpoint = MakeRedisEndpoint(config);
+  if (!endpoint.ok()) return endpoint.status();
   if (bound < absl::Milliseconds(1)) {
     return absl::InvalidArgumentError("the invalidation bound must be at least 1 ms");
   }
   if (sink == nullptr) return absl::InvalidArgumentError("no invalidation sink");
-  auto impl = std::make_unique<Impl>(config, *std::move(address), bound, sink);
+  auto impl = std::make_unique<Impl>(*std::move(endpoint), bound, sink);
   absl::Status s = impl->Start();
   if (!s.ok()) return s;
   return std::unique_ptr<InvalidationChannel>(new InvalidationChannel(std::move(impl)));

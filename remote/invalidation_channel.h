@@ -6,7 +6,8 @@
 //   CLIENT ID -> id;  CLIENT TRACKING on REDIRECT <id> BCAST PREFIX <prefix>:v:
 //   SUBSCRIBE __redis__:invalidate
 // Redis then sends, on this connection, the keys of every change under <prefix>:v: made by any
-// client (a write's UNLINK, a Fill, an expiry or eviction), and nil for FLUSHALL / FLUSHDB. The
+// client (a write's UNLINK, a Fill, an expiry or eviction), and nil for FLUSHALL / FLUSHDB; an
+// UNLINK of a value key that is absent changes nothing and sends nothing. The
 // thread hands them to the sink in arrival order: OnInvalidate(user keys), OnInvalidateAll().
 //
 // Heartbeat lease (the serving gate). The thread sends PING every `bound`/4. Serving() is true

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "util/monotonic_clock.h"
 #include "util/secret.h"
@@ -86,9 +87,24 @@ RedisConnection::RedisConnection(redisContext* context, std::string server, std:
 
 RedisConnection::~RedisConnection() { redisFree(context_); }
 
+absl::StatusOr<RedisEndpoint> MakeRedisEndpoint(const RedisConfig& config) {
+  absl::StatusOr<RedisAddress> address = ValidateRedisConfig(config);
+  if (!address.ok()) return address.status();
+  RedisEndpoint endpoint;
+  endpoint.server = absl::StrCat("redis ", address->ToString());
+  endpoint.address = *std::move(address);
+  endpoint.user = config.user;
+  endpoint.password = config.password;
+  endpoint.prefix = config.prefix;
+  endpoint.timeout_nanos = absl::ToInt64Nanoseconds(config.timeout);
+  return endpoint;
+}
+
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
-    const RedisAddress& address, const std::string& server, const std::string& user,
-    const std::string& password, int64_t deadline_nanos) {
+    const RedisEndpoint& endpoint, int64_t deadline_nanos) {
+  const RedisAddress& address = endpoint.address;
+  const std::string& server = endpoint.server;
+  const std::string& password = endpoint.password;
   const int ms = MillisLeft(deadline_nanos);
   if (ms == 0) return absl::DeadlineExceededError(absl::StrCat(server, ": no time to connect"));
   timeval tv{ms / 1000, (ms % 1000) * 1000};
@@ -115,7 +131,7 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
   context->flags &= ~REDIS_BLOCK;
   if (!password.empty()) {
     RedisCommand auth = {"AUTH"};
-    if (!user.empty()) auth.push_back(user);
+    if (!endpoint.user.empty()) auth.push_back(endpoint.user);
     auth.push_back(password);
     absl::StatusOr<RedisReply> reply = conn->Run(auth, deadline_nanos);
     if (!reply.ok()) return reply.status();

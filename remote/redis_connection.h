@@ -58,18 +58,27 @@ struct RedisReply {
 absl::Status ReplyErrorStatus(const RedisReply& reply, std::string_view server,
                               std::string_view password);
 
+// Where and as whom to connect, from a validated RedisConfig.
+struct RedisEndpoint {
+  RedisAddress address;
+  std::string server;  // "redis 127.0.0.1:6380": starts every message.
+  std::string user;
+  std::string password;
+  std::string prefix;
+  int64_t timeout_nanos = 0;  // RedisConfig::timeout.
+};
+
+// ValidateRedisConfig(config), then its endpoint.
+absl::StatusOr<RedisEndpoint> MakeRedisEndpoint(const RedisConfig& config);
+
 // One command: its arguments (binary-safe).
 using RedisCommand = std::vector<std::string>;
 
 class RedisConnection {
  public:
-  // Connects to `address` by the deadline and AUTHs when `password` is set (with `user`, the ACL
-  // form). `server` starts every message. Errors: see the file comment; a refused AUTH is
-  // PermissionDenied.
-  static absl::StatusOr<std::unique_ptr<RedisConnection>> Connect(const RedisAddress& address,
-                                                                  const std::string& server,
-                                                                  const std::string& user,
-                                                                  const std::string& password,
+  // Connects to the endpoint by the deadline and AUTHs when it has a password (with a user, the
+  // ACL form). Errors: see the file comment; a refused AUTH is PermissionDenied.
+  static absl::StatusOr<std::unique_ptr<RedisConnection>> Connect(const RedisEndpoint& endpoint,
                                                                   int64_t deadline_nanos);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;

@@ -83,11 +83,8 @@ std::optional<std::string_view> KeyOfValueKey(std::string_view prefix, std::stri
 // The pool (mu_), the breaker (breaker_mu_) and the counters. Lock order: never both at once.
 class RedisTier::Impl {
  public:
-  Impl(const RedisConfig& config, RedisAddress address)
-      : config_(config),
-        address_(std::move(address)),
-        server_(absl::StrCat("redis ", address_.ToString())),
-        timeout_nanos_(absl::ToInt64Nanoseconds(config.timeout)) {
+  Impl(RedisEndpoint endpoint, int connections)
+      : endpoint_(std::move(endpoint)), connections_(connections) {
     std::random_device random;
     token_base_ = (uint64_t{random()} << 32) ^ random();
   }
@@ -96,9 +93,9 @@ class RedisTier::Impl {
 
   // The first connection: connects, checks the server's persistence settings, loads the scripts.
   absl::Status Start() {
-    const int64_t deadline = util::MonotonicNanos() + timeout_nanos_;
+    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
     absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-        RedisConnection::Connect(address_, server_, config_.user, config_.password, deadline);
+        RedisConnection::Connect(endpoint_, deadline);
     if (!conn.ok()) return conn.status();
     absl::StatusOr<std::vector<RedisReply>> config = (*conn)->RunPipeline(
         {{"CONFIG", "GET", "save"}, {"CONFIG", "GET", "appendonly"}}, deadline);
@@ -111,7 +108,7 @@ class RedisTier::Impl {
       const std::string& value = reply.elements[1].str;
       if ((name == "save" && !value.empty()) || (name == "appendonly" && value == "yes")) {
         return absl::FailedPreconditionError(absl::StrCat(
-            server_, ": persists to disk (", name, " \"", value,
+            endpoint_.server, ": persists to disk (", name, " \"", value,
             "\"): a restart would bring back values invalidated since the snapshot; configure "
             "it with `save \"\"` and `appendonly no`"));
       }
@@ -143,7 +140,8 @@ class RedisTier::Impl {
     }
     if (!replies.ok()) return Failed(replies.status());
     for (const RedisReply& reply : *replies) {
-      if (reply.IsError()) return Failed(ReplyErrorStatus(reply, server_, config_.password));
+      if (reply.IsError())
+        return Failed(ReplyErrorStatus(reply, endpoint_.server, endpoint_.password));
     }
     return replies;
   }
@@ -160,10 +158,8 @@ class RedisTier::Impl {
     }
   }
 
-  const RedisConfig config_;
-  const RedisAddress address_;
-  const std::string server_;
-  const int64_t timeout_nanos_;
+  const RedisEndpoint endpoint_;
+  const int connections_;
   // Set by Start(), before the tier is shared; constant afterwards.
   std::string get_lease_sha_;
   std::string fill_sha_;
@@ -194,7 +190,7 @@ class RedisTier::Impl {
     const int64_t now = util::MonotonicNanos();
     if (now < probe_at_) {
       return absl::UnavailableError(
-          absl::StrCat(server_, ": unavailable (the last call failed; next try in ",
+          absl::StrCat(endpoint_.server, ": unavailable (the last call failed; next try in ",
                        (probe_at_ - now + 999999) / 1000000, " ms)"));
     }
     probe_at_ = now + backoff_;  // This call is the probe; the others wait for its period.
@@ -224,7 +220,7 @@ class RedisTier::Impl {
                                                     bool* connection_failed) {
     absl::StatusOr<std::unique_ptr<RedisConnection>> conn = Acquire(connection_failed);
     if (!conn.ok()) return conn.status();
-    const int64_t deadline = util::MonotonicNanos() + timeout_nanos_;
+    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
     absl::StatusOr<std::vector<RedisReply>> replies = (*conn)->RunPipeline(commands, deadline);
     if (replies.ok()) {
       absl::Status s = RetryNoScript(**conn, commands, deadline, &*replies);
@@ -257,12 +253,12 @@ class RedisTier::Impl {
   absl::StatusOr<std::unique_ptr<RedisConnection>> Acquire(bool* connection_failed) {
     {
       absl::MutexLock lock(&mu_);
-      const int64_t deadline = util::MonotonicNanos() + timeout_nanos_;
-      while (idle_.empty() && open_ >= config_.connections) {
+      const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
+      while (idle_.empty() && open_ >= connections_) {
         const int64_t left = deadline - util::MonotonicNanos();
         if (left <= 0) {
           return absl::DeadlineExceededError(absl::StrCat(
-              server_, ": no free connection in time (all ", config_.connections, " in use)"));
+              endpoint_.server, ": no free connection in time (all ", connections_, " in use)"));
         }
         slot_freed_.WaitWithTimeout(&mu_, absl::Nanoseconds(left));
       }
@@ -284,9 +280,9 @@ class RedisTier::Impl {
 
   // A new data connection: connect, AUTH, SetUp.
   absl::StatusOr<std::unique_ptr<RedisConnection>> Open() {
-    const int64_t deadline = util::MonotonicNanos() + timeout_nanos_;
+    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
     absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-        RedisConnection::Connect(address_, server_, config_.user, config_.password, deadline);
+        RedisConnection::Connect(endpoint_, deadline);
     if (!conn.ok()) return conn.status();
     absl::StatusOr<std::vector<std::string>> shas = SetUp(**conn, deadline);
     if (!shas.ok()) return shas.status();
@@ -354,9 +350,9 @@ class RedisTier::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<RedisTier>> RedisTier::Connect(const RedisConfig& config) {
-  absl::StatusOr<RedisAddress> address = ValidateRedisConfig(config);
-  if (!address.ok()) return address.status();
-  auto impl = std::make_unique<Impl>(config, *std::move(address));
+  absl::StatusOr<RedisEndpoint> endpoint = MakeRedisEndpoint(config);
+  if (!endpoint.ok()) return endpoint.status();
+  auto impl = std::make_unique<Impl>(*std::move(endpoint), config.connections);
   absl::Status s = impl->Start();
   if (!s.ok()) return s;
   return std::unique_ptr<RedisTier>(new RedisTier(std::move(impl)));
@@ -378,9 +374,9 @@ absl::StatusOr<std::vector<LeaseResult>> RedisTier::GetOrLease(
   tokens.reserve(keys.size());
   for (std::string_view key : keys) {
     tokens.push_back(impl_->NextToken());
-    commands.push_back({"EVALSHA", impl_->get_lease_sha_, "2", ValueKey(impl_->config_.prefix, key),
-                        LeaseKey(impl_->config_.prefix, key), absl::StrCat(tokens.back()),
-                        lease_ms});
+    commands.push_back(
+        {"EVALSHA", impl_->get_lease_sha_, "2", ValueKey(impl_->endpoint_.prefix, key),
+         LeaseKey(impl_->endpoint_.prefix, key), absl::StrCat(tokens.back()), lease_ms});
   }
   absl::StatusOr<std::vector<RedisReply>> replies = impl_->Call(commands);
   if (!replies.ok()) return replies.status();
@@ -389,7 +385,7 @@ absl::StatusOr<std::vector<LeaseResult>> RedisTier::GetOrLease(
     const RedisReply& reply = (*replies)[i];
     if (reply.elements.empty() || reply.elements[0].type != RedisReply::Type::kInteger) {
       return impl_->Failed(absl::InternalError(
-          absl::StrCat(impl_->server_, ": unexpected reply of the lease script")));
+          absl::StrCat(impl_->endpoint_.server, ": unexpected reply of the lease script")));
     }
     LeaseResult& result = results[i];
     switch (reply.elements[0].integer) {
@@ -425,8 +421,8 @@ absl::StatusOr<std::vector<bool>> RedisTier::Fill(absl::Span<const FillRequest> 
     RedisCommand command = {"EVALSHA",
                             impl_->fill_sha_,
                             "2",
-                            ValueKey(impl_->config_.prefix, fill.key),
-                            LeaseKey(impl_->config_.prefix, fill.key),
+                            ValueKey(impl_->endpoint_.prefix, fill.key),
+                            LeaseKey(impl_->endpoint_.prefix, fill.key),
                             absl::StrCat(fill.token)};
     if (fill.value.has_value()) {
       if (fill.ttl <= absl::ZeroDuration()) {
@@ -459,7 +455,7 @@ absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys) {
   commands.reserve(keys.size());
   for (std::string_view key : keys) {
     commands.push_back(
-        {"UNLINK", ValueKey(impl_->config_.prefix, key), LeaseKey(impl_->config_.prefix, key)});
+        {"UNLINK", ValueKey(impl_->endpoint_.prefix, key), LeaseKey(impl_->endpoint_.prefix, key)});
   }
   absl::StatusOr<std::vector<RedisReply>> replies = impl_->Call(commands);
   if (!replies.ok()) return replies.status();
@@ -469,11 +465,11 @@ absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys) {
 
 absl::StatusOr<std::string> RedisTier::GetValue(std::string_view key) {
   absl::StatusOr<std::vector<RedisReply>> replies =
-      impl_->Call({{"GET", ValueKey(impl_->config_.prefix, key)}});
+      impl_->Call({{"GET", ValueKey(impl_->endpoint_.prefix, key)}});
   if (!replies.ok()) return replies.status();
   const RedisReply& reply = replies->front();
   if (reply.type == RedisReply::Type::kNil) {
-    return absl::NotFoundError(absl::StrCat(impl_->server_, ": no cached value"));
+    return absl::NotFoundError(absl::StrCat(impl_->endpoint_.server, ": no cached value"));
   }
   return reply.str;
 }
@@ -495,6 +491,6 @@ RedisTierStats RedisTier::GetStats() const {
   return s;
 }
 
-const std::string& RedisTier::server() const { return impl_->server_; }
+const std::string& RedisTier::server() const { return impl_->endpoint_.server; }
 
 }  // namespace asidekv::remote

@@ -72,7 +72,7 @@ struct RedisTierStats {
   uint64_t leases_won = 0;       // kWon answers.
   uint64_t leases_held = 0;      // kHeld answers.
   uint64_t fills = 0;            // Fill requests that stored a value.
-  uint64_t fills_rejected = 0;   // Fill requests whose lease was gone.
+  uint64_t fills_rejected = 0;   // Fill requests whose lease was gone (release-only ones too).
   uint64_t invalidations = 0;    // Keys sent to Invalidate() that Redis acknowledged.
   uint64_t errors = 0;           // Calls that failed (including those the open breaker failed).
   uint64_t reconnects = 0;       // Data connections opened after the first.
@@ -94,7 +94,8 @@ class RedisTier {
   // One answer per key, in order; all in one pipelined round trip. `lease_ttl` >= 1 ms.
   absl::StatusOr<std::vector<LeaseResult>> GetOrLease(absl::Span<const std::string_view> keys,
                                                       absl::Duration lease_ttl);
-  // One answer per request (true: stored), in one pipelined round trip.
+  // One answer per request, in one pipelined round trip: true when the lease still held the
+  // token (the value, if any, is stored, and the lease released), false when it was gone.
   absl::StatusOr<std::vector<bool>> Fill(absl::Span<const FillRequest> fills);
   // UNLINKs each key's value and lease, in one pipelined round trip. OK once Redis answered.
   absl::Status Invalidate(absl::Span<const std::string_view> keys);

@@ -6,6 +6,8 @@
 #           (asidekv/database.h), and only db/*.cc include RocksDB; db/postgres/ follows the same
 #           rules, and only db/postgres/*.cc include libpq (libpq-fe.h), nothing else does but
 #           the bench's PostgreSQL baseline (tools/bench/postgres_backend.cc);
+#   remote/ includes no db/, core/, cache/, admin/ or asidekv/ header and no RocksDB or libpq;
+#           only remote/*.cc include hiredis (<hiredis/...>), no header and no other folder does;
 #   core/include/asidekv/ and admin/include/asidekv/ (public) include only Abseil, std, asidekv/;
 #   core/   includes no admin/ and no RocksDB header;
 #   admin/  uses the core only through its declared internal interface (core/introspection.h,
@@ -15,7 +17,7 @@
 #   tools/  use the public API, a module's declared interface, or RocksDB (libpq) directly only
 #           in the bench's baseline backends: asidekv-admin (protocol, db/ for offline commands),
 #           asidekv-bench (public API, util/), the cache micro-benchmarks and trace replay (cache/);
-#   cache/, core/, db/, admin/ never read the wall clock: expiry, timeouts and latencies follow the
+#   cache/, core/, db/, remote/, admin/ never read the wall clock: expiry, timeouts and latencies follow the
 #   monotonic clock (util/monotonic_clock.h), so a wall-clock step changes none of them.
 set -u
 root=${1:?usage: layering_test.sh REPO_ROOT}
@@ -37,6 +39,12 @@ while IFS= read -r line; do bad "only db/postgres/*.cc (and the bench's baseline
   grep -rnE '^#include +[<"](libpq-fe|libpq/|postgresql/|pg_config)' --include='*.h' \
     --include='*.cc' --include='*.cpp' . | grep -vE '^\./db/postgres/[a-z_]+\.cc:' |
     grep -vE '^\./tools/bench/postgres_backend\.cc:' | grep -vE '^\./build/')
+while IFS= read -r line; do bad "remote/ must not include: $line"; done < <(
+  grep -nE '^#include +[<"](db/|core/|cache/|admin/|asidekv/|rocksdb/|libpq-fe|postgresql/)' \
+    remote/*.h remote/*.cc)
+while IFS= read -r line; do bad "only remote/*.cc may include hiredis: $line"; done < <(
+  grep -rnE '^#include +[<"](hiredis/|hiredis\.h)' --include='*.h' --include='*.cc' \
+    --include='*.cpp' . | grep -vE '^\./remote/[a-z_]+\.cc:' | grep -vE '^\./build/')
 while IFS= read -r line; do bad "db/ headers must hide RocksDB: $line"; done < <(
   grep -nE '^#include +[<"]rocksdb/' db/*.h | grep -v '^db/status_conversion.h:')
 while IFS= read -r line; do bad "core/ must not include RocksDB or admin/: $line"; done < <(
@@ -65,7 +73,7 @@ while IFS= read -r line; do bad "the examples and the metrics benchmark use the 
 while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
     cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc db/postgres/*.h db/postgres/*.cc \
-    admin/*.h admin/*.cc)
+    remote/*.h remote/*.cc admin/*.h admin/*.cc)
 while IFS= read -r line; do bad "installed headers name no internal type: $line"; done < <(
   grep -nE '\b(Impl|StoreOpener|StoreImpl)\b|\b(core|cache|db|util)::' \
     core/include/asidekv/*.h admin/include/asidekv/*.h | grep -vE ':[0-9]+: *//')

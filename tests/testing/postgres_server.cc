@@ -1,15 +1,7 @@
 #include "tests/testing/postgres_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "tests/testing/subprocess.h"
 
 namespace asidekv::testing {
 namespace {
@@ -41,76 +34,6 @@ constexpr char kMissing[] =
     "Debian package postgresql (tools/run.sh deps does)";
 
 bool IsExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick), never 5432.
-absl::StatusOr<int> FreePort() {
-  for (int tries = 0; tries < 10; ++tries) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    int port = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    if (port > 0 && port != 5432) return port;
-  }
-  return absl::InternalError("no free TCP port on 127.0.0.1");
-}
-
-// Runs `argv` with stdout and stderr captured; its output, or an error with it.
-absl::StatusOr<std::string> Capture(const std::vector<std::string>& argv,
-                                    const std::string& password) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe");
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork");
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    if (password.empty()) {
-      unsetenv("PGPASSWORD");
-    } else {
-      setenv("PGPASSWORD", password.c_str(), 1);
-    }
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[4096];
-  while (true) {
-    const ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n > 0) {
-      out.append(buf, static_cast<size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat(argv[0], " failed: ", out));
-  }
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 }  // namespace
 
@@ -152,52 +75,14 @@ absl::StatusOr<std::string> PostgresServer::FindBinDir() {
 
 absl::StatusOr<pid_t> PostgresServer::Spawn(const std::vector<std::string>& argv,
                                             const std::string& log, bool server) const {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", log));
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(fd);
-    return absl::InternalError("fork");
-  }
-  if (pid == 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    if (uid_ != static_cast<uid_t>(-1)) {
-      if (setgroups(0, nullptr) != 0 || setgid(gid_) != 0 || setuid(uid_) != 0) _exit(126);
-    }
-    // After setuid, which clears it: the server dies with the test process.
-    if (server) prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(125);
-    if (chdir(dir_.path().c_str()) != 0) _exit(124);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(fd);
-  return pid;
-}
-
-int PostgresServer::WaitExit(pid_t pid, int seconds) {
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    while (poll(&p, 1, seconds * 1000) < 0 && errno == EINTR) {
-    }
-    close(pidfd);
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
-    return -1;
-  }
-  // No pidfd (an old kernel): poll waitpid.
-  for (int i = 0; i < seconds * 100; ++i) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return -1;
+  SpawnOptions options;
+  options.argv = argv;
+  options.log = log;
+  options.cwd = dir_.path();
+  options.uid = uid_;
+  options.gid = gid_;
+  options.die_with_parent = server;
+  return testing::Spawn(options);
 }
 
 std::vector<pid_t> PostgresServer::Children() const {
@@ -271,7 +156,7 @@ absl::Status PostgresServer::Init(const PostgresServerOptions& options) {
   // A port another process takes between FreePort() and the server's bind: try another.
   absl::Status started;
   for (int tries = 0; tries < 5; ++tries) {
-    absl::StatusOr<int> port = FreePort();
+    absl::StatusOr<int> port = FreePort(5432);
     if (!port.ok()) return port.status();
     port_ = *port;
     started = Start();
@@ -382,7 +267,7 @@ absl::StatusOr<std::string> PostgresServer::Psql(std::string_view sql,
                   absl::StrCat("host=", socket_dir_, " port=", port_, " user=", kUser,
                                " dbname=", std::string(database)),
                   "-c", std::string(sql)},
-                 password_);
+                 {{"PGPASSWORD", password_}});
 }
 
 }  // namespace asidekv::testing

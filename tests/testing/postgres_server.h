@@ -89,8 +89,6 @@ class PostgresServer {
   // Spawns `argv`, as the postgres user when running as root; stdout+stderr to `log`.
   absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log,
                               bool server) const;
-  // Waits for `pid` to exit, at most `seconds`; its exit status, or -1 on timeout.
-  static int WaitExit(pid_t pid, int seconds);
   // The postmaster's backends (and other children): processes whose parent is pid_.
   std::vector<pid_t> Children() const;
   absl::Status WaitReady();

@@ -1,0 +1,198 @@
+#include "tests/testing/redis_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/testing/subprocess.h"
+
+namespace asidekv::testing {
+namespace {
+
+// The first executable `name` on PATH (then /usr/bin), or "".
+std::string FindBinary(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::vector<std::string> dirs = absl::StrSplit(path != nullptr ? path : "", ':');
+  dirs.push_back("/usr/bin");
+  for (const std::string& dir : dirs) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// Sends PING to 127.0.0.1:port; true when the server answers it (+PONG, or -NOAUTH).
+bool Pings(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      write(fd, "PING\r\n", 6) == 6) {
+    char buf[64] = {};
+    const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    const std::string_view reply(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    ok = reply.substr(0, 5) == "+PONG" || reply.substr(0, 7) == "-NOAUTH";
+  }
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+RedisServer::RedisServer() = default;
+
+RedisServer::~RedisServer() {
+  if (pid_ > 0) Kill().IgnoreError();
+}
+
+absl::Status RedisServer::Init(const RedisServerOptions& options) {
+  options_ = options;
+  server_bin_ = FindBinary("redis-server");
+  if (server_bin_.empty()) {
+    return absl::NotFoundError(
+        "redis-server is not installed: install the Debian package redis-server "
+        "(tools/run.sh deps does)");
+  }
+  cli_bin_ = FindBinary("redis-cli");
+  if (cli_bin_.empty()) {
+    return absl::NotFoundError(
+        "redis-cli is not installed: install the Debian package redis-tools "
+        "(tools/run.sh deps does)");
+  }
+  socket_ = dir_.Sub("redis.sock");
+  log_path_ = dir_.Sub("server.log");
+  // A port another process takes between FreePort() and the server's bind: try another.
+  absl::Status started;
+  for (int tries = 0; tries < 5; ++tries) {
+    absl::StatusOr<int> port = FreePort(6379);
+    if (!port.ok()) return port.status();
+    port_ = *port;
+    started = Start();
+    if (started.ok()) break;
+  }
+  return started;
+}
+
+absl::Status RedisServer::Start() {
+  if (pid_ > 0) return absl::FailedPreconditionError("the server is running");
+  SpawnOptions spawn;
+  spawn.argv = {server_bin_,
+                "--port",
+                std::to_string(port_),
+                "--bind",
+                "127.0.0.1",
+                "--unixsocket",
+                socket_,
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                dir_.path(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--logfile",
+                "",
+                "--protected-mode",
+                "no"};
+  if (!options_.password.empty()) {
+    spawn.argv.insert(spawn.argv.end(), {"--requirepass", options_.password});
+  }
+  for (const RedisServerOptions::User& user : options_.users) {
+    spawn.argv.insert(spawn.argv.end(), {"--user", user.name});
+    std::vector<std::string> rules = absl::StrSplit(user.rules, ' ', absl::SkipEmpty());
+    spawn.argv.insert(spawn.argv.end(), rules.begin(), rules.end());
+  }
+  spawn.log = log_path_;
+  spawn.cwd = dir_.path();
+  absl::StatusOr<pid_t> pid = Spawn(spawn);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
+  return WaitReady();
+}
+
+absl::Status RedisServer::WaitReady() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("redis-server exited at start: ", LogTail()));
+    }
+    if (Pings(port_)) return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("redis-server did not answer PING in 60 s: ", LogTail()));
+}
+
+std::string RedisServer::LogTail() const {
+  std::string log = ReadFile(log_path_);
+  if (log.size() > 4000) log = log.substr(log.size() - 4000);
+  return log;
+}
+
+absl::Status RedisServer::Kill() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  kill(pid_, SIGKILL);
+  const int status = WaitExit(pid_, 30);
+  pid_ = -1;
+  return status == -1 ? absl::InternalError("the killed server did not exit") : absl::OkStatus();
+}
+
+absl::Status RedisServer::Stop() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  kill(pid_, SIGCONT);  // In case it was paused.
+  kill(pid_, SIGTERM);
+  if (WaitExit(pid_, 30) == -1) return Kill();
+  pid_ = -1;
+  return absl::OkStatus();
+}
+
+absl::Status RedisServer::Pause() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  kill(pid_, SIGSTOP);
+  return absl::OkStatus();
+}
+
+absl::Status RedisServer::Unpause() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  kill(pid_, SIGCONT);
+  return absl::OkStatus();
+}
+
+std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+std::string RedisServer::unix_address() const { return absl::StrCat("unix:", socket_); }
+
+absl::StatusOr<std::string> RedisServer::Cli(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {cli_bin_, "-h", "127.0.0.1", "-p", std::to_string(port_)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Capture(argv, {{"REDISCLI_AUTH", options_.password}});
+}
+
+}  // namespace asidekv::testing
