@@ -35,6 +35,24 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
   return s.code() == code;
 }
 
+// The status has `code` and its message matches `message_matcher`.
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has status code " + ::testing::PrintToString(code) + " and a matching message") {
+  const absl::Status& s = GetStatus(arg);
+  *result_listener << "status is " << s;
+  return s.code() == code && ::testing::Matches(message_matcher)(std::string(s.message()));
+}
+
+// A StatusOr that is OK and holds a value equal to `expected`.
+MATCHER_P(IsOkAndHolds, expected, "is OK and holds " + ::testing::PrintToString(expected)) {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  *result_listener << "holds " << ::testing::PrintToString(*arg);
+  return *arg == expected;
+}
+
 }  // namespace asidekv::testing
 
 #define ASIDEKV_CONCAT_INNER_(a, b) a##b
