@@ -14,7 +14,8 @@
 #           folder does;
 #   tools/  use the public API, a module's declared interface, or RocksDB (libpq) directly only
 #           in the bench's baseline backends: asidekv-admin (protocol, db/ for offline commands),
-#           asidekv-bench (public API, util/), the cache micro-benchmarks and trace replay (cache/);
+#           asidekv-bench (public API, util/), the cache micro-benchmarks and trace replay (cache/),
+#           the Redis tier's benchmark (public API; hiredis for its plain-GET baseline only);
 #   cache/, core/, db/, admin/ never read the wall clock: expiry, timeouts and latencies follow the
 #   monotonic clock (util/monotonic_clock.h), so a wall-clock step changes none of them.
 set -u
@@ -62,6 +63,11 @@ while IFS= read -r line; do bad "the cache tools link cache/ only: $line"; done 
 while IFS= read -r line; do bad "the examples and the metrics benchmark use the public API only: $line"; done < <(
   includes tools/example.cc tools/example_database.cc tools/bench_metrics/*.cc |
     grep -vE '#include +"(absl|asidekv)/')
+while IFS= read -r line; do bad "the Redis tier's benchmark uses the public API (hiredis only for its baseline): $line"; done < <(
+  includes tools/bench_remote/*.cc | grep -vE '#include +"(absl|asidekv|benchmark)/')
+while IFS= read -r line; do bad "only remote/*.cc and the Redis tier's benchmark may include hiredis: $line"; done < <(
+  grep -rnE '^#include +[<"](hiredis|adapters)/' --include='*.h' --include='*.cc' \
+    util cache db core admin tools remote | grep -vE '^(remote/[a-z_]+\.cc|tools/bench_remote/[a-z_]+\.cc):')
 while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
     cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc db/postgres/*.h db/postgres/*.cc \

@@ -15,8 +15,10 @@
 //                                  the time from just before A's Put until B's channel dropped
 //                                  the key (B's invalidations_received moved, polled every few
 //                                  microseconds by a second thread). One write per iteration,
-//                                  manual time; p50_us, p99_us, max_us, and A's own put_p50_us
-//                                  and put_p99_us (the PostgreSQL commit is inside both).
+//                                  manual time; p50_us, p99_us, max_us; A's own put_p50_us and
+//                                  put_p99_us (the PostgreSQL commit is inside both); and
+//                                  after_put_p50_us, after_put_p99_us: from A's Put returning
+//                                  to B's drop (negative when B dropped the key first).
 // Keys are 16 bytes, values --value_size bytes; Gets pick keys uniformly at random.
 //
 //   remote_benchmark --postgres=CONNINFO --redis_unix=PATH [--redis_tcp=HOST:PORT]
@@ -356,6 +358,7 @@ void InvalidationLatency(benchmark::State& state) {
   const std::vector<std::string>& keys = TheWorkload().invalidation_keys;
   std::vector<int64_t> latencies;  // Put start -> B dropped the key, ns.
   std::vector<int64_t> puts;       // A's Put, ns.
+  std::vector<int64_t> after_put;  // A's Put returned -> B dropped the key, ns (may be < 0).
   size_t next = keys.size();       // Rearm before the first write.
   for (auto _ : state) {
     if (next == keys.size()) {
@@ -396,6 +399,7 @@ void InvalidationLatency(benchmark::State& state) {
     }
     latencies.push_back(dropped_at - start);
     puts.push_back(put_end - start);
+    after_put.push_back(dropped_at - put_end);
     state.SetIterationTime(static_cast<double>(dropped_at - start) * 1e-9);
   }
   state.counters["p50_us"] = Percentile(latencies, 0.50) / 1e3;
@@ -403,6 +407,8 @@ void InvalidationLatency(benchmark::State& state) {
   state.counters["max_us"] = Percentile(latencies, 1.0) / 1e3;
   state.counters["put_p50_us"] = Percentile(puts, 0.50) / 1e3;
   state.counters["put_p99_us"] = Percentile(puts, 0.99) / 1e3;
+  state.counters["after_put_p50_us"] = Percentile(after_put, 0.50) / 1e3;
+  state.counters["after_put_p99_us"] = Percentile(after_put, 0.99) / 1e3;
 }
 
 void RegisterAll() {
@@ -437,7 +443,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
       if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      Sample& s = samples_[r.run_name.function_name + "/" + r.run_name.threads];
+      // Cells without Threads() are named without a thread count: they run one thread.
+      const std::string threads = r.run_name.threads.empty() ? "threads:1" : r.run_name.threads;
+      Sample& s = samples_[r.run_name.function_name + "/" + threads];
       s.ns.push_back(r.GetAdjustedRealTime() * Multiplier(r.time_unit));
       for (const auto& [name, counter] : r.counters) s.counters[name].push_back(counter.value);
     }
@@ -465,9 +473,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const auto inv = samples_.find("invalidation/latency/threads:1");
     if (inv != samples_.end()) {
       auto m = [&](const char* name) { return Median(inv->second.counters[name]); };
-      std::printf("  invalidation A.Put -> B dropped: p50 %.1f us, p99 %.1f us, max %.1f us"
-                  " (A.Put itself: p50 %.1f us, p99 %.1f us)\n",
-                  m("p50_us"), m("p99_us"), m("max_us"), m("put_p50_us"), m("put_p99_us"));
+      std::printf("  invalidation A.Put start -> B dropped: p50 %.1f us, p99 %.1f us, max %.1f us\n"
+                  "    A.Put itself: p50 %.1f us, p99 %.1f us; A.Put returned -> B dropped:"
+                  " p50 %.1f us, p99 %.1f us\n",
+                  m("p50_us"), m("p99_us"), m("max_us"), m("put_p50_us"), m("put_p99_us"),
+                  m("after_put_p50_us"), m("after_put_p99_us"));
     }
     std::fflush(stdout);
   }
