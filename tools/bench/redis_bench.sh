@@ -13,7 +13,8 @@
 #     socket only, the server's default settings, fsync included; as `postgres` under root);
 #   redis-server: a free port other than 6379 on 127.0.0.1 and a Unix socket, no persistence
 #     (save "", appendonly no, as Store::Open requires).
-# The benchmark gets --postgres, --redis_unix and --redis_tcp.
+# The benchmark gets --postgres, --redis_unix and --redis_tcp. Afterwards the server's own time
+# per GET, EVALSHA (the tier's scripts), UNLINK and PING is printed (INFO commandstats).
 # Environment: REMOTE_BENCHMARK (default build/release/tools/bench_remote/remote_benchmark),
 # PG_BINDIR (as postgres_bench.sh), REDIS_SERVER (default: redis-server on the PATH),
 # PG_SETTINGS (extra server settings, e.g. "synchronous_commit=off", space-separated),
@@ -124,4 +125,10 @@ status=0
 "$bench" --postgres="host=$tmp/pg port=$pg_port user=postgres dbname=postgres" \
   --redis_unix="$tmp/redis/redis.sock" --redis_tcp="127.0.0.1:$redis_port" \
   "${repetitions[@]}" "$@" || status=$?
+# Where the Redis side of a near miss goes: the server's own time per GET and per script call.
+if command -v redis-cli >/dev/null; then
+  echo "redis-server's time per call (INFO commandstats):"
+  redis-cli -s "$tmp/redis/redis.sock" info commandstats |
+    grep -E '^cmdstat_(get|evalsha|unlink|ping):' | sed 's/^/  /' || true
+fi
 exit "$status"

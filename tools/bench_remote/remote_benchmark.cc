@@ -202,7 +202,7 @@ void NearHit(benchmark::State& state, Cell cell) {
   Store* store = StoreFor(cell);
   const Workload& w = TheWorkload();
   const std::vector<uint32_t>& seq = w.sequence[state.thread_index()];
-  const uint64_t hits_before = state.thread_index() == 0 ? store->GetStats().cache_hits : 0;
+  const Stats before = state.thread_index() == 0 ? store->GetStats() : Stats();
   size_t pos = 0;
   for (auto _ : state) {
     absl::StatusOr<std::string> v = store->Get(w.keys[seq[pos]]);
@@ -213,7 +213,11 @@ void NearHit(benchmark::State& state, Cell cell) {
   if (state.thread_index() == 0) {
     // Over all threads' Gets (thread 0's iterations times the thread count, roughly).
     const double gets = static_cast<double>(state.iterations()) * state.threads();
-    state.counters["hit_ratio"] = static_cast<double>(store->GetStats().cache_hits - hits_before) / gets;
+    const Stats after = store->GetStats();
+    state.counters["hit_ratio"] = static_cast<double>(after.cache_hits - before.cache_hits) / gets;
+    // The gate closing (a late PONG on a busy machine) flushes the cache: misses follow.
+    state.counters["flushes"] =
+        static_cast<double>(after.coherence_flushes - before.coherence_flushes);
   }
 }
 
@@ -442,18 +446,27 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+      if (r.error_occurred) continue;
+      // With --benchmark_display_aggregates_only only the aggregates come here: use the median.
+      Samples* samples = &samples_;
+      if (r.run_type == Run::RT_Aggregate) {
+        if (r.aggregate_name != "median") continue;
+        samples = &medians_;
+      }
       // Cells without Threads() are named without a thread count: they run one thread.
       const std::string threads = r.run_name.threads.empty() ? "threads:1" : r.run_name.threads;
-      Sample& s = samples_[r.run_name.function_name + "/" + threads];
+      Sample& s = (*samples)[r.run_name.function_name + "/" + threads];
       s.ns.push_back(r.GetAdjustedRealTime() * Multiplier(r.time_unit));
+      s.cpu_ns.push_back(r.GetAdjustedCPUTime() * Multiplier(r.time_unit));
       for (const auto& [name, counter] : r.counters) s.counters[name].push_back(counter.value);
     }
   }
 
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\nMedians over repetitions (ratio: cell / baseline, same run):\n");
+    if (samples_.empty()) samples_ = medians_;
+    std::printf("\nMedians over repetitions (ratio: cell / baseline, same run; in parentheses the\n"
+                "ratio of CPU time of the benchmark's threads, less sensitive to a busy machine):\n");
     const std::pair<const char*, const char*> pairs[] = {
         {"near_hit/redis_on", "near_hit/redis_off"},
         {"near_miss/store/unix", "near_miss/hiredis/unix"},
@@ -466,8 +479,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
         if (c == samples_.end() || b == samples_.end()) continue;
         const double cn = Median(c->second.ns);
         const double bn = Median(b->second.ns);
-        std::printf("  %-22s %-10s %9.1f ns  vs %-24s %9.1f ns  ratio %.3f\n", cell, threads, cn,
-                    base, bn, cn / bn);
+        const double cc = Median(c->second.cpu_ns);
+        const double bc = Median(b->second.cpu_ns);
+        std::printf("  %-22s %-10s %9.1f ns  vs %-24s %9.1f ns  ratio %.3f  (CPU: %.3f)\n", cell,
+                    threads, cn, base, bn, cn / bn, cc / bc);
       }
     }
     const auto inv = samples_.find("invalidation/latency/threads:1");
@@ -484,7 +499,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
  private:
   struct Sample {
-    std::vector<double> ns;
+    std::vector<double> ns;      // Real time per iteration.
+    std::vector<double> cpu_ns;  // CPU time of the benchmark's threads per iteration.
     std::map<std::string, std::vector<double>> counters;
   };
   static double Multiplier(benchmark::TimeUnit unit) {
@@ -502,7 +518,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const size_t n = v.size();
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
-  std::map<std::string, Sample> samples_;
+  using Samples = std::map<std::string, Sample>;
+  Samples samples_;  // Each repetition.
+  Samples medians_;  // The median aggregates.
 };
 
 }  // namespace
