@@ -52,9 +52,10 @@ cache::EntryOptions StoreImpl::EntryOptionsFor(std::optional<absl::Duration> ttl
 
 void StoreImpl::Reload(cache::FillTicket* ticket) {
   const int64_t start = util::MonotonicNanos();
-  Loaded loaded = filler_.Read(ticket->key());
+  bool cache_it;
+  Loaded loaded = Load(ticket->key(), &cache_it);
   refresher_->RecordReloadCost(util::MonotonicNanos() - start);
-  filler_.Complete(ticket, loaded);
+  filler_.Complete(ticket, loaded, cache_it);
 }
 
 absl::StatusOr<std::string> StoreImpl::AwaitOrRead(const cache::FillTicket& ticket,

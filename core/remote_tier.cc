@@ -141,8 +141,10 @@ Filler::Loaded RemoteTier::ReadAndFill(std::string_view key, uint64_t token, boo
     fill.ttl = ttl - Elapsed(start);
   }
   absl::StatusOr<std::vector<bool>> filled = redis_->Fill({&fill, 1});
+  if (!fill.value.has_value()) *cache_it = false;
   if (!filled.ok()) {
     errors_.fetch_add(1, std::memory_order_relaxed);
+    *cache_it = false;
   } else if (fill.value.has_value() && !(*filled)[0]) {
     // A write deleted the lease while we read: our read may predate it. The answer stands for
     // this call (it overlapped the write), but nothing keeps it.
@@ -177,6 +179,7 @@ Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_
           return *std::move(l);
         }
         errors_.fetch_add(1, std::memory_order_relaxed);
+        *cache_it = false;
         return filler_->Read(key);
       case remote::LeaseResult::Kind::kWon:
         leases_won_.fetch_add(1, std::memory_order_relaxed);
@@ -187,12 +190,16 @@ Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_
         break;
     }
   }
-  // The holder is slow (or Redis failed): the database answers this call; Redis is not filled.
+  // The holder is slow (or Redis failed): the database answers this call; nothing is filled.
+  *cache_it = false;
   return filler_->Read(key);
 }
 
 Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
-  *cache_it = true;
+  // Only a value Redis holds (a hit, or a fill Redis took) enters this Store's cache: a write
+  // elsewhere deletes it from Redis, which broadcasts the key; a write that finds nothing in
+  // Redis broadcasts nothing, so a cached value Redis never held would never be invalidated.
+  *cache_it = false;
   if (IsOwed(key)) return filler_->Read(key);
   const int64_t read_start = filler_->ReadStart();
   const std::string_view one[] = {key};
@@ -203,12 +210,14 @@ Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
     return filler_->Read(key);
   }
   remote::LeaseResult& answer = (*r)[0];
+  *cache_it = true;
   switch (answer.kind) {
     case remote::LeaseResult::Kind::kHit:
       if (std::optional<Filler::Loaded> l = DecodeFromRedis(answer.value, answer.ttl, read_start)) {
         hits_.fetch_add(1, std::memory_order_relaxed);
         return *std::move(l);
       }
+      *cache_it = false;
       errors_.fetch_add(1, std::memory_order_relaxed);  // Bytes asidekv did not write.
       return filler_->Read(key);
     case remote::LeaseResult::Kind::kWon:
@@ -224,7 +233,8 @@ Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
 void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
                           std::vector<Filler::Loaded>* loaded, std::vector<bool>* cache_it) {
   loaded->assign(keys.size(), Filler::Loaded());
-  cache_it->assign(keys.size(), true);
+  // As in Load: only values Redis holds are cached here; set per key below.
+  cache_it->assign(keys.size(), false);
   std::vector<size_t> ask;  // Keys Redis is asked about (not owed).
   std::vector<std::string_view> ask_keys;
   std::vector<size_t> direct;  // Keys read from the database without Redis.
@@ -256,6 +266,7 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
                     DecodeFromRedis(answer.value, answer.ttl, read_start)) {
               hits_.fetch_add(1, std::memory_order_relaxed);
               (*loaded)[i] = *std::move(l);
+              (*cache_it)[i] = true;
             } else {
               errors_.fetch_add(1, std::memory_order_relaxed);
               direct.push_back(i);
@@ -309,9 +320,11 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
         errors_.fetch_add(1, std::memory_order_relaxed);
       } else {
         for (size_t j = 0; j < won.size(); ++j) {
-          if (fills[j].value.has_value() && !(*filled)[j]) {
+          if (!fills[j].value.has_value()) continue;
+          if ((*filled)[j]) {
+            (*cache_it)[won[j]] = true;
+          } else {
             fills_rejected_.fetch_add(1, std::memory_order_relaxed);
-            (*cache_it)[won[j]] = false;
           }
         }
       }

@@ -261,6 +261,11 @@ absl::Status StoreImpl::ConnectRemote() {
       RemoteTier::Open(options_, cache_.get(), db_.get(), &filler_);
   if (!remote.ok()) return remote.status();
   remote_ = *std::move(remote);
+  warmer_->set_load_many([remote = remote_.get()](absl::Span<const std::string_view> keys,
+                                                  std::vector<Loaded>* loaded,
+                                                  std::vector<bool>* cacheable) {
+    remote->LoadMany(keys, loaded, cacheable);
+  });
   return absl::OkStatus();
 }
 

@@ -55,25 +55,40 @@ absl::StatusOr<size_t> Warmer::WarmWithin(absl::Span<const std::string> keys, ui
     }
     if (to_read.empty()) continue;
     // Read only after every ticket is taken: a write that ends after this point rejects the fill.
-    const int64_t read_start = filler_->ReadStart();
-    std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(to_read);
-    reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
+    // The call fails with the first read error; a value that does not decode (DataLoss) only
+    // fails its own key's readers, as on a miss.
     absl::Status error;
+    std::vector<Filler::Loaded> loaded;
+    std::vector<bool> cacheable;
+    if (load_many_) {
+      load_many_(to_read, &loaded, &cacheable);
+      for (const Filler::Loaded& l : loaded) {
+        const absl::Status& s = l.value.status();
+        if (!s.ok() && !absl::IsNotFound(s) && !absl::IsDataLoss(s) && error.ok()) error = s;
+      }
+    } else {
+      const int64_t read_start = filler_->ReadStart();
+      std::vector<absl::StatusOr<std::string>> raw = db_->MultiGet(to_read);
+      loaded.reserve(raw.size());
+      for (auto& r : raw) {
+        if (!r.ok() && !absl::IsNotFound(r.status()) && error.ok()) error = r.status();
+        loaded.push_back(filler_->Decode(std::move(r), read_start));
+      }
+      cacheable.assign(raw.size(), true);
+    }
+    reads_.fetch_add(to_read.size(), std::memory_order_relaxed);
     for (size_t i = 0; i < tickets.size(); ++i) {
-      if (!raw[i].ok() && !absl::IsNotFound(raw[i].status()) && error.ok()) error = raw[i].status();
-      const bool found = raw[i].ok();
+      const bool found = loaded[i].value.ok();
       const uint64_t charge =
-          to_read[i].size() + (found ? raw[i]->size() : 0) + cache::kEntryOverhead;
+          to_read[i].size() + (found ? loaded[i].value->size() : 0) + cache::kEntryOverhead;
       // Once the budget is spent, the remaining tickets still complete (publishing to any
       // waiter) but cache nothing beyond it.
       if (*budget == 0 || (found && charge > *budget)) {
         *budget = 0;
-        filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i]), read_start),
-                          /*cache_it=*/false);
+        filler_->Complete(&tickets[i], loaded[i], /*cache_it=*/false);
         continue;
       }
-      if (filler_->Complete(&tickets[i], filler_->Decode(std::move(raw[i]), read_start),
-                            /*cache_it=*/true) == cache::FillResult::kInserted &&
+      if (filler_->Complete(&tickets[i], loaded[i], cacheable[i]) == cache::FillResult::kInserted &&
           found) {
         ++warmed;
         *budget -= std::min(*budget, charge);

@@ -63,6 +63,13 @@ class Warmer {
   // decrements it by each filled entry's charge.
   absl::StatusOr<size_t> WarmWithin(absl::Span<const std::string> keys, uint64_t* budget);
 
+  // Reads a batch of keys for warming instead of the database: one result per key and whether
+  // it may be cached (the Redis tier's RemoteTier::LoadMany). Set once, before any warming.
+  using LoadMany = std::function<void(absl::Span<const std::string_view> keys,
+                                      std::vector<Filler::Loaded>* loaded,
+                                      std::vector<bool>* cacheable)>;
+  void set_load_many(LoadMany load_many) { load_many_ = std::move(load_many); }
+
   uint64_t capacity() const { return capacity_; }
   // What warming may fill: the capacity less what the cache's own bookkeeping holds now.
   uint64_t Budget() const;
@@ -74,6 +81,7 @@ class Warmer {
   Database* const db_;         // Not owned.
   const uint64_t capacity_;
   Filler* const filler_;  // Not owned.
+  LoadMany load_many_;    // Empty: the database's MultiGet.
   std::atomic<uint64_t> reads_{0};
   std::atomic<uint64_t> warmed_{0};
 };

@@ -83,7 +83,10 @@ absl::Status StoreImpl::WriteOne(std::string_view key, std::optional<std::string
   const bool landed = db_changed ? InvalidateRemote(keys) : true;
   if (update) {
     const std::string_view v = value.value_or(std::string_view());
-    writes.End(0, db_changed, s.ok() && value.has_value() ? &v : nullptr, EntryOptionsFor(ttl));
+    // With a Redis tier the cache keeps only values Redis holds (core/remote_tier.h): the write
+    // ends as an invalidation.
+    const bool install = s.ok() && value.has_value() && remote_ == nullptr;
+    writes.End(0, db_changed, install ? &v : nullptr, EntryOptionsFor(ttl));
   } else if (db_changed) {
     cache_->Invalidate(key);
   }
@@ -170,8 +173,8 @@ absl::Status StoreImpl::Write(const WriteBatch& batch) {
     for (size_t w = 0; w < written.size(); ++w) {
       const WriteBatch::Op& op = ops[written[w]];
       const std::string_view v = op.value;
-      writes.End(w, db_changed, s.ok() && op.type == WriteBatch::OpType::kPut ? &v : nullptr,
-                 EntryOptionsFor(std::nullopt));
+      const bool install = s.ok() && op.type == WriteBatch::OpType::kPut && remote_ == nullptr;
+      writes.End(w, db_changed, install ? &v : nullptr, EntryOptionsFor(std::nullopt));
     }
   } else if (db_changed) {
     for (const auto& [key, i] : last) cache_->Invalidate(key);

@@ -87,7 +87,11 @@ class Barrier {
   }
 
   absl::Status Init() {
-    if (pipe(arrive_) != 0 || pipe(release_) != 0) return absl::InternalError("pipe failed");
+    // Close-on-exec: a server the parent (re)starts during the run (WorkloadOptions::during)
+    // must not hold the release pipe open, or the children never see it close.
+    if (pipe2(arrive_, O_CLOEXEC) != 0 || pipe2(release_, O_CLOEXEC) != 0) {
+      return absl::InternalError("pipe failed");
+    }
     return absl::OkStatus();
   }
   // In the child: arrive, then wait for the release. False if the parent went away first.
