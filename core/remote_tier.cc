@@ -45,13 +45,12 @@ absl::Duration Elapsed(int64_t since_nanos) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RemoteTier>> RemoteTier::Open(const Options& options,
-                                                            cache::Cache* cache, Database* db,
-                                                            Filler* filler) {
+                                                             cache::Cache* cache, Database* db,
+                                                             Filler* filler) {
   const remote::RedisConfig config = ToRedisConfig(options);
   absl::StatusOr<std::unique_ptr<remote::RedisTier>> redis = remote::RedisTier::Connect(config);
   if (!redis.ok()) return redis.status();
-  std::unique_ptr<RemoteTier> tier(
-      new RemoteTier(options, cache, db, filler, *std::move(redis)));
+  std::unique_ptr<RemoteTier> tier(new RemoteTier(options, cache, db, filler, *std::move(redis)));
   if (options.cache_capacity_bytes > 0) {
     absl::StatusOr<std::unique_ptr<remote::InvalidationChannel>> channel =
         remote::InvalidationChannel::Start(config, options.coherence_bound, tier.get());
@@ -111,8 +110,7 @@ std::optional<Filler::Loaded> RemoteTier::DecodeFromRedis(std::string_view bytes
     return out;
   }
   if (bytes[0] != kValueKind) return std::nullopt;
-  absl::StatusOr<db::DecodedValue> d =
-      db::DecodeValue(bytes.substr(1), db::ValueEncoding::kHeader);
+  absl::StatusOr<db::DecodedValue> d = db::DecodeValue(bytes.substr(1), db::ValueEncoding::kHeader);
   if (!d.ok()) return std::nullopt;
   out.value = std::string(d->value);
   // The cache entry lives no longer than the Redis value it copies: so an entry is never older
@@ -174,7 +172,8 @@ Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_
     remote::LeaseResult& answer = (*r)[0];
     switch (answer.kind) {
       case remote::LeaseResult::Kind::kHit:
-        if (std::optional<Filler::Loaded> l = DecodeFromRedis(answer.value, answer.ttl, read_start)) {
+        if (std::optional<Filler::Loaded> l =
+                DecodeFromRedis(answer.value, answer.ttl, read_start)) {
           hits_.fetch_add(1, std::memory_order_relaxed);
           return *std::move(l);
         }
@@ -203,8 +202,7 @@ Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
   if (IsOwed(key)) return filler_->Read(key);
   const int64_t read_start = filler_->ReadStart();
   const std::string_view one[] = {key};
-  absl::StatusOr<std::vector<remote::LeaseResult>> r =
-      redis_->GetOrLease(one, options_.lease_ttl);
+  absl::StatusOr<std::vector<remote::LeaseResult>> r = redis_->GetOrLease(one, options_.lease_ttl);
   if (!r.ok()) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     return filler_->Read(key);

@@ -65,9 +65,9 @@ class Warmer {
 
   // Reads a batch of keys for warming instead of the database: one result per key and whether
   // it may be cached (the Redis tier's RemoteTier::LoadMany). Set once, before any warming.
-  using LoadMany = std::function<void(absl::Span<const std::string_view> keys,
-                                      std::vector<Filler::Loaded>* loaded,
-                                      std::vector<bool>* cacheable)>;
+  using LoadMany =
+      std::function<void(absl::Span<const std::string_view> keys,
+                         std::vector<Filler::Loaded>* loaded, std::vector<bool>* cacheable)>;
   void set_load_many(LoadMany load_many) { load_many_ = std::move(load_many); }
 
   uint64_t capacity() const { return capacity_; }

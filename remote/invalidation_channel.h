@@ -57,11 +57,11 @@ class InvalidationSink {
 };
 
 struct InvalidationChannelStats {
-  uint64_t messages = 0;      // Invalidation messages received (nil included).
-  uint64_t keys = 0;          // Keys handed to OnInvalidate().
-  uint64_t flushes = 0;       // OnInvalidateAll() calls.
-  uint64_t lapses = 0;        // Heartbeat lapses seen (the gate closed with the connection up).
-  uint64_t reconnects = 0;    // Connections opened after the first.
+  uint64_t messages = 0;    // Invalidation messages received (nil included).
+  uint64_t keys = 0;        // Keys handed to OnInvalidate().
+  uint64_t flushes = 0;     // OnInvalidateAll() calls.
+  uint64_t lapses = 0;      // Heartbeat lapses seen (the gate closed with the connection up).
+  uint64_t reconnects = 0;  // Connections opened after the first.
   uint64_t pings = 0;
   uint64_t pongs = 0;
 };

@@ -2,8 +2,8 @@
 //
 // Keys (RedisConfig::prefix "akv"):  value  akv:v:{k}   (opaque bytes, with a TTL)
 //                                     lease  akv:l:{k}   (a 64-bit token, with a TTL)
-// The value key is under the prefix the invalidation channel tracks (remote/invalidation_channel.h);
-// lease keys are not, so lease churn broadcasts nothing.
+// The value key is under the prefix the invalidation channel tracks
+// (remote/invalidation_channel.h); lease keys are not, so lease churn broadcasts nothing.
 //
 // Protocol (each step one atomic round trip: a Lua script run with EVALSHA, loaded at connect
 // and again after NOSCRIPT, e.g. after a server restart):
@@ -51,10 +51,10 @@ namespace asidekv::remote {
 struct LeaseResult {
   enum class Kind { kHit, kWon, kHeld };
   Kind kind = Kind::kHeld;
-  std::string value;                              // kHit: the stored bytes.
+  std::string value;  // kHit: the stored bytes.
   // kHit: the value's remaining time to live in Redis (PTTL); InfiniteDuration if it has none.
   absl::Duration ttl = absl::InfiniteDuration();
-  uint64_t token = 0;                             // kWon: pass to Fill.
+  uint64_t token = 0;                              // kWon: pass to Fill.
   absl::Duration held_for = absl::ZeroDuration();  // kHeld: the lease's remaining time.
 };
 
@@ -68,14 +68,14 @@ struct FillRequest {
 };
 
 struct RedisTierStats {
-  uint64_t hits = 0;             // kHit answers.
-  uint64_t leases_won = 0;       // kWon answers.
-  uint64_t leases_held = 0;      // kHeld answers.
-  uint64_t fills = 0;            // Fill requests that stored a value.
-  uint64_t fills_rejected = 0;   // Fill requests whose lease was gone (release-only ones too).
-  uint64_t invalidations = 0;    // Keys sent to Invalidate() that Redis acknowledged.
-  uint64_t errors = 0;           // Calls that failed (including those the open breaker failed).
-  uint64_t reconnects = 0;       // Data connections opened after the first.
+  uint64_t hits = 0;            // kHit answers.
+  uint64_t leases_won = 0;      // kWon answers.
+  uint64_t leases_held = 0;     // kHeld answers.
+  uint64_t fills = 0;           // Fill requests that stored a value.
+  uint64_t fills_rejected = 0;  // Fill requests whose lease was gone (release-only ones too).
+  uint64_t invalidations = 0;   // Keys sent to Invalidate() that Redis acknowledged.
+  uint64_t errors = 0;          // Calls that failed (including those the open breaker failed).
+  uint64_t reconnects = 0;      // Data connections opened after the first.
 };
 
 class RedisTier {

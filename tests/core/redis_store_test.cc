@@ -7,9 +7,9 @@
 #include <variant>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/strings/str_cat.h"
 #include "asidekv/asidekv.h"
 #include "core/options_fields.h"
 #include "gmock/gmock.h"
@@ -98,7 +98,7 @@ TEST_F(RedisStoreTest, AnotherStoresWriteReachesThisCacheWithinTheBound) {
   ASSERT_THAT(b->Get("k"), IsOkAndHolds("old"));
   ASSERT_OK(a->Put("k", "new"));
   EXPECT_THAT(a->Get("k"), IsOkAndHolds("new"));  // The writer sees its write at once.
-  absl::SleepFor(kBound);                          // kBounded: a Get that starts Δ later sees it.
+  absl::SleepFor(kBound);                         // kBounded: a Get that starts Δ later sees it.
   EXPECT_THAT(b->Get("k"), IsOkAndHolds("new"));
   EXPECT_GE(b->GetStats().invalidations_received, 1u);
 }
@@ -128,7 +128,8 @@ TEST_F(RedisStoreTest, StrictWriteIsSeenEverywhereOnceItReturns) {
   auto b = Open(o);
   for (int i = 0; i < 20; ++i) {
     const std::string v = absl::StrCat("v", i);
-    ASSERT_THAT(b->Get("k"), StatusIs(i == 0 ? absl::StatusCode::kNotFound : absl::StatusCode::kOk));
+    ASSERT_THAT(b->Get("k"),
+                StatusIs(i == 0 ? absl::StatusCode::kNotFound : absl::StatusCode::kOk));
     ASSERT_OK(a->Put("k", v));
     // No sleep: the write returned, so no Store may serve the value it replaced.
     EXPECT_THAT(b->Get("k"), IsOkAndHolds(v));
@@ -237,8 +238,7 @@ TEST_F(RedisStoreTest, BadRedisOptionsAreRefusedClearly) {
   // Nothing listens there.
   o = MakeOptions();
   o.redis = "127.0.0.1:1";
-  EXPECT_THAT(Store::Open(o),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("127.0.0.1:1")));
+  EXPECT_THAT(Store::Open(o), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("127.0.0.1:1")));
 }
 
 TEST(RedisStoreSecretTest, PasswordNeverAppears) {
