@@ -78,24 +78,28 @@ RemoteTier::~RemoteTier() {
   channel_.reset();  // Stops its thread before the cache it invalidates goes.
 }
 
-bool RemoteTier::EncodeForRedis(const Filler::Loaded& loaded, std::string_view stored,
-                                std::string* out, absl::Duration* ttl) const {
-  absl::Duration entry_ttl;
-  out->clear();
+void RemoteTier::PrepareFill(const Filler::Loaded& loaded, int64_t read_began, std::string* bytes,
+                             remote::FillRequest* fill) const {
+  absl::Duration ttl;
+  bytes->clear();
   if (loaded.value.ok()) {
-    out->push_back(kValueKind);
-    out->append(stored);
-    entry_ttl = loaded.ttl.value_or(options_.default_ttl);
+    bytes->push_back(kValueKind);
+    db::EncodeValue(*loaded.value, loaded.ttl, db::ValueEncoding::kHeader, bytes);
+    ttl = loaded.ttl.value_or(options_.default_ttl);
   } else if (absl::IsNotFound(loaded.value.status()) &&
              options_.negative_ttl > absl::ZeroDuration()) {
-    out->push_back(kNotFoundKind);
-    entry_ttl = options_.negative_ttl;
+    bytes->push_back(kNotFoundKind);
+    ttl = options_.negative_ttl;
   } else {
-    return false;
+    return;  // An error, or "not found" that is not cached: the fill only releases the lease.
   }
-  *ttl = std::min(entry_ttl, kMaxRemoteTtl);
-  if (options_.max_staleness > absl::ZeroDuration()) *ttl = std::min(*ttl, options_.max_staleness);
-  return true;
+  ttl = std::min(ttl, kMaxRemoteTtl);
+  if (options_.max_staleness > absl::ZeroDuration()) ttl = std::min(ttl, options_.max_staleness);
+  // Counted from the database read, like a cache entry's bound.
+  ttl -= Elapsed(read_began);
+  if (ttl <= absl::ZeroDuration()) return;
+  fill->value = *bytes;
+  fill->ttl = ttl;
 }
 
 std::optional<Filler::Loaded> RemoteTier::DecodeFromRedis(std::string_view bytes,
@@ -119,25 +123,22 @@ std::optional<Filler::Loaded> RemoteTier::DecodeFromRedis(std::string_view bytes
   return out;
 }
 
+std::optional<Filler::Loaded> RemoteTier::TakeHit(const remote::LeaseResult& hit,
+                                                  int64_t read_start) {
+  std::optional<Filler::Loaded> out = DecodeFromRedis(hit.value, hit.ttl, read_start);
+  // Bytes asidekv did not write count as an error; the caller reads the database.
+  (out.has_value() ? hits_ : errors_).fetch_add(1, std::memory_order_relaxed);
+  return out;
+}
+
 Filler::Loaded RemoteTier::ReadAndFill(std::string_view key, uint64_t token, bool* cache_it) {
   const int64_t start = util::MonotonicNanos();
   Filler::Loaded loaded = filler_->Read(key);
   std::string bytes;
-  absl::Duration ttl;
   remote::FillRequest fill;
   fill.key = key;
   fill.token = token;
-  if (loaded.value.ok()) {
-    std::string stored;
-    db::EncodeValue(*loaded.value, loaded.ttl, db::ValueEncoding::kHeader, &stored);
-    if (EncodeForRedis(loaded, stored, &bytes, &ttl) && Elapsed(start) < ttl) {
-      fill.value = bytes;
-      fill.ttl = ttl - Elapsed(start);
-    }
-  } else if (EncodeForRedis(loaded, {}, &bytes, &ttl) && Elapsed(start) < ttl) {
-    fill.value = bytes;
-    fill.ttl = ttl - Elapsed(start);
-  }
+  PrepareFill(loaded, start, &bytes, &fill);
   absl::StatusOr<std::vector<bool>> filled = redis_->Fill({&fill, 1});
   if (!fill.value.has_value()) *cache_it = false;
   if (!filled.ok()) {
@@ -152,17 +153,25 @@ Filler::Loaded RemoteTier::ReadAndFill(std::string_view key, uint64_t token, boo
   return loaded;
 }
 
-Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_for,
-                                      bool* cache_it) {
+Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
+  // Only a value Redis holds (a hit, or a fill Redis took) enters this Store's cache: a write
+  // elsewhere deletes it from Redis, which broadcasts the key; a write that finds nothing in
+  // Redis broadcasts nothing, so a cached value Redis never held would never be invalidated.
+  *cache_it = false;
+  if (IsOwed(key)) return filler_->Read(key);
   const int64_t start = util::MonotonicNanos();
-  const bool strict = options_.consistency == Consistency::kStrict;
-  const absl::Duration give_up = strict ? 2 * options_.lease_ttl : options_.lease_ttl;
+  const absl::Duration give_up =
+      options_.consistency == Consistency::kStrict ? 2 * options_.lease_ttl : options_.lease_ttl;
   absl::Duration backoff = kFirstLeaseBackoff;
-  while (Elapsed(start) < give_up) {
-    absl::SleepFor(std::min(backoff, std::max(held_for, absl::Microseconds(100))));
-    backoff = std::min(2 * backoff, kMaxLeaseBackoff);
+  absl::Duration held_for;  // What the last kHeld answer said is left of the lease.
+  const std::string_view one[] = {key};
+  for (bool first = true;; first = false) {
+    if (!first) {  // Another Store holds the lease: ask again, 1, 2, 4, 8 ms later.
+      if (Elapsed(start) >= give_up) break;
+      absl::SleepFor(std::min(backoff, std::max(held_for, absl::Microseconds(100))));
+      backoff = std::min(2 * backoff, kMaxLeaseBackoff);
+    }
     const int64_t read_start = filler_->ReadStart();
-    const std::string_view one[] = {key};
     absl::StatusOr<std::vector<remote::LeaseResult>> r =
         redis_->GetOrLease(one, options_.lease_ttl);
     if (!r.ok()) {
@@ -172,16 +181,14 @@ Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_
     remote::LeaseResult& answer = (*r)[0];
     switch (answer.kind) {
       case remote::LeaseResult::Kind::kHit:
-        if (std::optional<Filler::Loaded> l =
-                DecodeFromRedis(answer.value, answer.ttl, read_start)) {
-          hits_.fetch_add(1, std::memory_order_relaxed);
+        if (std::optional<Filler::Loaded> l = TakeHit(answer, read_start)) {
+          *cache_it = true;
           return *std::move(l);
         }
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        *cache_it = false;
         return filler_->Read(key);
       case remote::LeaseResult::Kind::kWon:
         leases_won_.fetch_add(1, std::memory_order_relaxed);
+        *cache_it = true;
         return ReadAndFill(key, answer.token, cache_it);
       case remote::LeaseResult::Kind::kHeld:
         lease_waits_.fetch_add(1, std::memory_order_relaxed);
@@ -189,42 +196,8 @@ Filler::Loaded RemoteTier::AwaitLease(std::string_view key, absl::Duration held_
         break;
     }
   }
-  // The holder is slow (or Redis failed): the database answers this call; nothing is filled.
-  *cache_it = false;
-  return filler_->Read(key);
-}
-
-Filler::Loaded RemoteTier::Load(std::string_view key, bool* cache_it) {
-  // Only a value Redis holds (a hit, or a fill Redis took) enters this Store's cache: a write
-  // elsewhere deletes it from Redis, which broadcasts the key; a write that finds nothing in
-  // Redis broadcasts nothing, so a cached value Redis never held would never be invalidated.
-  *cache_it = false;
-  if (IsOwed(key)) return filler_->Read(key);
-  const int64_t read_start = filler_->ReadStart();
-  const std::string_view one[] = {key};
-  absl::StatusOr<std::vector<remote::LeaseResult>> r = redis_->GetOrLease(one, options_.lease_ttl);
-  if (!r.ok()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    return filler_->Read(key);
-  }
-  remote::LeaseResult& answer = (*r)[0];
-  *cache_it = true;
-  switch (answer.kind) {
-    case remote::LeaseResult::Kind::kHit:
-      if (std::optional<Filler::Loaded> l = DecodeFromRedis(answer.value, answer.ttl, read_start)) {
-        hits_.fetch_add(1, std::memory_order_relaxed);
-        return *std::move(l);
-      }
-      *cache_it = false;
-      errors_.fetch_add(1, std::memory_order_relaxed);  // Bytes asidekv did not write.
-      return filler_->Read(key);
-    case remote::LeaseResult::Kind::kWon:
-      leases_won_.fetch_add(1, std::memory_order_relaxed);
-      return ReadAndFill(key, answer.token, cache_it);
-    case remote::LeaseResult::Kind::kHeld:
-      lease_waits_.fetch_add(1, std::memory_order_relaxed);
-      return AwaitLease(key, answer.held_for, cache_it);
-  }
+  // Redis failed, or the lease holder is slow: the database answers this call; nothing is
+  // filled or cached.
   return filler_->Read(key);
 }
 
@@ -246,7 +219,7 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
   }
   std::vector<size_t> won;
   std::vector<uint64_t> tokens;
-  std::vector<std::pair<size_t, absl::Duration>> held;
+  std::vector<size_t> held;
   if (!ask.empty()) {
     const int64_t read_start = filler_->ReadStart();
     absl::StatusOr<std::vector<remote::LeaseResult>> r =
@@ -260,13 +233,10 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
         const size_t i = ask[j];
         switch (answer.kind) {
           case remote::LeaseResult::Kind::kHit:
-            if (std::optional<Filler::Loaded> l =
-                    DecodeFromRedis(answer.value, answer.ttl, read_start)) {
-              hits_.fetch_add(1, std::memory_order_relaxed);
+            if (std::optional<Filler::Loaded> l = TakeHit(answer, read_start)) {
               (*loaded)[i] = *std::move(l);
               (*cache_it)[i] = true;
             } else {
-              errors_.fetch_add(1, std::memory_order_relaxed);
               direct.push_back(i);
             }
             break;
@@ -277,7 +247,7 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
             break;
           case remote::LeaseResult::Kind::kHeld:
             lease_waits_.fetch_add(1, std::memory_order_relaxed);
-            held.emplace_back(i, answer.held_for);
+            held.push_back(i);
             break;
         }
       }
@@ -305,13 +275,7 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
         const Filler::Loaded& l = (*loaded)[won[j]];
         fills[j].key = keys[won[j]];
         fills[j].token = tokens[j];
-        std::string stored;
-        if (l.value.ok()) db::EncodeValue(*l.value, l.ttl, db::ValueEncoding::kHeader, &stored);
-        absl::Duration ttl;
-        if (EncodeForRedis(l, stored, &bytes[j], &ttl) && Elapsed(start) < ttl) {
-          fills[j].value = bytes[j];
-          fills[j].ttl = ttl - Elapsed(start);
-        }
+        PrepareFill(l, start, &bytes[j], &fills[j]);
       }
       absl::StatusOr<std::vector<bool>> filled = redis_->Fill(fills);
       if (!filled.ok()) {
@@ -328,9 +292,9 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
       }
     }
   }
-  for (const auto& [i, held_for] : held) {
-    bool c = true;
-    (*loaded)[i] = AwaitLease(keys[i], held_for, &c);
+  for (size_t i : held) {  // Rare: one at a time, as a Get would.
+    bool c;
+    (*loaded)[i] = Load(keys[i], &c);
     (*cache_it)[i] = c;
   }
 }

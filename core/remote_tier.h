@@ -38,6 +38,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -101,17 +102,21 @@ class RemoteTier final : public remote::InvalidationSink {
   RemoteTier(const Options& options, cache::Cache* cache, Database* db, Filler* filler,
              std::unique_ptr<remote::RedisTier> redis);
 
-  // Redis bytes of a loaded result: 'v' + stored form, or 'n' for "not found"; false when the
-  // result is not worth caching in Redis (an error, or "not found" without negative_ttl).
-  bool EncodeForRedis(const Filler::Loaded& loaded, std::string_view stored,
-                      std::string* out, absl::Duration* ttl) const;
+  // Sets fill->value (pointing into *bytes) and fill->ttl for a loaded result: 'v' + the value in
+  // asidekv's header format (with its per-key TTL), or 'n' for "not found" when negative_ttl is
+  // on, living until its TTL, max_staleness or an hour (the least) after `read_began` (the
+  // database read's start, monotonic). Leaves fill->value unset (release the lease only) for an
+  // error, an uncached "not found", or a load already older than that.
+  void PrepareFill(const Filler::Loaded& loaded, int64_t read_began, std::string* bytes,
+                   remote::FillRequest* fill) const;
   // A Redis hit's bytes as a load result; DataLoss-free: unknown bytes give nullopt.
   std::optional<Filler::Loaded> DecodeFromRedis(std::string_view bytes, absl::Duration redis_ttl,
                                                 int64_t read_start) const;
   // Reads `key` from the database and fills Redis with lease `token`.
   Filler::Loaded ReadAndFill(std::string_view key, uint64_t token, bool* cache_it);
-  // Waits out a held lease: asks again with backoff; see the file comment.
-  Filler::Loaded AwaitLease(std::string_view key, absl::Duration held_for, bool* cache_it);
+  // A kHit answer as a load result, counted as a hit; nullopt (counted as an error) for bytes
+  // asidekv did not write.
+  std::optional<Filler::Loaded> TakeHit(const remote::LeaseResult& hit, int64_t read_start);
 
   bool IsOwed(std::string_view key) const;
   void AddOwed(absl::Span<const std::string_view> keys);
