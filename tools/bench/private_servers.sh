@@ -1,0 +1,66 @@
+# Sourced by the bench scripts (postgres_bench.sh, redis_bench.sh): private servers on localhost
+# for one run, each in its own folder, never on the default ports, stopped by PID.
+#
+#   free_port AVOID            prints a port nothing listens on, never AVOID
+#   pg_start DIR [-c k=v ...]  initdb into DIR/data and start PostgreSQL on a Unix socket in DIR
+#                              only (no TCP), as the `postgres` user when run as root; sets
+#                              PG_BINDIR, PG_PORT, PG_PID, PG_CONNINFO; waits until it is ready
+#   stop_server PID SIGNAL     signals the server, waits up to 30 s, then kills it
+#
+# The caller defines die() and removes the folders itself. Environment: PG_BINDIR (the server
+# binaries; default `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin).
+
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    [ "$p" -eq "$1" ] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+stop_server() {
+  local pid=$1 signal=$2
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "-$signal" "$pid"
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  return 0
+}
+
+pg_start() {
+  local dir=$1
+  shift
+  PG_BINDIR=${PG_BINDIR:-}
+  if [ -z "$PG_BINDIR" ] && command -v pg_config >/dev/null; then PG_BINDIR=$(pg_config --bindir); fi
+  if [ ! -x "$PG_BINDIR/postgres" ]; then
+    PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  fi
+  [ -x "$PG_BINDIR/postgres" ] && [ -x "$PG_BINDIR/initdb" ] ||
+    die "PostgreSQL's server binaries are missing: install the Debian package postgresql"
+  mkdir -p "$dir"
+  # PostgreSQL refuses to run as root: run the server as `postgres` then.
+  local as_server=()
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || die "running as root and there is no postgres user"
+    chmod 755 "$(dirname "$dir")"
+    chown postgres: "$dir"
+    as_server=(setpriv --reuid=postgres --regid=postgres --init-groups)
+  fi
+  PG_PORT=$(free_port 5432) || die "no free port"
+  "${as_server[@]}" "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --no-locale -E UTF8 \
+    --auth=trust >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+  "${as_server[@]}" "$PG_BINDIR/postgres" -D "$dir/data" -k "$dir" -p "$PG_PORT" \
+    -c listen_addresses= "$@" >"$dir/server.log" 2>&1 &
+  PG_PID=$!  # The postmaster (setpriv execs it).
+  PG_CONNINFO="host=$dir port=$PG_PORT user=postgres dbname=postgres"
+  # Ready once postmaster.pid's 8th line (space-padded) says so.
+  for _ in $(seq 600); do
+    kill -0 "$PG_PID" 2>/dev/null || { cat "$dir/server.log" >&2; die "PostgreSQL exited"; }
+    sed -n 8p "$dir/data/postmaster.pid" 2>/dev/null | grep -q '^ready' && return 0
+    sleep 0.1
+  done
+  die "PostgreSQL did not start"
+}
