@@ -5,9 +5,12 @@
 // The value key is under the prefix the invalidation channel tracks
 // (remote/invalidation_channel.h); lease keys are not, so lease churn broadcasts nothing.
 //
-// Protocol (each step one atomic round trip: a Lua script run with EVALSHA, loaded at connect
-// and again after NOSCRIPT, e.g. after a server restart):
-//   GetOrLease(k, ttl):  value present -> kHit(value)
+// Protocol (the lease steps are Lua scripts run with EVALSHA, each one atomic round trip, loaded
+// at connect and again after NOSCRIPT, e.g. after a server restart):
+//   GetOrLease(k, ttl):  GET + PTTL (one round trip, the price of a plain GET for a hit):
+//                        value present -> kHit(value, remaining TTL)
+//                        else the lease script (a second round trip, misses only), which
+//                        looks again: value present -> kHit(value)
 //                        else SET lease NX PX ttl succeeds -> kWon(token): the caller reads the
 //                             store and calls Fill with the token
 //                        else -> kHeld(remaining lease time): another caller is loading k
@@ -91,7 +94,8 @@ class RedisTier {
   RedisTier(const RedisTier&) = delete;
   RedisTier& operator=(const RedisTier&) = delete;
 
-  // One answer per key, in order; all in one pipelined round trip. `lease_ttl` >= 1 ms.
+  // One answer per key, in order: one pipelined round trip for all, and a second for the keys
+  // the first did not find. `lease_ttl` >= 1 ms.
   absl::StatusOr<std::vector<LeaseResult>> GetOrLease(absl::Span<const std::string_view> keys,
                                                       absl::Duration lease_ttl);
   // One answer per request, in one pipelined round trip: true when the lease still held the
