@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-
 #include "cache/sharded_cache.h"
 #include "gtest/gtest.h"
 

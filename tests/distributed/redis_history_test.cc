@@ -27,8 +27,8 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -135,9 +135,8 @@ TEST_P(RedisHistoryTest, ThreeProcessesKeepTheirModesPromise) {
   w.threads = 2;
   w.duration = absl::Seconds(4);
   w.log_dir = dir.path();
-  absl::Duration bound = scenario.consistency == Consistency::kStrict
-                             ? absl::ZeroDuration()
-                             : kCoherenceBound + kEpsilon;
+  absl::Duration bound = scenario.consistency == Consistency::kStrict ? absl::ZeroDuration()
+                                                                      : kCoherenceBound + kEpsilon;
   if (scenario.fault == Fault::kPause && scenario.consistency == Consistency::kBounded) {
     bound = kMaxStaleness;
   }
@@ -162,7 +161,8 @@ TEST_P(RedisHistoryTest, ThreeProcessesKeepTheirModesPromise) {
 INSTANTIATE_TEST_SUITE_P(
     Scenarios, RedisHistoryTest,
     ::testing::Values(
-        Scenario{"BoundedInvalidate", Consistency::kBounded, WritePolicy::kInvalidate, Fault::kNone},
+        Scenario{"BoundedInvalidate", Consistency::kBounded, WritePolicy::kInvalidate,
+                 Fault::kNone},
         Scenario{"BoundedUpdate", Consistency::kBounded, WritePolicy::kUpdate, Fault::kNone},
         Scenario{"StrictInvalidate", Consistency::kStrict, WritePolicy::kInvalidate, Fault::kNone},
         Scenario{"StrictUpdate", Consistency::kStrict, WritePolicy::kUpdate, Fault::kNone},
@@ -231,8 +231,8 @@ TEST(RedisStampedeTest, ThreeProcessesTimesFourThreadsCostOneDatabaseRead) {
       }
       for (std::thread& t : threads) t.join();
       const Stats s = (*store)->GetStats();
-      const std::string line = absl::StrCat(right.load(), " ", s.db_reads, " ", s.remote_hits,
-                                            " ", s.remote_lease_waits, "\n");
+      const std::string line = absl::StrCat(right.load(), " ", s.db_reads, " ", s.remote_hits, " ",
+                                            s.remote_lease_waits, "\n");
       if (write(p.report[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
         _exit(5);
       }

@@ -67,7 +67,7 @@ constexpr char kPrefix[] = "akvbench";            // Redis keys of the Get bench
 constexpr char kInvalidationPrefix[] = "akvinv";  // Of the invalidation pair (not tracked by
                                                   // the other Stores' channels).
 constexpr int kMaxThreads = 2;
-constexpr size_t kSequence = 1 << 16;  // Pre-drawn key indexes per thread (a power of two).
+constexpr size_t kSequence = 1 << 16;      // Pre-drawn key indexes per thread (a power of two).
 constexpr size_t kInvalidationKeys = 200;  // Keys written in turn by the invalidation run.
 
 struct Flags {
@@ -85,9 +85,7 @@ Flags& TheFlags() {
 }
 
 // 16-byte keys: "<4-char kind>-key-<7 digits>".
-std::string KeyName(const char* kind, size_t i) {
-  return absl::StrFormat("%s-key-%07d", kind, i);
-}
+std::string KeyName(const char* kind, size_t i) { return absl::StrFormat("%s-key-%07d", kind, i); }
 
 struct Workload {
   std::vector<std::string> keys;
@@ -101,7 +99,8 @@ const Workload& TheWorkload() {
     auto* w = new Workload;
     const Flags& f = TheFlags();
     for (size_t i = 0; i < f.keys; ++i) w->keys.push_back(KeyName("data", i));
-    for (size_t i = 0; i < kInvalidationKeys; ++i) w->invalidation_keys.push_back(KeyName("invl", i));
+    for (size_t i = 0; i < kInvalidationKeys; ++i)
+      w->invalidation_keys.push_back(KeyName("invl", i));
     w->value.assign(f.value_size, 'v');
     for (int t = 0; t < kMaxThreads; ++t) {
       std::mt19937_64 rng(1234 + t);
@@ -123,7 +122,7 @@ Options BaseOptions() {
   Options o;
   o.postgres = TheFlags().postgres;
   o.postgres_table = kTable;
-  o.max_staleness = absl::Hours(1);  // No entry expires during a run.
+  o.max_staleness = absl::Hours(1);   // No entry expires during a run.
   o.cache_capacity_bytes = 64 << 20;  // Holds every key.
   return o;
 }
@@ -169,7 +168,8 @@ enum class Cell { kNearOff, kNearOn, kMissUnix, kMissTcp };
 
 Store* StoreFor(Cell cell) {
   static absl::Mutex mu;
-  static std::map<Cell, std::unique_ptr<Store>>* stores = new std::map<Cell, std::unique_ptr<Store>>;
+  static std::map<Cell, std::unique_ptr<Store>>* stores =
+      new std::map<Cell, std::unique_ptr<Store>>;
   absl::MutexLock lock(&mu);
   std::unique_ptr<Store>& s = (*stores)[cell];
   if (s != nullptr) return s.get();
@@ -416,8 +416,8 @@ void InvalidationLatency(benchmark::State& state) {
 }
 
 void RegisterAll() {
-  for (const auto& [name, cell] :
-       {std::pair{"near_hit/redis_off", Cell::kNearOff}, std::pair{"near_hit/redis_on", Cell::kNearOn}}) {
+  for (const auto& [name, cell] : {std::pair{"near_hit/redis_off", Cell::kNearOff},
+                                   std::pair{"near_hit/redis_on", Cell::kNearOn}}) {
     benchmark::RegisterBenchmark(name, [cell = cell](benchmark::State& s) { NearHit(s, cell); })
         ->Threads(1)
         ->Threads(kMaxThreads)
@@ -465,8 +465,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     ConsoleReporter::Finalize();
     if (samples_.empty()) samples_ = medians_;
-    std::printf("\nMedians over repetitions (ratio: cell / baseline, same run; in parentheses the\n"
-                "ratio of CPU time of the benchmark's threads, less sensitive to a busy machine):\n");
+    std::printf(
+        "\nMedians over repetitions (ratio: cell / baseline, same run; in parentheses the\n"
+        "ratio of CPU time of the benchmark's threads, less sensitive to a busy machine):\n");
     const std::pair<const char*, const char*> pairs[] = {
         {"near_hit/redis_on", "near_hit/redis_off"},
         {"near_miss/store/unix", "near_miss/hiredis/unix"},
@@ -488,11 +489,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const auto inv = samples_.find("invalidation/latency/threads:1");
     if (inv != samples_.end()) {
       auto m = [&](const char* name) { return Median(inv->second.counters[name]); };
-      std::printf("  invalidation A.Put start -> B dropped: p50 %.1f us, p99 %.1f us, max %.1f us\n"
-                  "    A.Put itself: p50 %.1f us, p99 %.1f us; A.Put returned -> B dropped:"
-                  " p50 %.1f us, p99 %.1f us\n",
-                  m("p50_us"), m("p99_us"), m("max_us"), m("put_p50_us"), m("put_p99_us"),
-                  m("after_put_p50_us"), m("after_put_p99_us"));
+      std::printf(
+          "  invalidation A.Put start -> B dropped: p50 %.1f us, p99 %.1f us, max %.1f us\n"
+          "    A.Put itself: p50 %.1f us, p99 %.1f us; A.Put returned -> B dropped:"
+          " p50 %.1f us, p99 %.1f us\n",
+          m("p50_us"), m("p99_us"), m("max_us"), m("put_p50_us"), m("put_p99_us"),
+          m("after_put_p50_us"), m("after_put_p99_us"));
     }
     std::fflush(stdout);
   }
@@ -505,10 +507,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
   };
   static double Multiplier(benchmark::TimeUnit unit) {
     switch (unit) {
-      case benchmark::kSecond: return 1e9;
-      case benchmark::kMillisecond: return 1e6;
-      case benchmark::kMicrosecond: return 1e3;
-      case benchmark::kNanosecond: return 1;
+      case benchmark::kSecond:
+        return 1e9;
+      case benchmark::kMillisecond:
+        return 1e6;
+      case benchmark::kMicrosecond:
+        return 1e3;
+      case benchmark::kNanosecond:
+        return 1;
     }
     return 1;
   }
@@ -556,8 +562,9 @@ int main(int argc, char** argv) {
   }
   argc = kept;
   if (f.postgres.empty() || f.redis_unix.empty()) {
-    std::fprintf(stderr, "remote_benchmark: --postgres and --redis_unix are required "
-                         "(tools/bench/redis_bench.sh starts both servers)\n");
+    std::fprintf(stderr,
+                 "remote_benchmark: --postgres and --redis_unix are required "
+                 "(tools/bench/redis_bench.sh starts both servers)\n");
     return 2;
   }
   if (f.keys < 1 || f.keys > 9'999'999 || f.writes < 1) {
