@@ -21,7 +21,8 @@
 //   Charges are in the shard's units (bytes, or 1 per entry for trace replay); SetCapacity() gives
 //   the shard's budget in those units so a policy can size its queues.
 //   Memory a policy holds beyond the nodes (a ghost set) is reported by MemoryBytes(), which a
-//   byte-charged shard counts in its budget; SetMemoryLimit() bounds it.
+//   byte-charged shard counts in its budget; SetMemoryLimit() bounds it, and FullMemoryBytes()
+//   foretells how far it will grow, so the shard can set it aside before it is needed.
 //
 // Invariants
 //   Every published entry of the shard is linked in the policy exactly once; the sum of the
@@ -78,6 +79,12 @@ class EvictionPolicy {
   virtual void SetMemoryLimit(uint64_t bytes) { (void)bytes; }
   // Heap bytes the policy holds beyond the nodes. O(1).
   virtual uint64_t MemoryBytes() const { return 0; }
+  // Heap bytes it will hold beyond the nodes once the cache is full of nodes of `mean_charge`
+  // charge units each (0: not known yet); never less than MemoryBytes(). O(1).
+  virtual uint64_t FullMemoryBytes(uint64_t mean_charge) const {
+    (void)mean_charge;
+    return MemoryBytes();
+  }
 
   virtual void OnInsert(PolicyNode* node, uint64_t hash) = 0;
   virtual void OnAccess(PolicyNode* node) = 0;

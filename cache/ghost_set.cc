@@ -12,16 +12,25 @@ void GhostSet::SetCapacity(uint64_t capacity) {
   EvictToCapacity();
 }
 
-void GhostSet::SetMaxBytes(uint64_t bytes) {
+size_t GhostSet::BucketsFor(size_t hashes) {
   // Abseil's tables have 2^k - 1 buckets and grow when an insertion finds no free bucket while
   // more than 25/32 of them are in use; up to that many hashes the table keeps its size.
-  constexpr size_t kSlotBytes = sizeof(std::pair<const uint64_t, Live>);
+  size_t buckets = 15;
+  while (buckets * 25 / 32 < hashes) buckets = 2 * buckets + 1;
+  return buckets;
+}
+
+size_t GhostSet::BytesFor(size_t hashes) {
+  return FlatTableBytes(BucketsFor(hashes), sizeof(std::pair<const uint64_t, Live>)) +
+         std::bit_ceil(2 * hashes + kSlack + 1) * sizeof(Slot);
+}
+
+void GhostSet::SetMaxBytes(uint64_t bytes) {
+  // The most hashes a table size allows (buckets * 25 / 32) whose bytes fit.
   size_t best = 0;
   for (size_t buckets = 15; buckets < (size_t{1} << 40); buckets = 2 * buckets + 1) {
     const size_t hashes = buckets * 25 / 32;
-    const size_t cost =
-        FlatTableBytes(buckets, kSlotBytes) + std::bit_ceil(2 * hashes + kSlack + 1) * sizeof(Slot);
-    if (cost > bytes) break;
+    if (BytesFor(hashes) > bytes) break;
     best = hashes;
   }
   max_hashes_ = best;
@@ -31,6 +40,14 @@ void GhostSet::SetMaxBytes(uint64_t bytes) {
 size_t GhostSet::MemoryBytes() const {
   return FlatTableBytes(live_.bucket_count(), sizeof(std::pair<const uint64_t, Live>)) +
          fifo_.capacity() * sizeof(Slot);
+}
+
+size_t GhostSet::FullBytes(uint64_t mean_charge) const {
+  const size_t now = MemoryBytes();
+  if (mean_charge == 0) return now;
+  const uint64_t hashes = std::min<uint64_t>(max_hashes_, capacity_ / mean_charge);
+  if (hashes == 0) return now;
+  return std::max(now, BytesFor(static_cast<size_t>(hashes)));
 }
 
 void GhostSet::Insert(uint64_t hash, uint64_t charge) {

@@ -14,7 +14,9 @@
 //   the charge of the entry it stands for, so with small entries a capacity in charge units can
 //   mean more memory than the entries themselves. SetMaxBytes() bounds the memory too: it caps
 //   the number of hashes so that the table never grows past the size whose bytes (with the FIFO
-//   at its largest) fit the limit, and MemoryBytes() reports what the set holds.
+//   at its largest) fit the limit, and MemoryBytes() reports what the set holds. FullBytes()
+//   foretells what it will hold once full, so that a byte-charged shard can set that memory aside
+//   before the set grows into it (see cache/shard.h, "Bookkeeping").
 //
 // Invariants
 //   live_ maps each remembered hash to the sequence number and charge of its one live slot;
@@ -63,6 +65,10 @@ class GhostSet {
   size_t max_hashes() const { return max_hashes_; }
   // Heap bytes held by the table and the FIFO (see cache/memory_cost.h).
   size_t MemoryBytes() const;
+  // Heap bytes the set will hold once full of hashes of entries of `mean_charge` charge units
+  // each (at most max_hashes() of them); never less than MemoryBytes(), and MemoryBytes() when
+  // mean_charge is 0 (nothing known yet). O(1).
+  size_t FullBytes(uint64_t mean_charge) const;
 
  private:
   struct Slot {
@@ -74,6 +80,11 @@ class GhostSet {
     uint64_t charge;
   };
   static constexpr size_t kSlack = 64;
+
+  // Buckets of the table once it holds `hashes` (Abseil's growth rule, see SetMaxBytes), and
+  // the bytes of the table and the FIFO at their largest for that many hashes.
+  static size_t BucketsFor(size_t hashes);
+  static size_t BytesFor(size_t hashes);
 
   bool IsLive(const Slot& slot) const;
   void EvictToCapacity();

@@ -57,6 +57,9 @@ class S3FifoPolicy final : public EvictionPolicy {
   // Bounds the ghost set's memory (GhostSet::SetMaxBytes).
   void SetMemoryLimit(uint64_t bytes) override { ghost_.SetMaxBytes(bytes); }
   uint64_t MemoryBytes() const override { return ghost_.MemoryBytes(); }
+  uint64_t FullMemoryBytes(uint64_t mean_charge) const override {
+    return ghost_.FullBytes(mean_charge);
+  }
   void OnInsert(PolicyNode* node, uint64_t hash) override;
   void OnAccess(PolicyNode* node) override;
   void OnRemove(PolicyNode* node) override;

@@ -332,15 +332,22 @@ uint64_t Shard::BookkeepingBytesLocked() const {
   return policy_->MemoryBytes() + (versions_ ? versions_->MemoryBytes() : 0);
 }
 
+uint64_t Shard::BudgetedBookkeepingLocked() const {
+  if (!charge_bookkeeping_) return 0;
+  const uint64_t mean_charge = table_.empty() ? 0 : charge_ / table_.size();
+  return policy_->FullMemoryBytes(mean_charge) + (versions_ ? versions_->MemoryBytes() : 0);
+}
+
 void Shard::EvictToBudgetLocked(Garbage* garbage) {
-  uint64_t bookkeeping = BookkeepingBytesLocked();
-  while (charge_ + bookkeeping > capacity_) {
+  uint64_t budgeted = BudgetedBookkeepingLocked();
+  while (charge_ + budgeted > capacity_) {
     PolicyNode* victim = policy_->Evict();
     if (victim == nullptr) break;  // No entry left: the bookkeeping alone is over budget.
     ++stats_.evictions;
     RemoveLocked(Entry::FromNode(victim), /*evicted=*/true, garbage);
-    bookkeeping = BookkeepingBytesLocked();  // An eviction may grow the ghost set.
+    budgeted = BudgetedBookkeepingLocked();  // An eviction may grow the ghost set.
   }
+  const uint64_t bookkeeping = BookkeepingBytesLocked();
   stats_.entries = table_.size();
   stats_.charge = charge_;
   stats_.bookkeeping = bookkeeping;

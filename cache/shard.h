@@ -19,7 +19,13 @@
 //   entry's charge, see kExpiryIndexOverhead in cache/sharded_cache.h) the expiry index.
 //   In-flight loads are not counted: they last one DB read, and their number is bounded by the
 //   callers (threads, a warming batch), not by the cache. Every call that may add
-//   bookkeeping evicts entries until charge + bookkeeping <= capacity. The version table keeps
+//   bookkeeping evicts entries until charge + bookkeeping <= capacity, where the policy's part
+//   is counted at what it will hold once full (EvictionPolicy::FullMemoryBytes at the entries'
+//   mean charge), not at what it holds yet. The ghost set grows after the entries have filled the
+//   budget; had the entries filled it all, the ghost's growth would evict entries whose freed
+//   blocks the allocator keeps for later entries of their size, and the process would hold both
+//   (RSS up to 1.12x the budget with S3-FIFO, tools/bench_cache/cache_rss_budget). Set aside
+//   first, the ghost grows into memory the entries never took. The version table keeps
 //   at most capacity / kVersionShare / KeyVersions::kBytesPerRecord records (at least
 //   kMinTrackedVersions unless that is over 1/8 of the capacity, at most the configured bound),
 //   plus one per key with a write in flight. The policy sizes its queues for the capacity less the
@@ -171,9 +177,14 @@ class Shard {
   size_t SweepLocked(size_t max_entries, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes every entry; returns how many there were.
   size_t ClearLocked(Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Heap bytes of the bookkeeping counted in the budget (0 unless charge_bookkeeping_).
+  // Heap bytes of the bookkeeping held now (0 unless charge_bookkeeping_).
   uint64_t BookkeepingBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Evicts until charge + bookkeeping <= capacity (or no entry is left); updates the gauges.
+  // The bookkeeping bytes the budget sets aside: the version records held now, and what the
+  // policy will hold once full (FullMemoryBytes at the entries' mean charge), which is at least
+  // what it holds now (0 unless charge_bookkeeping_).
+  uint64_t BudgetedBookkeepingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Evicts until charge + budgeted bookkeeping <= capacity (or no entry is left); updates the
+  // gauges.
   void EvictToBudgetLocked(Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Registers a new flight for `k` in `slot` (just inserted in flights_) and returns its ticket.
   FillTicket NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* slot)
