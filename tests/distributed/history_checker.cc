@@ -1,6 +1,7 @@
 #include "tests/distributed/history_checker.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -55,7 +56,15 @@ class KeyChecker {
       } else {
         deletes_.push_back(&s);
       }
-      if (s.end != kUnknown) completed_[s.op->process].push_back({s.op->complete_nanos, 0, &s});
+      if (s.end != kUnknown) {
+        completed_[s.op->process].push_back({s.op->complete_nanos, 0, &s});
+        by_invoke_.emplace_back(s.invoke, s.end);
+      }
+    }
+    // by_invoke_[i].second becomes the earliest completion among writes i.. (by invoke time).
+    std::sort(by_invoke_.begin(), by_invoke_.end());
+    for (size_t i = by_invoke_.size(); i-- > 1;) {
+      by_invoke_[i - 1].second = std::min(by_invoke_[i - 1].second, by_invoke_[i].second);
     }
     for (auto& [process, list] : completed_) {
       std::sort(list.begin(), list.end(),
@@ -71,6 +80,7 @@ class KeyChecker {
 
   void CheckRead(const Operation& r) {
     const std::optional<std::string>& value = r.keys[0].value;
+    const bool measured = r.process != kDatabaseProcess;
     const State* missed = LatestCertainBefore(r);
     const int64_t floor = missed == nullptr ? kNever : missed->invoke;
     if (value.has_value()) {
@@ -88,6 +98,7 @@ class KeyChecker {
                           " returned the value of a later write: ", Describe(*w.op, origin_)));
         return;
       }
+      if (measured) result_->staleness_nanos.push_back(Staleness(r, w.end));
       if (floor > w.end) ReportStale(r, Describe(*w.op, origin_), *missed);
       return;
     }
@@ -97,6 +108,7 @@ class KeyChecker {
     for (const State* d : deletes_) {
       if (d->invoke <= r.complete_nanos && d->end > best->end) best = d;
     }
+    if (measured) result_->staleness_nanos.push_back(Staleness(r, best->end));
     if (floor > best->end) {
       ReportStale(r,
                   best->op == nullptr ? std::string("the initial state (absent)")
@@ -121,6 +133,17 @@ class KeyChecker {
       if (latest == nullptr || c.max_invoke > latest->invoke) latest = c.latest;
     }
     return latest;
+  }
+
+  // How long before `r` began a state that ended at `end` was certainly superseded: r's invoke
+  // minus the earliest completion of a write invoked after `end`, or 0.
+  int64_t Staleness(const Operation& r, int64_t end) const {
+    if (end == kUnknown) return 0;
+    auto it = std::upper_bound(
+        by_invoke_.begin(), by_invoke_.end(), end,
+        [](int64_t t, const std::pair<int64_t, int64_t>& w) { return t < w.first; });
+    if (it == by_invoke_.end() || it->second >= r.invoke_nanos) return 0;
+    return r.invoke_nanos - it->second;
   }
 
   int64_t BoundNanos(int process) const {
@@ -150,6 +173,9 @@ class KeyChecker {
   absl::flat_hash_map<std::string, const State*> by_value_;
   std::vector<const State*> deletes_;
   std::map<int, std::vector<Completed>> completed_;
+  // Every OK write as (invoke, earliest completion among it and the writes invoked after it),
+  // by invoke time.
+  std::vector<std::pair<int64_t, int64_t>> by_invoke_;
 };
 
 std::string_view KindName(ViolationKind kind) {
@@ -217,9 +243,53 @@ bool CheckResult::Has(ViolationKind kind) const {
                      [kind](const Violation& v) { return v.kind == kind; });
 }
 
+double CheckResult::ConsistentWithin(absl::Duration t) const {
+  if (staleness_nanos.empty()) return 1;
+  const int64_t limit = absl::ToInt64Nanoseconds(t);
+  const auto end = std::upper_bound(staleness_nanos.begin(), staleness_nanos.end(), limit);
+  return static_cast<double>(end - staleness_nanos.begin()) /
+         static_cast<double>(staleness_nanos.size());
+}
+
+std::string CheckResult::ConsistencyReport() const {
+  const size_t n = staleness_nanos.size();
+  std::string out = absl::StrCat("consistency of ", n, " reads:");
+  const std::pair<std::string, absl::Duration> within[] = {
+      {"0", absl::ZeroDuration()},
+      {absl::StrCat("delta ", absl::FormatDuration(delta)), delta},
+      {absl::StrCat("10 delta ", absl::FormatDuration(10 * delta)), 10 * delta},
+      {"1s", absl::Seconds(1)}};
+  for (const auto& [name, t] : within) {
+    const double fraction = ConsistentWithin(t);
+    const auto inconsistent =
+        static_cast<size_t>(std::llround((1 - fraction) * static_cast<double>(n)));
+    if (inconsistent == 0) {
+      // All of them: at least log10(n) nines.
+      absl::StrAppend(&out, " within ", name, ": all (>= ",
+                      absl::StrFormat("%.1f", n == 0 ? 0.0 : std::log10(static_cast<double>(n))),
+                      " nines);");
+    } else {
+      absl::StrAppend(&out, " within ", name, ": ", inconsistent, " not (",
+                      absl::StrFormat("%.2f", -std::log10(1 - fraction)), " nines);");
+    }
+  }
+  const int64_t edges[] = {0, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
+  const char* names[] = {"0", "<=1ms", "<=10ms", "<=100ms", "<=1s", ">1s"};
+  size_t counts[6] = {};
+  for (int64_t s : staleness_nanos) {
+    size_t b = 0;
+    while (b < 5 && s > edges[b]) ++b;
+    ++counts[b];
+  }
+  absl::StrAppend(&out, " staleness");
+  for (size_t b = 0; b < 6; ++b) absl::StrAppend(&out, " ", names[b], ":", counts[b]);
+  return out;
+}
+
 std::string CheckResult::Report(size_t max) const {
   std::string out = absl::StrCat(reads, " reads (", failed_reads, " failed), ", writes, " writes (",
-                                 failed_writes, " failed), ", violations.size(), " violations");
+                                 failed_writes, " failed), ", violations.size(), " violations\n  ",
+                                 ConsistencyReport());
   for (size_t i = 0; i < violations.size() && i < max; ++i) {
     absl::StrAppend(&out, "\n  ", util::ToAbsl(KindName(violations[i].kind)), ": ",
                     violations[i].message);
@@ -293,6 +363,8 @@ CheckResult CheckHistory(absl::Span<const Operation> history, const CheckOptions
     }
   }
   if (final_reads) CheckFinalReads(keys, processes, options, origin, &result);
+  std::sort(result.staleness_nanos.begin(), result.staleness_nanos.end());
+  for (absl::Duration b : options.bound) result.delta = std::max(result.delta, b);
   return result;
 }
 

@@ -31,6 +31,16 @@
 // The checks are exact where they flag: a history a correct system could produce (for the given
 // bounds) is never flagged; a read that overlaps the write it missed is never flagged.
 //
+// Staleness (Polaris-style "N nines of reads consistent within T"). Every successful Get and
+// final read by a process (not the database's content) also gets a staleness: how long before
+// it began the state it returned was already certainly superseded, i.e. R.invoke minus the
+// earliest completion of an OK write that certainly follows that state (for "absent", of the
+// candidate superseded last), or 0 when no such write returned before R began. A read is
+// consistent within T when its staleness is <= T; kStaleRead above is "staleness > bound" with
+// the reader's own process's writes held to 0. The report gives the fraction of reads consistent
+// within T for T in {0, delta, 10 delta, 1 s} (delta: the largest bound of CheckOptions::bound)
+// as "N nines" (-log10 of the inconsistent fraction), and a histogram of the staleness.
+//
 // Cost: O((W + R) log W) per key, for W writes and R reads of it, times the number of processes.
 //
 // Thread safety: a pure function.
@@ -82,6 +92,10 @@ struct Violation {
 
 struct CheckResult {
   std::vector<Violation> violations;
+  // The staleness of every checked read (see the file comment), ascending.
+  std::vector<int64_t> staleness_nanos;
+  // The largest bound of the options (the T called delta in the report).
+  absl::Duration delta;
   uint64_t reads = 0;         // Gets and final reads, the database's included.
   uint64_t writes = 0;        // Write events: one per key of each put, delete or batch.
   uint64_t failed_reads = 0;  // Reads that returned an error (not checked, but for final reads).
@@ -90,7 +104,12 @@ struct CheckResult {
   bool ok() const { return violations.empty(); }
   // Whether some violation is of `kind`.
   bool Has(ViolationKind kind) const;
-  // The counts and the first `max` violations, one per line.
+  // The fraction of the checked reads whose staleness is <= t (1 when none was checked).
+  double ConsistentWithin(absl::Duration t) const;
+  // One line: the fraction consistent within 0, delta, 10 delta and 1 s, as nines, then the
+  // staleness histogram (0, <= 1 ms, <= 10 ms, <= 100 ms, <= 1 s, more).
+  std::string ConsistencyReport() const;
+  // The counts, the consistency report and the first `max` violations, one per line.
   std::string Report(size_t max = 10) const;
 };
 

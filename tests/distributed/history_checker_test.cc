@@ -214,5 +214,48 @@ TEST(HistoryCheckerTest, DuplicateValuesAreFlagged) {
   EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(1, "a", 20, 30)}).Has(ViolationKind::kDuplicateValue));
 }
 
+// Staleness: how long before a read began the state it returned was certainly superseded.
+TEST(HistoryCheckerTest, StalenessMeasuresHowLongAReadLaggedBehindACertainWrite) {
+  const std::vector<Operation> h = {
+      Put(0, "a", 0, 10),
+      Put(0, "b", 20, 30),
+      Get(1, "a", 25, 26),               // "b" had not returned yet: 0.
+      Get(1, "a", 50, 51),               // "b" returned at 30: 20 ms.
+      Get(1, "b", 60, 61),               // The newest: 0.
+      Get(2, std::nullopt, 5, 6),        // Absent, "a" not yet returned: 0.
+      Get(2, std::nullopt, 1010, 1011),  // Absent, "a" returned at 10: 1000 ms.
+  };
+  const CheckResult r = Check(h);
+  ASSERT_EQ(r.staleness_nanos.size(), 5u);
+  EXPECT_EQ(r.staleness_nanos[0], 0);
+  EXPECT_EQ(r.staleness_nanos[2], 0);
+  EXPECT_EQ(r.staleness_nanos[3], 20 * kMs);
+  EXPECT_EQ(r.staleness_nanos[4], 1000 * kMs);
+  EXPECT_EQ(r.delta, kBound);
+  EXPECT_DOUBLE_EQ(r.ConsistentWithin(absl::ZeroDuration()), 3.0 / 5);
+  EXPECT_DOUBLE_EQ(r.ConsistentWithin(absl::Milliseconds(20)), 4.0 / 5);
+  EXPECT_DOUBLE_EQ(r.ConsistentWithin(absl::Seconds(1)), 1.0);
+  const std::string report = r.ConsistencyReport();
+  EXPECT_THAT(report, HasSubstr("within 0: 2 not (0.40 nines)"));
+  EXPECT_THAT(report, HasSubstr("within 1s: all"));
+  EXPECT_THAT(report, HasSubstr("0:3 <=1ms:0 <=10ms:0 <=100ms:1 <=1s:1 >1s:0"));
+  EXPECT_THAT(r.Report(), HasSubstr("consistency of 5 reads"));
+}
+
+// A write that failed may never have happened, so it supersedes nothing; the database's content
+// is checked but not counted among the reads measured.
+TEST(HistoryCheckerTest, StalenessIgnoresFailedWritesAndTheDatabase) {
+  CheckOptions o = Bounded();
+  o.database = std::map<std::string, std::string>{{"k", "a"}};
+  const std::vector<Operation> h = {
+      Put(0, "a", 0, 10),
+      Put(0, "b", 20, 30, absl::UnavailableError("lost")),
+      Get(1, "a", 500, 501),
+  };
+  const CheckResult r = Check(h, o);
+  ASSERT_EQ(r.staleness_nanos.size(), 1u);
+  EXPECT_EQ(r.staleness_nanos[0], 0);
+}
+
 }  // namespace
 }  // namespace asidekv::distributed
