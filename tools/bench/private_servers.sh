@@ -12,6 +12,9 @@
 #                              REDIS_SERVER, REDIS_PORT, REDIS_PID, REDIS_SOCKET; waits until it
 #                              answers PING
 #   stop_server PID SIGNAL     signals the server, waits up to 30 s, then kills it
+#   stop_servers DIR           stops the servers pg_start and redis_start started (by PG_PID and
+#                              REDIS_PID, if set), prints their logs (DIR/pg/server.log,
+#                              DIR/redis/server.log) when KEEP_LOGS=1, and removes DIR
 #
 # The caller defines die() and removes the folders itself. Environment: PG_BINDIR (the server
 # binaries; default `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin),
@@ -35,6 +38,18 @@ stop_server() {
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
   return 0
+}
+
+stop_servers() {
+  local dir=$1 log
+  stop_server "${REDIS_PID:-}" TERM
+  stop_server "${PG_PID:-}" INT  # Fast shutdown.
+  if [ "${KEEP_LOGS:-0}" = 1 ]; then
+    for log in "$dir/pg/server.log" "$dir/redis/server.log"; do
+      [ -f "$log" ] && { echo "== $log" >&2; cat "$log" >&2; }
+    done
+  fi
+  rm -rf "$dir"
 }
 
 pg_start() {

@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -21,7 +22,7 @@ struct Reply {
   redisReply* const r;
 };
 
-absl::Status ReplyError(const char* what, const redisReply* r) {
+absl::Status ReplyError(absl::string_view what, const redisReply* r) {
   return absl::InternalError(
       absl::StrCat("Redis ", what, ": ", absl::string_view(r->str, static_cast<size_t>(r->len))));
 }
@@ -69,9 +70,7 @@ absl::Status RedisAsideBackend::EnsureConnected(Connection& conn) const {
   }
   conn.context = c;
   if (!password_.empty()) {
-    const char* argv[2] = {"AUTH", password_.data()};
-    const size_t lengths[2] = {4, password_.size()};
-    absl::StatusOr<void*> reply = Command(conn, 2, argv, lengths);
+    absl::StatusOr<void*> reply = Command(conn, {"AUTH", password_});
     if (!reply.ok()) return reply.status();
     Reply r(*reply);
     if (r.r->type == REDIS_REPLY_ERROR) {
@@ -85,18 +84,34 @@ absl::Status RedisAsideBackend::EnsureConnected(Connection& conn) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<void*> RedisAsideBackend::Command(Connection& conn, int argc, const char** argv,
-                                                 const size_t* lengths) const {
+absl::StatusOr<void*> RedisAsideBackend::Command(
+    Connection& conn, std::initializer_list<std::string_view> args) const {
   absl::Status s = EnsureConnected(conn);
   if (!s.ok()) return s;
-  void* reply = redisCommandArgv(conn.context, argc, argv, lengths);
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (std::string_view a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  void* reply =
+      redisCommandArgv(conn.context, static_cast<int>(argv.size()), argv.data(), lengths.data());
   if (reply == nullptr) {
-    s = absl::UnavailableError(absl::StrCat("Redis ", argv[0], ": ", conn.context->errstr));
+    s = absl::UnavailableError(
+        absl::StrCat("Redis ", absl::string_view(argv[0], lengths[0]), ": ", conn.context->errstr));
     redisFree(conn.context);
     conn.context = nullptr;
     return s;
   }
   return reply;
+}
+
+absl::Status RedisAsideBackend::CallForStatus(std::initializer_list<std::string_view> args) {
+  IdlePool<Connection>::Lease lease(idle_);
+  absl::StatusOr<void*> reply = Command(*lease.get(), args);
+  if (!reply.ok()) return reply.status();
+  Reply r(*reply);
+  return r.r->type == REDIS_REPLY_ERROR ? ReplyError(args.begin()->data(), r.r) : absl::OkStatus();
 }
 
 std::string RedisAsideBackend::RedisKey(std::string_view key) const {
@@ -109,9 +124,7 @@ absl::Status RedisAsideBackend::Read(std::string_view key, std::string* value) {
   const std::string redis_key = RedisKey(key);
   {
     IdlePool<Connection>::Lease lease(idle_);
-    const char* argv[2] = {"GET", redis_key.data()};
-    const size_t lengths[2] = {3, redis_key.size()};
-    absl::StatusOr<void*> reply = Command(*lease.get(), 2, argv, lengths);
+    absl::StatusOr<void*> reply = Command(*lease.get(), {"GET", redis_key});
     if (!reply.ok()) return reply.status();
     Reply r(*reply);
     if (r.r->type == REDIS_REPLY_STRING) {
@@ -124,27 +137,13 @@ absl::Status RedisAsideBackend::Read(std::string_view key, std::string* value) {
   db_reads_.fetch_add(1, std::memory_order_relaxed);
   absl::Status s = db_->Read(key, value);
   if (!s.ok()) return s;  // NotFound is not cached, as most hand-written versions do.
-  const std::string ttl = absl::StrCat(ttl_ms_);
-  IdlePool<Connection>::Lease lease(idle_);
-  const char* argv[5] = {"SET", redis_key.data(), value->data(), "PX", ttl.data()};
-  const size_t lengths[5] = {3, redis_key.size(), value->size(), 2, ttl.size()};
-  absl::StatusOr<void*> reply = Command(*lease.get(), 5, argv, lengths);
-  if (!reply.ok()) return reply.status();
-  Reply r(*reply);
-  return r.r->type == REDIS_REPLY_ERROR ? ReplyError("SET", r.r) : absl::OkStatus();
+  return CallForStatus({"SET", redis_key, *value, "PX", ttl_ms_text_});
 }
 
 absl::Status RedisAsideBackend::Write(std::string_view key, std::string_view value) {
   absl::Status s = db_->Write(key, value);
   if (!s.ok()) return s;
-  const std::string redis_key = RedisKey(key);
-  IdlePool<Connection>::Lease lease(idle_);
-  const char* argv[2] = {"DEL", redis_key.data()};
-  const size_t lengths[2] = {3, redis_key.size()};
-  absl::StatusOr<void*> reply = Command(*lease.get(), 2, argv, lengths);
-  if (!reply.ok()) return reply.status();
-  Reply r(*reply);
-  return r.r->type == REDIS_REPLY_ERROR ? ReplyError("DEL", r.r) : absl::OkStatus();
+  return CallForStatus({"DEL", RedisKey(key)});
 }
 
 CacheCounters RedisAsideBackend::Counters() const {

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -82,20 +83,24 @@ class RedisAsideBackend {
       : db_(std::move(db)),
         endpoint_(std::move(endpoint)),
         password_(std::move(password)),
-        ttl_ms_(ttl_ms) {}
+        ttl_ms_(ttl_ms),
+        ttl_ms_text_(std::to_string(ttl_ms)) {}
 
   // Connects (and authenticates) `conn` if it has no context. Unavailable on failure.
   absl::Status EnsureConnected(Connection& conn) const;
-  // Runs one command on a leased connection; its reply (freed by the caller through
+  // Runs one command on `conn` (held by the caller); its reply (the caller frees it with
   // freeReplyObject) or Unavailable, after which the connection is closed.
-  absl::StatusOr<void*> Command(Connection& conn, int argc, const char** argv,
-                                const size_t* lengths) const;
+  absl::StatusOr<void*> Command(Connection& conn,
+                                std::initializer_list<std::string_view> args) const;
+  // Runs one command on an idle connection; OK unless it failed or Redis answered an error.
+  absl::Status CallForStatus(std::initializer_list<std::string_view> args);
   std::string RedisKey(std::string_view key) const;
 
   const std::unique_ptr<PostgresBackend> db_;
   const RedisEndpoint endpoint_;
   const std::string password_;
   const int64_t ttl_ms_;
+  const std::string ttl_ms_text_;
   // Every connection; filled by Open, constant afterwards (each one's context is used only by
   // its lease holder).
   std::vector<std::unique_ptr<Connection>> connections_;

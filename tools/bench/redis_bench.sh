@@ -31,16 +31,7 @@ source "$root/tools/bench/private_servers.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/asidekv-redisbench.XXXXXX")
 PG_PID=
 REDIS_PID=
-cleanup() {
-  stop_server "$REDIS_PID" TERM
-  stop_server "$PG_PID" INT  # Fast shutdown.
-  if [ "${KEEP_LOGS:-0}" = 1 ]; then
-    for log in "$tmp/pg/server.log" "$tmp/redis/server.log"; do
-      [ -f "$log" ] && { echo "== $log" >&2; cat "$log" >&2; }
-    done
-  fi
-  rm -rf "$tmp"
-}
+cleanup() { stop_servers "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
