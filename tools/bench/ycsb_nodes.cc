@@ -92,8 +92,10 @@ absl::StatusOr<std::string> LoadSharedTable(const YcsbConfig& config, const Reco
   BackendOptions options = MakeBackendOptions(config, "");
   options.keep_tables = true;
   absl::StatusOr<std::unique_ptr<Backend>> opened = Backend::Open(options);
-  if (!opened.ok())
-    return absl::Status(opened.status().code(), absl::StrCat("open: ", opened.status().ToString()));
+  if (!opened.ok()) {
+    run.error = absl::StrCat("open: ", opened.status().ToString());
+    return opened.status();
+  }
   const std::string table = (*opened)->table();
   if (!LoadBackend(**opened, config, codec, progress, run)) {
     opened->reset();
