@@ -7,7 +7,9 @@
 #           rules, and only db/postgres/*.cc include libpq (libpq-fe.h), nothing else does but
 #           the bench's PostgreSQL baseline (tools/bench/postgres_backend.cc);
 #   remote/ includes no db/, core/, cache/, admin/ or asidekv/ header and no RocksDB or libpq;
-#           only remote/*.cc (and the Redis tier benchmark's baseline) include hiredis;
+#           only remote/*.cc include hiredis, besides two baselines: the Redis tier benchmark's
+#           plain GET (tools/bench_remote/*.cc) and asidekv-bench's redis-aside, the
+#           cache-aside users write by hand (tools/bench/redis_aside_backend.cc, that file only);
 #   core/include/asidekv/ and admin/include/asidekv/ (public) include only Abseil, std, asidekv/;
 #   core/   includes no admin/ and no RocksDB header;
 #   admin/  uses the core only through its declared internal interface (core/introspection.h,
@@ -17,7 +19,8 @@
 #   tools/  use the public API, a module's declared interface, or RocksDB (libpq) directly only
 #           in the bench's baseline backends: asidekv-admin (protocol, db/ for offline commands),
 #           asidekv-bench (public API, util/), the cache micro-benchmarks and trace replay (cache/),
-#           the Redis tier's benchmark (public API; hiredis for its plain-GET baseline only);
+#           the Redis tier's benchmark (public API; hiredis for its plain-GET baseline only),
+#           asidekv-bench's redis-aside baseline (hiredis, in redis_aside_backend.cc only);
 #   cache/, core/, db/, remote/, admin/ never read the wall clock: expiry, timeouts and latencies follow the
 #   monotonic clock (util/monotonic_clock.h), so a wall-clock step changes none of them.
 set -u
@@ -70,9 +73,10 @@ while IFS= read -r line; do bad "the examples and the metrics benchmark use the 
     grep -vE '#include +"(absl|asidekv)/')
 while IFS= read -r line; do bad "the Redis tier's benchmark uses the public API (hiredis only for its baseline): $line"; done < <(
   includes tools/bench_remote/*.cc | grep -vE '#include +"(absl|asidekv|benchmark)/')
-while IFS= read -r line; do bad "only remote/*.cc and the Redis tier's benchmark may include hiredis: $line"; done < <(
+while IFS= read -r line; do bad "only remote/*.cc and the two Redis baselines may include hiredis: $line"; done < <(
   grep -rnE '^#include +[<"](hiredis/|hiredis\.h|adapters/)' --include='*.h' --include='*.cc' \
-    util cache db core admin tools remote tests | grep -vE '^(remote/[a-z_]+\.cc|tools/bench_remote/[a-z_]+\.cc):')
+    util cache db core admin tools remote tests |
+    grep -vE '^(remote/[a-z_]+\.cc|tools/bench_remote/[a-z_]+\.cc|tools/bench/redis_aside_backend\.cc):')
 while IFS= read -r line; do bad "use util/monotonic_clock.h, not the wall clock: $line"; done < <(
   grep -nE 'absl::Now\(|GetCurrentTimeNanos|system_clock|gettimeofday|CLOCK_REALTIME' \
     cache/*.h cache/*.cc core/*.h core/*.cc db/*.h db/*.cc db/postgres/*.h db/postgres/*.cc \

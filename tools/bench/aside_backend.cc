@@ -85,16 +85,35 @@ absl::StatusOr<std::unique_ptr<AsidePostgresBackend>> AsidePostgresBackend::Open
   if (options.postgres.empty()) {
     return absl::InvalidArgumentError("the aside-postgres backend needs --postgres=<conninfo>");
   }
+  const bool existing = !options.existing_table.empty();
   Options store_options = StoreOptions(options);
   store_options.postgres = options.postgres;
-  store_options.postgres_table = FreshTableName();
+  store_options.postgres_table = existing ? options.existing_table : FreshTableName();
+  store_options.create_if_missing = !existing;
   store_options.postgres_connections = std::max(1, options.threads);
   store_options.max_staleness = options.max_staleness;
+  if (!options.redis.empty()) {
+    store_options.redis = options.redis;
+    store_options.redis_password = options.redis_password;
+    // A fresh namespace per table, so that no earlier backend's values help this one.
+    store_options.redis_prefix = store_options.postgres_table;
+    store_options.redis_connections = std::max(1, options.threads);
+    store_options.consistency = options.strict ? Consistency::kStrict : Consistency::kBounded;
+    store_options.coherence_bound = options.coherence_bound;
+  }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<AsidePostgresBackend>(
-      new AsidePostgresBackend(*std::move(store), options.keep_tables));
+      new AsidePostgresBackend(*std::move(store), options.keep_tables || existing));
 }
+
+CacheCounters AsidePostgresBackend::Counters() const {
+  CacheCounters counters = AsideBackend::Counters();
+  if (!store_->options().redis.empty()) counters.remote_hits = store_->GetStats().remote_hits;
+  return counters;
+}
+
+const std::string& AsidePostgresBackend::table() const { return store_->options().postgres_table; }
 
 AsidePostgresBackend::~AsidePostgresBackend() {
   const std::string conninfo = store_->options().postgres;
@@ -112,6 +131,12 @@ std::vector<std::pair<std::string, std::string>> AsidePostgresBackend::Describe(
   out.emplace_back("postgres_table", o.postgres_table);
   out.emplace_back("postgres_connections", absl::StrCat(o.postgres_connections));
   out.emplace_back("max_staleness", absl::FormatDuration(o.max_staleness));
+  if (!o.redis.empty()) {
+    out.emplace_back("redis_prefix", o.redis_prefix);
+    out.emplace_back("redis_connections", absl::StrCat(o.redis_connections));
+    out.emplace_back("consistency", o.consistency == Consistency::kStrict ? "strict" : "bounded");
+    out.emplace_back("coherence_bound", absl::FormatDuration(o.coherence_bound));
+  }
   return out;
 }
 

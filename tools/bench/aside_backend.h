@@ -60,8 +60,10 @@ class AsideBackend {
 };
 
 // The Store with Options::postgres = BackendOptions::postgres, a fresh table (dropped when the
-// backend is destroyed, unless BackendOptions::keep_tables), postgres_connections = threads and
-// BackendOptions::max_staleness.
+// backend is destroyed, unless BackendOptions::keep_tables) or BackendOptions::existing_table
+// (kept), postgres_connections = threads and BackendOptions::max_staleness; with
+// BackendOptions::redis, the Redis tier too (redis_prefix = the table's name, redis_connections
+// = threads, the consistency and coherence_bound of BackendOptions).
 class AsidePostgresBackend : public AsideBackend {
  public:
   static constexpr std::string_view kName = "aside-postgres";
@@ -70,6 +72,9 @@ class AsidePostgresBackend : public AsideBackend {
   ~AsidePostgresBackend();
 
   std::vector<std::pair<std::string, std::string>> Describe() const;
+  // AsideBackend's, and Redis's hits (remote_hits) when there is a Redis tier.
+  CacheCounters Counters() const;
+  const std::string& table() const;
 
  private:
   AsidePostgresBackend(std::unique_ptr<Store> store, bool keep_table)

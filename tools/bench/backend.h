@@ -15,6 +15,9 @@
 //   CacheCounters Counters() const;         // cumulative since Open
 //   std::vector<std::pair<std::string, std::string>> Describe() const;   // its configuration
 //
+// The shared backends (over PostgreSQL) also have `std::string table() const`: the table they
+// use, which other processes may open with BackendOptions::existing_table.
+//
 // Thread safety: Read/Write/Scan/LoadBatch/Counters may be called from every benchmark thread
 // at once. Open/AfterLoad run alone.
 
@@ -49,12 +52,26 @@ struct BackendOptions {
   std::string compression = "lz4";
   // RocksDB baselines: collect ticker statistics (for the block/row cache hit ratio).
   bool rocksdb_statistics = true;
-  // PostgreSQL backends (aside-postgres, postgres): the server's libpq connection string. Each
-  // Open uses a fresh table, dropped when the backend is destroyed unless keep_tables.
+  // PostgreSQL backends (aside-postgres, postgres, redis-aside): the server's libpq connection
+  // string. Each Open uses a fresh table, dropped when the backend is destroyed unless
+  // keep_tables.
   std::string postgres;
   bool keep_tables = false;
+  // Non-empty: open over this existing, loaded table instead (the processes of --nodes share
+  // the table their parent loaded); it is neither created nor dropped.
+  std::string existing_table;
   // aside-postgres: Options::max_staleness.
   absl::Duration max_staleness = absl::Seconds(1);
+  // Redis (aside-postgres: Options::redis, its tier; redis-aside: the cache it reads first):
+  // "host:port", "[v6]:port" or "unix:/path"; empty: none. Keys live under a prefix named
+  // after the table, so each table (a backend in a round) starts with nothing in Redis.
+  std::string redis;
+  std::string redis_password;
+  // aside-postgres with Redis: Consistency::kStrict instead of kBounded, and coherence_bound.
+  bool strict = false;
+  absl::Duration coherence_bound = absl::Milliseconds(100);
+  // redis-aside: the TTL of the values it sets in Redis (SET ... PX).
+  absl::Duration redis_ttl = absl::Hours(1);
 };
 
 // Cumulative counters; the runner subtracts a snapshot taken before the measured run.
@@ -63,8 +80,13 @@ struct CacheCounters {
   // backend has no such figure.
   std::optional<uint64_t> hits;
   std::optional<uint64_t> misses;
-  // Keys read from RocksDB. nullopt: every point read goes to RocksDB (the runner counts them).
+  // Keys read from RocksDB or PostgreSQL. nullopt: every point read goes to the database (the
+  // runner counts them).
   std::optional<uint64_t> db_reads;
+  // Reads answered by Redis after a miss of the in-process cache (aside-postgres with Redis), or
+  // Redis GETs that found the key (redis-aside); nullopt without Redis. The Redis hit ratio is
+  // remote_hits / (remote_hits + db_reads): a read Redis did not answer reads the database.
+  std::optional<uint64_t> remote_hits;
 };
 
 }  // namespace asidekv::bench

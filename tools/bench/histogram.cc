@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "util/coding.h"
+
 namespace asidekv::bench {
 
 void Histogram::Merge(const Histogram& other) {
@@ -24,6 +26,34 @@ uint64_t Histogram::Percentile(double q) const {
     if (seen >= rank) return std::min(BucketUpperBound(i), max_);
   }
   return max_;
+}
+
+void Histogram::EncodeTo(std::string* out) const {
+  uint64_t used = 0;
+  for (uint64_t c : counts_) used += c != 0 ? 1 : 0;
+  util::PutVarint64(out, used);
+  for (size_t i = 0; i < kNumBuckets; ++i) {
+    if (counts_[i] == 0) continue;
+    util::PutVarint64(out, i);
+    util::PutVarint64(out, counts_[i]);
+  }
+  for (uint64_t v : {count_, sum_, min_, max_}) util::PutVarint64(out, v);
+}
+
+bool Histogram::DecodeFrom(std::string_view* in) {
+  Clear();
+  uint64_t used = 0;
+  if (!util::GetVarint64(in, &used) || used > kNumBuckets) return false;
+  for (uint64_t n = 0; n < used; ++n) {
+    uint64_t index = 0;
+    uint64_t count = 0;
+    if (!util::GetVarint64(in, &index) || index >= kNumBuckets || !util::GetVarint64(in, &count)) {
+      return false;
+    }
+    counts_[index] = count;
+  }
+  return util::GetVarint64(in, &count_) && util::GetVarint64(in, &sum_) &&
+         util::GetVarint64(in, &min_) && util::GetVarint64(in, &max_);
 }
 
 }  // namespace asidekv::bench

@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <string_view>
 
 #include "util/log_linear_buckets.h"
 
@@ -46,6 +48,13 @@ class Histogram {
   void Merge(const Histogram& other);
 
   void Clear() { *this = Histogram(); }
+
+  // Appends every figure to `out` (the non-empty buckets, count, sum, min, max, as varints), for
+  // another process to DecodeFrom (--nodes sends each node's histograms to the parent).
+  void EncodeTo(std::string* out) const;
+  // Replaces this histogram by one EncodeTo wrote at the front of *in, and advances *in past it.
+  // False on a short or malformed input (this histogram is then unspecified).
+  bool DecodeFrom(std::string_view* in);
 
   uint64_t count() const { return count_; }
   uint64_t min() const { return count_ == 0 ? 0 : min_; }

@@ -119,15 +119,16 @@ absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
   if (options.postgres.empty()) {
     return absl::InvalidArgumentError("the postgres backend needs --postgres=<conninfo>");
   }
-  const std::string table = FreshTableName();
+  const bool existing = !options.existing_table.empty();
+  const std::string table = existing ? options.existing_table : FreshTableName();
   const std::string seq = table + "_version";
   std::unique_ptr<PostgresBackend> backend(
-      new PostgresBackend(options.postgres, table, options.keep_tables));
+      new PostgresBackend(options.postgres, table, options.keep_tables || existing));
   for (int i = 0; i < std::max(1, options.threads); ++i) {
     absl::StatusOr<PGconn*> conn = Connect(options.postgres);
     if (!conn.ok()) return conn.status();
     backend->connections_.push_back(*conn);
-    if (i == 0) {
+    if (i == 0 && !existing) {
       // asidekv's schema (db/postgres/postgres_schema.h).
       absl::Status s = Exec(*conn, absl::StrCat("CREATE SEQUENCE ", seq, "; CREATE TABLE ", table,
                                                 " (key bytea PRIMARY KEY, value bytea NOT NULL, "
@@ -161,10 +162,7 @@ absl::StatusOr<std::unique_ptr<PostgresBackend>> PostgresBackend::Open(
     }
     if (!s.ok()) return s;
   }
-  {
-    absl::MutexLock lock(&backend->mu_);
-    backend->idle_ = backend->connections_;
-  }
+  for (PGconn* conn : backend->connections_) backend->idle_.Add(conn);
   const int version = PQserverVersion(backend->connections_.front());
   backend->description_ = {
       {"table", table},
@@ -180,20 +178,6 @@ PostgresBackend::~PostgresBackend() {
   if (!keep_table_ && !connections_.empty()) {
     DropPostgresTable(conninfo_, table_).IgnoreError();
   }
-}
-
-PGconn* PostgresBackend::Acquire() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](std::vector<PGconn*>* idle) { return !idle->empty(); }, &idle_));
-  PGconn* conn = idle_.back();
-  idle_.pop_back();
-  return conn;
-}
-
-void PostgresBackend::Release(PGconn* conn) {
-  absl::MutexLock lock(&mu_);
-  idle_.push_back(conn);
 }
 
 absl::Status PostgresBackend::Read(std::string_view key, std::string* value) {

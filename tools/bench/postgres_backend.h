@@ -19,7 +19,8 @@
 // Connections: BackendOptions::threads of them, opened by Open, in a small pool (a benchmark
 // thread takes an idle one for each call, as the Store's pool does).
 // Tables: each Open creates a fresh table (FreshTableName); the destructor drops it unless
-// BackendOptions::keep_tables.
+// BackendOptions::keep_tables. An Open over BackendOptions::existing_table neither creates nor
+// drops it.
 //
 // Thread safety: see backend.h. Owns its connections; destroying the backend closes them.
 //   REQUIRES: no call is in flight when it is destroyed.
@@ -34,12 +35,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "tools/bench/backend.h"
+#include "tools/bench/idle_pool.h"
 
 // libpq's handle, declared as libpq-fe.h does, so that this header need not include it.
 typedef struct pg_conn PGconn;
@@ -57,7 +57,8 @@ class PostgresBackend {
   static constexpr std::string_view kName = "postgres";
 
   // Connects BackendOptions::threads times to BackendOptions::postgres and creates a fresh
-  // table. Unavailable when the server cannot be reached; the server's error otherwise.
+  // table (or uses BackendOptions::existing_table). Unavailable when the server cannot be
+  // reached; the server's error otherwise (e.g. an existing table that is not there).
   static absl::StatusOr<std::unique_ptr<PostgresBackend>> Open(const BackendOptions& options);
 
   ~PostgresBackend();
@@ -73,27 +74,17 @@ class PostgresBackend {
   // No cache: every point read is a PostgreSQL read (the runner counts them).
   CacheCounters Counters() const { return CacheCounters(); }
   std::vector<std::pair<std::string, std::string>> Describe() const { return description_; }
+  const std::string& table() const { return table_; }
 
  private:
   PostgresBackend(std::string conninfo, std::string table, bool keep_table)
       : conninfo_(std::move(conninfo)), table_(std::move(table)), keep_table_(keep_table) {}
 
   // An idle connection, held for one call.
-  class Lease {
+  class Lease : public IdlePool<PGconn>::Lease {
    public:
-    explicit Lease(PostgresBackend& backend) : backend_(backend), conn_(backend.Acquire()) {}
-    ~Lease() { backend_.Release(conn_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    PGconn* get() const { return conn_; }
-
-   private:
-    PostgresBackend& backend_;
-    PGconn* const conn_;
+    explicit Lease(PostgresBackend& backend) : IdlePool<PGconn>::Lease(backend.idle_) {}
   };
-
-  PGconn* Acquire();
-  void Release(PGconn* conn);
 
   const std::string conninfo_;
   const std::string table_;
@@ -101,8 +92,7 @@ class PostgresBackend {
   // Every connection; filled by Open, constant afterwards. Owned (closed by the destructor).
   std::vector<PGconn*> connections_;
   std::vector<std::pair<std::string, std::string>> description_;
-  absl::Mutex mu_;
-  std::vector<PGconn*> idle_ ABSL_GUARDED_BY(mu_);
+  IdlePool<PGconn> idle_;
 };
 
 }  // namespace asidekv::bench

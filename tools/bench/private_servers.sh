@@ -1,14 +1,24 @@
-# Sourced by the bench scripts (postgres_bench.sh, redis_bench.sh): private servers on localhost
-# for one run, each in its own folder, never on the default ports, stopped by PID.
+# Sourced by the bench scripts (postgres_bench.sh, redis_bench.sh, fleet_bench.sh): private
+# servers on localhost for one run, each in its own folder, never on the default ports, stopped
+# by PID.
 #
 #   free_port AVOID            prints a port nothing listens on, never AVOID
 #   pg_start DIR [-c k=v ...]  initdb into DIR/data and start PostgreSQL on a Unix socket in DIR
 #                              only (no TCP), as the `postgres` user when run as root; sets
 #                              PG_BINDIR, PG_PORT, PG_PID, PG_CONNINFO; waits until it is ready
+#   redis_start DIR            start redis-server on 127.0.0.1 (a free port other than 6379) and
+#                              a Unix socket DIR/redis.sock, no persistence (save "", appendonly
+#                              no, as Store::Open requires), its log in DIR/server.log; sets
+#                              REDIS_SERVER, REDIS_PORT, REDIS_PID, REDIS_SOCKET; waits until it
+#                              answers PING
 #   stop_server PID SIGNAL     signals the server, waits up to 30 s, then kills it
+#   stop_servers DIR           stops the servers pg_start and redis_start started (by PG_PID and
+#                              REDIS_PID, if set), prints their logs (DIR/pg/server.log,
+#                              DIR/redis/server.log) when KEEP_LOGS=1, and removes DIR
 #
 # The caller defines die() and removes the folders itself. Environment: PG_BINDIR (the server
-# binaries; default `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin).
+# binaries; default `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin),
+# REDIS_SERVER (default: redis-server on the PATH).
 
 free_port() {
   local p
@@ -28,6 +38,18 @@ stop_server() {
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
   return 0
+}
+
+stop_servers() {
+  local dir=$1 log
+  stop_server "${REDIS_PID:-}" TERM
+  stop_server "${PG_PID:-}" INT  # Fast shutdown.
+  if [ "${KEEP_LOGS:-0}" = 1 ]; then
+    for log in "$dir/pg/server.log" "$dir/redis/server.log"; do
+      [ -f "$log" ] && { echo "== $log" >&2; cat "$log" >&2; }
+    done
+  fi
+  rm -rf "$dir"
 }
 
 pg_start() {
@@ -63,4 +85,32 @@ pg_start() {
     sleep 0.1
   done
   die "PostgreSQL did not start"
+}
+
+redis_start() {
+  local dir=$1
+  REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
+  [ -n "$REDIS_SERVER" ] && [ -x "$REDIS_SERVER" ] ||
+    die "redis-server is missing: install the Debian package redis-server"
+  mkdir -p "$dir"
+  REDIS_PORT=$(free_port 6379) || die "no free port"
+  REDIS_SOCKET=$dir/redis.sock
+  "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$dir" --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
+    --logfile "$dir/server.log" --daemonize no >/dev/null 2>&1 &
+  REDIS_PID=$!
+  local _
+  for _ in $(seq 600); do
+    kill -0 "$REDIS_PID" 2>/dev/null || { cat "$dir/server.log" >&2; die "redis-server exited"; }
+    redis_ready && return 0
+    sleep 0.1
+  done
+  die "redis-server did not start"
+}
+
+# Ready once its socket answers PING (once the socket exists, without redis-cli).
+redis_ready() {
+  [ -S "$REDIS_SOCKET" ] || return 1
+  command -v redis-cli >/dev/null || return 0
+  [ "$(redis-cli -s "$REDIS_SOCKET" ping 2>/dev/null)" = PONG ]
 }

@@ -27,64 +27,34 @@ die() { echo "redis_bench.sh: $*" >&2; exit 2; }
 
 [ -x "$bench" ] || die "no $bench (build it: cmake --build build/release --target remote_benchmark)"
 source "$root/tools/bench/private_servers.sh"
-redis_server=${REDIS_SERVER:-$(command -v redis-server || true)}
-[ -n "$redis_server" ] && [ -x "$redis_server" ] ||
-  die "redis-server is missing: install the Debian package redis-server"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/asidekv-redisbench.XXXXXX")
 PG_PID=
-redis_pid=
-cleanup() {
-  stop_server "$redis_pid" TERM
-  stop_server "$PG_PID" INT  # Fast shutdown.
-  if [ "${KEEP_LOGS:-0}" = 1 ]; then
-    for log in "$tmp/pg/server.log" "$tmp/redis/server.log"; do
-      [ -f "$log" ] && { echo "== $log" >&2; cat "$log" >&2; }
-    done
-  fi
-  rm -rf "$tmp"
-}
+REDIS_PID=
+cleanup() { stop_servers "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 settings=()
 for s in ${PG_SETTINGS:-}; do settings+=(-c "$s"); done
 pg_start "$tmp/pg" "${settings[@]}"
-
-mkdir "$tmp/redis"
-redis_port=$(free_port 6379) || die "no free port"
-"$redis_server" --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$tmp/redis" --unixsocket "$tmp/redis/redis.sock" --unixsocketperm 700 \
-  --logfile "$tmp/redis/server.log" --daemonize no >/dev/null 2>&1 &
-redis_pid=$!
-# Ready once its socket answers PING.
-redis_ready() {
-  [ -S "$tmp/redis/redis.sock" ] || return 1
-  command -v redis-cli >/dev/null || return 0
-  [ "$(redis-cli -s "$tmp/redis/redis.sock" ping 2>/dev/null)" = PONG ]
-}
-for _ in $(seq 600); do
-  kill -0 "$redis_pid" 2>/dev/null || { cat "$tmp/redis/server.log" >&2; die "redis-server exited"; }
-  redis_ready && break
-  sleep 0.1
-done
-redis_ready || die "redis-server did not start"
+redis_start "$tmp/redis"
 
 repetitions=(--benchmark_repetitions=3 --benchmark_enable_random_interleaving=true)
 for arg in "$@"; do
   case "$arg" in --benchmark_repetitions=*) repetitions=() ;; esac
 done
 echo "redis_bench.sh: PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') (port" \
-  "$PG_PORT, PID $PG_PID), Redis $("$redis_server" --version | awk '{print $3}') (127.0.0.1:$redis_port" \
-  "and $tmp/redis/redis.sock, PID $redis_pid)" >&2
+  "$PG_PORT, PID $PG_PID), Redis $("$REDIS_SERVER" --version | awk '{print $3}') (127.0.0.1:$REDIS_PORT" \
+  "and $REDIS_SOCKET, PID $REDIS_PID)" >&2
 status=0
 "$bench" --postgres="$PG_CONNINFO" \
-  --redis_unix="$tmp/redis/redis.sock" --redis_tcp="127.0.0.1:$redis_port" \
+  --redis_unix="$REDIS_SOCKET" --redis_tcp="127.0.0.1:$REDIS_PORT" \
   "${repetitions[@]}" "$@" || status=$?
 # Where the Redis side of a near miss goes: the server's own time per GET and per script call.
 if command -v redis-cli >/dev/null; then
   echo "redis-server's time per call (INFO commandstats):"
-  redis-cli -s "$tmp/redis/redis.sock" info commandstats |
+  redis-cli -s "$REDIS_SOCKET" info commandstats |
     grep -E '^cmdstat_(get|evalsha|unlink|ping):' | sed 's/^/  /' || true
 fi
 exit "$status"

@@ -55,6 +55,17 @@ void AppendHeader(const BenchReport& report, std::string& out) {
                     "staleness ", absl::FormatDuration(c.max_staleness), ", ", c.threads,
                     " connections; postgres: prepared statements on ", c.threads, " connections\n");
   }
+  if (!c.redis.empty()) {
+    absl::StrAppend(&out, "redis: a fresh key prefix per backend and round; aside-postgres ",
+                    c.strict ? "strict" : "bounded", ", coherence bound ",
+                    absl::FormatDuration(c.coherence_bound), "; redis-aside TTL ",
+                    absl::FormatDuration(c.redis_ttl), "\n");
+  }
+  if (c.nodes > 1) {
+    absl::StrAppend(&out, "nodes: ", c.nodes, " processes x ", c.threads,
+                    " threads over each table (loaded once), every phase started together; ",
+                    "ops/s is the sum of the nodes'\n");
+  }
   if (c.rounds > 1) {
     absl::StrAppend(&out, "rounds: ", c.rounds,
                     ", the backends alternating, each round from a fresh load\n");
@@ -108,6 +119,34 @@ void AppendRatios(const BenchReport& report, char workload, std::string& out) {
     if (l.has_value()) absl::StrAppend(&out, "  read p50   ", name, ": ", FormatSummary(*l), "\n");
   }
   if (!single.empty()) absl::StrAppend(&out, "  throughput ", absl::StrJoin(single, "   "), "\n");
+}
+
+std::string Percent(const std::optional<double>& ratio) {
+  return ratio.has_value() ? absl::StrFormat("%.1f%%", 100 * *ratio) : "-";
+}
+
+// With Redis or nodes: per backend, the hit ratio of each tier, the store reads per operation
+// and each node's ops/s.
+void AppendTiers(const BenchReport& report, char workload, std::string& out) {
+  std::vector<std::string> rows;
+  for (const BackendRun& b : report.backends) {
+    const WorkloadRun* w = b.error.empty() ? report.Find(b.backend, workload, b.round) : nullptr;
+    if (w == nullptr || (!w->remote_hit_ratio.has_value() && w->nodes.empty())) continue;
+    const double ops = static_cast<double>(w->measured.ops);
+    std::string row = absl::StrFormat("  %-17s %9s %10s %11s", RunLabel(report, b),
+                                      Percent(w->hit_ratio), Percent(w->remote_hit_ratio),
+                                      ops > 0 ? absl::StrFormat("%.4f", w->db_reads / ops) : "-");
+    std::vector<std::string> per_node;
+    for (const NodeFigures& n : w->nodes) {
+      per_node.push_back(Thousands(static_cast<uint64_t>(n.OpsPerSecond())));
+    }
+    if (!per_node.empty()) absl::StrAppend(&row, "  ", absl::StrJoin(per_node, " / "));
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) return;
+  absl::StrAppendFormat(&out, "  %-17s %9s %10s %11s  %s\n", "tiers", "near hit", "redis hit",
+                        "db reads/op", report.config.nodes > 1 ? "ops/s per node" : "");
+  for (const std::string& row : rows) absl::StrAppend(&out, row, "\n");
 }
 
 void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::string& out) {
@@ -165,6 +204,7 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
       notes.push_back(std::move(note));
     }
   }
+  AppendTiers(report, spec.name, out);
   AppendRatios(report, spec.name, out);
   for (const std::string& note : notes) absl::StrAppend(&out, "    ", note, "\n");
 }
@@ -244,7 +284,8 @@ std::string FormatTable(const BenchReport& report) {
   absl::StrAppend(&out,
                   "\nLatencies are per operation, upper bounds within 6.25%; hit ratio: "
                   "asidekv cache (aside, aside-postgres), block cache (rocksdb), row cache "
-                  "(rocksdb-rowcache); db reads: keys read from RocksDB or PostgreSQL.\n");
+                  "(rocksdb-rowcache); db reads: keys read from RocksDB or PostgreSQL; redis "
+                  "hit: of the reads that reached Redis, those it answered.\n");
   if (report.failed()) absl::StrAppend(&out, "RESULT: FAILED (see FAILED above)\n");
   return out;
 }

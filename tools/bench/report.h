@@ -26,7 +26,8 @@ struct RatioPair {
 inline constexpr RatioPair kRatioPairs[] = {{"aside", "rocksdb", false},
                                             {"aside", "rocksdb-rowcache", false},
                                             {"aside", "ceiling", false},
-                                            {"aside-postgres", "postgres", true}};
+                                            {"aside-postgres", "postgres", true},
+                                            {"aside-postgres", "redis-aside", true}};
 
 // One ratio over the rounds: each round's, and their median and range.
 struct RatioSummary {

@@ -60,6 +60,11 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("rounds", c.rounds);
   json.Field("postgres", !c.postgres.empty());  // the conninfo itself may hold a password
   json.Field("max_staleness_seconds", absl::ToDoubleSeconds(c.max_staleness));
+  json.Field("redis", !c.redis.empty());  // the address alone; no password
+  json.Field("consistency", c.strict ? "strict" : "bounded");
+  json.Field("coherence_bound_seconds", absl::ToDoubleSeconds(c.coherence_bound));
+  json.Field("redis_ttl_seconds", absl::ToDoubleSeconds(c.redis_ttl));
+  json.Field("nodes", c.nodes);
   json.EndObject();
 }
 
@@ -141,7 +146,24 @@ void WriteBackend(const BackendRun& b, JsonWriter& json) {
     json.Field("workload", std::string(1, w.workload));
     json.Field("skipped", w.skipped);
     json.Field("hit_ratio", w.hit_ratio);
+    json.Field("remote_hit_ratio", w.remote_hit_ratio);
     json.Field("db_reads", w.db_reads);
+    json.Field("db_reads_per_op", w.measured.ops > 0 ? static_cast<double>(w.db_reads) /
+                                                           static_cast<double>(w.measured.ops)
+                                                     : 0.0);
+    json.Key("nodes");
+    json.BeginArray();
+    for (const NodeFigures& n : w.nodes) {
+      json.BeginObject();
+      json.Field("ops", n.ops);
+      json.Field("seconds", n.seconds);
+      json.Field("ops_per_second", n.OpsPerSecond());
+      json.Field("hit_ratio", n.hit_ratio);
+      json.Field("remote_hit_ratio", n.remote_hit_ratio);
+      json.Field("db_reads", n.db_reads);
+      json.EndObject();
+    }
+    json.EndArray();
     json.Key("warmup");
     WritePhase(w.warmup, json);
     json.Key("measured");

@@ -29,6 +29,7 @@ std::string Color(absl::string_view backend) {
   if (backend == "rocksdb-rowcache") return "#ff7f0e";
   if (backend == "aside-postgres") return "#17becf";
   if (backend == "postgres") return "#2ca02c";
+  if (backend == "redis-aside") return "#9467bd";
   return "#7f7f7f";
 }
 

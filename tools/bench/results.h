@@ -42,6 +42,17 @@ struct PhaseResult {
   bool failed() const { return errors > 0 || verify_failures > 0; }
 };
 
+// One process's share of a measured phase with --nodes.
+struct NodeFigures {
+  uint64_t ops = 0;
+  double seconds = 0;  // This process's own wall time.
+  std::optional<double> hit_ratio;
+  std::optional<double> remote_hit_ratio;
+  uint64_t db_reads = 0;
+
+  double OpsPerSecond() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+};
+
 // One workload on one backend.
 struct WorkloadRun {
   char workload = '?';
@@ -51,8 +62,15 @@ struct WorkloadRun {
   PhaseResult measured;
   // Hit ratio of the cache under comparison during the measured phase, if the backend has one.
   std::optional<double> hit_ratio;
-  // Keys read from RocksDB during the measured phase.
+  // Of the reads that reached Redis (aside-postgres with Redis, redis-aside), the fraction it
+  // answered: remote hits / (remote hits + database reads).
+  std::optional<double> remote_hit_ratio;
+  // Keys read from RocksDB or PostgreSQL during the measured phase.
   uint64_t db_reads = 0;
+  // --nodes: each process's share of the measured phase, in node order. The phases above are
+  // then the sum of the nodes': operations, latencies and counters added, and `seconds` set so
+  // that OpsPerSecond() is the sum of the nodes' rates.
+  std::vector<NodeFigures> nodes;
   // Backend-specific counters over the measured phase (asidekv's Stats), for the JSON file.
   std::vector<std::pair<std::string, uint64_t>> backend_counters;
 };

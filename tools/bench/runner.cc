@@ -35,24 +35,27 @@ PhaseResult MergeWorkers(const std::vector<std::unique_ptr<WorkerState>>& worker
   int64_t first_start = std::numeric_limits<int64_t>::max();
   int64_t last_end = std::numeric_limits<int64_t>::min();
   for (const auto& worker : workers) {
-    const PhaseResult& r = worker->result;
     first_start = std::min(first_start, worker->start_ns);
     last_end = std::max(last_end, worker->end_ns);
-    merged.ops += r.ops;
-    for (int i = 0; i < kNumOpTypes; ++i) merged.latency[i].Merge(r.latency[i]);
-    merged.point_reads += r.point_reads;
-    merged.not_found += r.not_found;
-    merged.scanned_pairs += r.scanned_pairs;
-    merged.verified += r.verified;
-    merged.verify_failures += r.verify_failures;
-    merged.errors += r.errors;
-    merged.wraps += r.wraps;
-    if (merged.first_failure.empty()) merged.first_failure = r.first_failure;
+    AddPhase(worker->result, merged);
   }
   if (!workers.empty() && last_end > first_start) {
     merged.seconds = static_cast<double>(last_end - first_start) / 1e9;
   }
   return merged;
+}
+
+void AddPhase(const PhaseResult& r, PhaseResult& into) {
+  into.ops += r.ops;
+  for (int i = 0; i < kNumOpTypes; ++i) into.latency[i].Merge(r.latency[i]);
+  into.point_reads += r.point_reads;
+  into.not_found += r.not_found;
+  into.scanned_pairs += r.scanned_pairs;
+  into.verified += r.verified;
+  into.verify_failures += r.verify_failures;
+  into.errors += r.errors;
+  into.wraps += r.wraps;
+  if (into.first_failure.empty()) into.first_failure = r.first_failure;
 }
 
 void RecordFailure(PhaseResult& result, bool is_error, const std::string& message) {

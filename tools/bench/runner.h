@@ -69,6 +69,9 @@ void RunOnThreads(int threads, absl::FunctionRef<void(int)> body, const Progress
 // Merges the workers' results; the phase lasts from the first start to the last end.
 PhaseResult MergeWorkers(const std::vector<std::unique_ptr<WorkerState>>& workers);
 
+// Adds the counts and latencies of `r` to `into` (not `seconds`); keeps into's first failure.
+void AddPhase(const PhaseResult& r, PhaseResult& into);
+
 // Records a failure (error or failed check) in `result`, keeping the first message.
 void RecordFailure(PhaseResult& result, bool is_error, const std::string& message);
 

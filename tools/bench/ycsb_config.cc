@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "tools/bench/flags.h"
 #include "tools/bench/records.h"
+#include "tools/bench/redis_address.h"
 #include "tools/bench/workload.h"
 
 namespace asidekv::bench {
@@ -81,7 +82,48 @@ absl::Status ParseValueSize(const std::string& text, size_t* min, size_t* max) {
   return absl::OkStatus();
 }
 
+// --redis and the flags that only mean something with it.
+absl::Status CheckRedisFlags(const FlagParser& flags, const std::vector<std::string>& backends,
+                             const std::string& redis, const std::string& consistency,
+                             absl::Duration coherence_bound, absl::Duration max_staleness,
+                             absl::Duration redis_ttl) {
+  auto uses = [&](const char* name) {
+    return std::find(backends.begin(), backends.end(), name) != backends.end();
+  };
+  if (redis.empty()) {
+    if (uses("redis-aside")) {
+      return Invalid("redis",
+                     "the redis-aside backend needs a server: give --redis=<address>, or run "
+                     "tools/bench/fleet_bench.sh, which starts a private one");
+    }
+    for (const char* flag : {"redis-password", "consistency", "coherence-bound"}) {
+      if (flags.WasSet(flag)) return Invalid(flag, "needs --redis");
+    }
+    return absl::OkStatus();
+  }
+  if (!uses("aside-postgres") && !uses("redis-aside")) {
+    return Invalid("redis", "only aside-postgres and redis-aside use Redis; neither runs");
+  }
+  absl::StatusOr<RedisEndpoint> endpoint = ParseRedisEndpoint(redis);
+  if (!endpoint.ok()) return Invalid("redis", endpoint.status().message());
+  if (consistency != "bounded" && consistency != "strict") {
+    return Invalid("consistency", absl::StrCat("unknown '", consistency, "' (bounded, strict)"));
+  }
+  if (coherence_bound < absl::Milliseconds(1) || coherence_bound > max_staleness) {
+    return Invalid("coherence-bound", absl::StrCat("must be in [1ms, --max-staleness = ",
+                                                   absl::FormatDuration(max_staleness), "]"));
+  }
+  if (redis_ttl < absl::Milliseconds(1) || redis_ttl == absl::InfiniteDuration()) {
+    return Invalid("redis-ttl", "must be at least 1ms and finite");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool IsSharedBackend(const std::string& name) {
+  return name == "aside-postgres" || name == "postgres" || name == "redis-aside";
+}
 
 absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int argc,
                                                          const char* const* argv, int first) {
@@ -109,6 +151,12 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool rocksdb_statistics = true;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
+  std::string redis;
+  std::string redis_password;
+  std::string consistency = "bounded";
+  absl::Duration coherence_bound = absl::Milliseconds(100);
+  absl::Duration redis_ttl = absl::Hours(1);
+  int64_t nodes = 1;
   int64_t rounds = 1;
   std::string db_path;
   bool keep_db = false;
@@ -126,7 +174,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddString("workloads", &workloads, "YCSB core workloads to run, in order: A,B,C,D,E,F");
   flags.AddString("backends", &backends,
                   "backends to run, in order: aside, rocksdb, rocksdb-rowcache, ceiling, "
-                  "aside-postgres (asidekv over PostgreSQL), postgres (PostgreSQL directly)");
+                  "aside-postgres (asidekv over PostgreSQL), postgres (PostgreSQL directly), "
+                  "redis-aside (PostgreSQL behind Redis, cache-aside by hand)");
   flags.AddInt("rounds", &rounds, 1, 1000,
                "run the backend list this many times, alternating, each from a fresh load; "
                "ratios are reported per round and as their median");
@@ -168,6 +217,21 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddDuration("max-staleness", &max_staleness,
                     "aside-postgres: Options::max_staleness (cached values live at most this "
                     "long)");
+  flags.AddString("redis", &redis,
+                  "Redis server (host:port, [v6]:port or unix:/path) for aside-postgres's tier "
+                  "(Options::redis) and for redis-aside; tools/bench/fleet_bench.sh starts a "
+                  "private one");
+  flags.AddString("redis-password", &redis_password, "Redis AUTH password (requirepass)");
+  flags.AddString("consistency", &consistency,
+                  "aside-postgres with --redis: bounded or strict (Options::consistency)");
+  flags.AddDuration("coherence-bound", &coherence_bound,
+                    "aside-postgres with --redis: Options::coherence_bound (at least 1ms, at most "
+                    "--max-staleness)");
+  flags.AddDuration("redis-ttl", &redis_ttl, "redis-aside: TTL of the values it sets in Redis");
+  flags.AddInt("nodes", &nodes, 1, 64,
+               "processes running each workload together over the same table and Redis, each "
+               "with --threads threads (aside-postgres, postgres, redis-aside only); the figures "
+               "are summed");
   flags.AddString("db", &db_path,
                   "folder for the databases (one sub-folder per backend); empty: a fresh "
                   "temporary folder");
@@ -256,9 +320,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   }
   config.compression = compression;
   config.rocksdb_statistics = rocksdb_statistics;
-  const bool uses_postgres =
-      std::any_of(config.backends.begin(), config.backends.end(),
-                  [](const std::string& b) { return b == "aside-postgres" || b == "postgres"; });
+  const bool uses_postgres = std::any_of(config.backends.begin(), config.backends.end(),
+                                         [](const std::string& b) { return IsSharedBackend(b); });
   if (uses_postgres && postgres.empty()) {
     return Invalid("postgres",
                    "the PostgreSQL backends need a server: give --postgres=<conninfo>, or run "
@@ -269,6 +332,28 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
     return Invalid("max-staleness", "must be positive and finite");
   }
   config.max_staleness = max_staleness;
+  s = CheckRedisFlags(flags, config.backends, redis, consistency, coherence_bound, max_staleness,
+                      redis_ttl);
+  if (!s.ok()) return s;
+  config.redis = redis;
+  config.redis_password = redis_password;
+  config.strict = consistency == "strict";
+  config.coherence_bound = coherence_bound;
+  config.redis_ttl = redis_ttl;
+  if (nodes > 1) {
+    for (const std::string& b : config.backends) {
+      if (!IsSharedBackend(b)) {
+        return Invalid("nodes", absl::StrCat("backend ", b,
+                                             " keeps its data in this process; --nodes needs "
+                                             "shared backends (aside-postgres, postgres, "
+                                             "redis-aside)"));
+      }
+    }
+  }
+  if (operations > 0 && operations < threads * nodes) {
+    return Invalid("operations", "must be at least --threads times --nodes");
+  }
+  config.nodes = static_cast<int>(nodes);
   config.rounds = static_cast<int>(rounds);
   config.db_path = db_path;
   config.keep_db = keep_db;

@@ -15,8 +15,11 @@
 
 namespace asidekv::bench {
 
-inline constexpr const char* kAllBackends[] = {"aside",   "rocksdb",        "rocksdb-rowcache",
-                                               "ceiling", "aside-postgres", "postgres"};
+inline constexpr const char* kAllBackends[] = {
+    "aside", "rocksdb", "rocksdb-rowcache", "ceiling", "aside-postgres", "postgres", "redis-aside"};
+
+// The backends over a shared database, which --nodes processes can share.
+bool IsSharedBackend(const std::string& name);
 
 struct YcsbConfig {
   std::vector<char> workloads;        // 'A'..'F', in run order
@@ -43,7 +46,16 @@ struct YcsbConfig {
   bool rocksdb_statistics = true;
   std::string postgres;          // PostgreSQL backends: libpq connection string
   absl::Duration max_staleness;  // aside-postgres: Options::max_staleness
-  std::string db_path;           // empty: a fresh temporary folder
+  // Redis: aside-postgres's tier (Options::redis) and redis-aside's cache; empty: none.
+  std::string redis;
+  std::string redis_password;
+  bool strict = false;             // aside-postgres: Consistency::kStrict
+  absl::Duration coherence_bound;  // aside-postgres: Options::coherence_bound
+  absl::Duration redis_ttl;        // redis-aside: the TTL of the values it sets
+  // Processes sharing the backend's tables (and Redis), each with `threads` threads; 1: this
+  // process alone.
+  int nodes = 1;
+  std::string db_path;  // empty: a fresh temporary folder
   bool keep_db = false;
   bool compact_after_load = true;
   bool prewarm = false;  // read every record once after the load, untimed
