@@ -123,7 +123,7 @@ class KeyChecker {
   const State* LatestCertainBefore(const Operation& r) const {
     const State* latest = nullptr;
     for (const auto& [process, list] : completed_) {
-      const int64_t bound = process == r.process ? 0 : BoundNanos(r.process);
+      const int64_t bound = process == r.process ? 0 : BoundNanos(r.process, process);
       int64_t limit;
       if (__builtin_sub_overflow(r.invoke_nanos, bound, &limit)) continue;  // Nothing that old.
       auto it = std::upper_bound(list.begin(), list.end(), limit,
@@ -146,13 +146,19 @@ class KeyChecker {
     return r.invoke_nanos - it->second;
   }
 
-  int64_t BoundNanos(int process) const {
-    if (process < 0 || static_cast<size_t>(process) >= options_.bound.size()) return 0;
-    return absl::ToInt64Nanoseconds(options_.bound[process]);
+  // How long a read by `reader` may miss a write by `writer` (another process).
+  int64_t BoundNanos(int reader, int writer) const {
+    auto at = [](const std::vector<absl::Duration>& v, int p) {
+      return p < 0 || static_cast<size_t>(p) >= v.size() ? absl::ZeroDuration()
+                                                         : v[static_cast<size_t>(p)];
+    };
+    return absl::ToInt64Nanoseconds(
+        std::max(at(options_.bound, reader), at(options_.writer_slack, writer)));
   }
 
   void ReportStale(const Operation& r, const std::string& read_state, const State& missed) {
-    const int64_t bound = missed.op->process == r.process ? 0 : BoundNanos(r.process);
+    const int64_t bound =
+        missed.op->process == r.process ? 0 : BoundNanos(r.process, missed.op->process);
     Flag(ViolationKind::kStaleRead,
          absl::StrFormat("%s is stale: it read the state of %s, but %s returned %.3f ms before "
                          "the read began (bound %.3f ms) and began after that state was written",
@@ -364,7 +370,10 @@ CheckResult CheckHistory(absl::Span<const Operation> history, const CheckOptions
   }
   if (final_reads) CheckFinalReads(keys, processes, options, origin, &result);
   std::sort(result.staleness_nanos.begin(), result.staleness_nanos.end());
-  for (absl::Duration b : options.bound) result.delta = std::max(result.delta, b);
+  result.delta = options.delta;
+  if (result.delta == absl::ZeroDuration()) {
+    for (absl::Duration b : options.bound) result.delta = std::max(result.delta, b);
+  }
   return result;
 }
 

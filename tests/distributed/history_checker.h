@@ -22,7 +22,8 @@
 //      initial state are candidates, and one fitting candidate suffices) while some write W2 of
 //      the key returned OK at least bound(R, W2) before R was invoked, and W2 certainly follows
 //      W. bound(R, W2) is 0 when R and W2 come from the same process (a Store sees its own
-//      writes at once) and CheckOptions::bound[R.process] otherwise.
+//      writes at once) and max(CheckOptions::bound[R.process],
+//      CheckOptions::writer_slack[W2.process]) otherwise.
 //   4. kFinalReadFailed, kMissingFinalRead, kFinalDisagreement: after quiescence every process
 //      read every key once, successfully, and all of them (and the database, when given) read
 //      the same state.
@@ -38,7 +39,7 @@
 // candidate superseded last), or 0 when no such write returned before R began. A read is
 // consistent within T when its staleness is <= T; kStaleRead above is "staleness > bound" with
 // the reader's own process's writes held to 0. The report gives the fraction of reads consistent
-// within T for T in {0, delta, 10 delta, 1 s} (delta: the largest bound of CheckOptions::bound)
+// within T for T in {0, delta, 10 delta, 1 s} (delta: CheckOptions::delta, else the largest bound)
 // as "N nines" (-log10 of the inconsistent fraction), and a histogram of the staleness.
 //
 // Cost: O((W + R) log W) per key, for W writes and R reads of it, times the number of processes.
@@ -66,9 +67,15 @@ struct CheckOptions {
   // miss it: max_staleness with the cache on and a shared database, zero with the cache off.
   // Processes past the end of the vector: zero. Reads of the reader's own writes: always zero.
   std::vector<absl::Duration> bound;
+  // writer_slack[w]: reads (by other processes) of process w's writes may miss them for up to
+  // max(bound[reader], writer_slack[w]): a writer whose invalidations are owed (a writer cut off
+  // from the shared cache) is the exception, not its readers. Past the end: zero.
+  std::vector<absl::Duration> writer_slack;
   // The database's content after the run, read with the cache off (key -> value; a key not in
   // the map is absent). Unset: not checked.
   std::optional<std::map<std::string, std::string>> database;
+  // The report's delta (the consistency report's T = delta, 10 delta); zero: the largest bound.
+  absl::Duration delta;
   // The run's seed, printed in every violation so the run can be replayed.
   uint64_t seed = 0;
 };
@@ -94,7 +101,7 @@ struct CheckResult {
   std::vector<Violation> violations;
   // The staleness of every checked read (see the file comment), ascending.
   std::vector<int64_t> staleness_nanos;
-  // The largest bound of the options (the T called delta in the report).
+  // CheckOptions::delta, else the largest bound (the T called delta in the report).
   absl::Duration delta;
   uint64_t reads = 0;         // Gets and final reads, the database's included.
   uint64_t writes = 0;        // Write events: one per key of each put, delete or batch.

@@ -7,13 +7,20 @@
 //                 (the tracked-data-connection bug redis#11767 must not matter), FLUSHALL, and a
 //                 tiny maxmemory with allkeys-lru (values and leases evicted under load);
 //   kRestart      SIGKILL of redis-server, restart on the same port (empty: no persistence);
-//   kPause        SIGSTOP of redis-server for 4 coherence bounds, then SIGCONT.
+//   kPause        SIGSTOP of redis-server for 4 coherence bounds, then SIGCONT;
+//   kCutOff       one process only (the last) reaches Redis through a proxy
+//                 (tests/testing/tcp_proxy.h), which for 4 coherence bounds each holds Redis's
+//                 replies (a one-way stall), holds its requests, throws its replies away (the
+//                 server executes, the answers never come), and then resets every connection;
+//                 the other processes see nothing of it.
 // Asserted by the checker, per key: every read returns a written value; no read misses a write
 // that returned more than the mode's bound before it began: kBounded coherence_bound (+1 ms of
 // clock granularity) on other processes, kStrict 0; the writer's own process 0; after quiescence
 // every process and the database agree. The one documented exception: kPause in kBounded, where
 // a write whose Redis invalidation timed out is owed until its writer's retry lands after the
-// server resumes (bound: max_staleness; README "Many instances").
+// server resumes (bound: max_staleness; README "Many instances"), and kCutOff in kBounded for the
+// same reason, for the cut-off process's writes only (owed until its link heals): its own reads
+// of the others' writes keep the coherence bound.
 //
 // And the stampede: 3 processes x 4 threads missing one invalidated hot key at once cost exactly
 // one database read fleet-wide (the lease holder's), every Get returning the value.
@@ -31,6 +38,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -43,6 +51,7 @@
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/tcp_proxy.h"
 #include "tests/testing/temp_dir.h"
 
 namespace asidekv::distributed {
@@ -50,13 +59,14 @@ namespace {
 
 using ::asidekv::testing::PostgresServer;
 using ::asidekv::testing::RedisServer;
+using ::asidekv::testing::TcpProxy;
 
 constexpr absl::Duration kCoherenceBound = absl::Milliseconds(100);
 constexpr absl::Duration kMaxStaleness = absl::Seconds(4);
 // Clock granularity between processes' CLOCK_MONOTONIC readings and the log's.
 constexpr absl::Duration kEpsilon = absl::Milliseconds(1);
 
-enum class Fault { kNone, kConnections, kRestart, kPause };
+enum class Fault { kNone, kConnections, kRestart, kPause, kCutOff };
 
 struct Scenario {
   const char* name;
@@ -71,8 +81,9 @@ void Cli(RedisServer& redis, const std::vector<std::string>& args) {
   EXPECT_TRUE(out.ok()) << out.status();
 }
 
-void InjectFaults(Fault fault, RedisServer& redis) {
+void InjectFaults(Fault fault, RedisServer& redis, TcpProxy& proxy) {
   const absl::Duration step = absl::Milliseconds(600);
+  const absl::Duration fault_time = 4 * kCoherenceBound;
   switch (fault) {
     case Fault::kNone:
       return;
@@ -99,6 +110,23 @@ void InjectFaults(Fault fault, RedisServer& redis) {
       absl::SleepFor(4 * kCoherenceBound);
       EXPECT_OK(redis.Unpause());
       return;
+    case Fault::kCutOff:
+      // The last fault outlasts two redis_timeouts, so kStrict writes of the cut-off process
+      // fail ("committed, not confirmed") rather than wait it out.
+      for (const auto& [direction, mode, time] :
+           {std::tuple(TcpProxy::Direction::kToClient, TcpProxy::Mode::kStall, fault_time),
+            std::tuple(TcpProxy::Direction::kToServer, TcpProxy::Mode::kStall, fault_time),
+            std::tuple(TcpProxy::Direction::kToClient, TcpProxy::Mode::kDrop,
+                       absl::Milliseconds(900))}) {
+        absl::SleepFor(step);
+        proxy.Set(direction, mode);
+        absl::SleepFor(time);
+        proxy.Heal();
+      }
+      absl::SleepFor(step);
+      proxy.CutAll();
+      EXPECT_GT(proxy.bytes(TcpProxy::Direction::kToServer), 0u);
+      return;
   }
 }
 
@@ -110,6 +138,8 @@ TEST_P(RedisHistoryTest, ThreeProcessesKeepTheirModesPromise) {
   ASSERT_OK(postgres.Init());
   RedisServer redis;
   ASSERT_OK(redis.Init());
+  TcpProxy proxy;
+  ASSERT_OK(proxy.Start("127.0.0.1", redis.port()));
   testing::TempDir dir;
 
   Options options;
@@ -133,7 +163,15 @@ TEST_P(RedisHistoryTest, ThreeProcessesKeepTheirModesPromise) {
   WorkloadOptions w;
   w.processes = 3;
   w.threads = 2;
-  w.duration = absl::Seconds(4);
+  w.duration = absl::Seconds(scenario.fault == Fault::kCutOff ? 5 : 4);
+  if (scenario.fault == Fault::kCutOff) {
+    // Read-mostly, so that the cut-off process holds values in its near cache that the others
+    // overwrite while its invalidations are held: that is what its gate and flushes must stop.
+    w.get_percent = 90;
+    w.put_percent = 6;
+    w.delete_percent = 2;
+    w.max_ops_per_second = 1000;
+  }
   w.log_dir = dir.path();
   absl::Duration bound = scenario.consistency == Consistency::kStrict ? absl::ZeroDuration()
                                                                       : kCoherenceBound + kEpsilon;
@@ -141,10 +179,24 @@ TEST_P(RedisHistoryTest, ThreeProcessesKeepTheirModesPromise) {
     bound = kMaxStaleness;
   }
   w.check.bound.assign(w.processes, bound);
+  if (scenario.fault == Fault::kCutOff && scenario.consistency == Consistency::kBounded) {
+    // Only the cut-off process's writes may be owed; it still sees the others' within the bound.
+    w.check.writer_slack.assign(w.processes, absl::ZeroDuration());
+    w.check.writer_slack.back() = kMaxStaleness;
+  }
+  w.check.delta = kCoherenceBound;
   w.quiesce = std::max(bound, 2 * kCoherenceBound);
-  w.during = [&] { InjectFaults(scenario.fault, redis); };
+  w.during = [&] { InjectFaults(scenario.fault, redis, proxy); };
+  // kCutOff: the last process reaches Redis through the proxy.
+  Options cut_off = options;
+  cut_off.redis = proxy.address();
   absl::StatusOr<WorkloadResult> result = RunWorkload(
-      w, [&](int) { return Store::Open(options); }, [&] { return Store::Open(reader); });
+      w,
+      [&](int p) {
+        return Store::Open(scenario.fault == Fault::kCutOff && p == w.processes - 1 ? cut_off
+                                                                                    : options);
+      },
+      [&] { return Store::Open(reader); });
   ASSERT_OK(result.status());
   const CheckResult& check = result->check;
   EXPECT_TRUE(check.ok()) << check.Report();
@@ -173,7 +225,9 @@ INSTANTIATE_TEST_SUITE_P(
         Scenario{"BoundedRestart", Consistency::kBounded, WritePolicy::kUpdate, Fault::kRestart},
         Scenario{"StrictRestart", Consistency::kStrict, WritePolicy::kInvalidate, Fault::kRestart},
         Scenario{"BoundedPause", Consistency::kBounded, WritePolicy::kInvalidate, Fault::kPause},
-        Scenario{"StrictPause", Consistency::kStrict, WritePolicy::kInvalidate, Fault::kPause}),
+        Scenario{"StrictPause", Consistency::kStrict, WritePolicy::kInvalidate, Fault::kPause},
+        Scenario{"BoundedCutOff", Consistency::kBounded, WritePolicy::kInvalidate, Fault::kCutOff},
+        Scenario{"StrictCutOff", Consistency::kStrict, WritePolicy::kUpdate, Fault::kCutOff}),
     [](const ::testing::TestParamInfo<Scenario>& info) { return std::string(info.param.name); });
 
 // A one-byte-per-arrival barrier over two pipes (children write to `arrive`, wait for `go` to
