@@ -50,6 +50,7 @@ class InvalidationChannel::Impl {
  public:
   Impl(RedisEndpoint endpoint, absl::Duration bound, InvalidationSink* sink)
       : endpoint_(std::move(endpoint)),
+        flush_marker_(FlushMarkerKey(endpoint_.prefix)),
         bound_nanos_(absl::ToInt64Nanoseconds(bound)),
         ping_every_nanos_(std::max<int64_t>(bound_nanos_ / 4, 1)),
         sink_(sink),
@@ -115,7 +116,7 @@ class InvalidationChannel::Impl {
     if (!id.ok()) return id.status();
     if (id->IsError()) return (*conn)->ReplyStatus(*id);
     (*conn)->Append({"CLIENT", "TRACKING", "on", "REDIRECT", absl::StrCat(id->integer), "BCAST",
-                     "PREFIX", absl::StrCat(endpoint_.prefix, ":v:")});
+                     "PREFIX", absl::StrCat(endpoint_.prefix, ":w:")});
     (*conn)->Append({"SUBSCRIBE", kChannel});
     absl::Status s = (*conn)->Flush(deadline);
     if (!s.ok()) return s;
@@ -227,7 +228,11 @@ class InvalidationChannel::Impl {
       std::vector<std::string_view> keys;
       keys.reserve(payload.elements.size());
       for (const RedisReply& key : payload.elements) {
-        std::optional<std::string_view> user_key = KeyOfValueKey(endpoint_.prefix, key.str);
+        if (key.str == flush_marker_) {  // Every key: a flush (e.g. the relay lost its log).
+          Flush();
+          return;
+        }
+        std::optional<std::string_view> user_key = KeyOfMarkerKey(endpoint_.prefix, key.str);
         if (user_key.has_value()) keys.push_back(*user_key);
       }
       if (keys.empty()) return;
@@ -250,6 +255,7 @@ class InvalidationChannel::Impl {
   }
 
   const RedisEndpoint endpoint_;
+  const std::string flush_marker_;  // FlushMarkerKey(prefix).
   const int64_t bound_nanos_;
   const int64_t ping_every_nanos_;
   InvalidationSink* const sink_;  // Not owned; outlives the channel.

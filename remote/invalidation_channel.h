@@ -3,12 +3,13 @@
 //
 // One dedicated connection per process (never a data connection: redis#11767 / #13082, a dead
 // tracked data connection silently ends its invalidations), driven by one thread:
-//   CLIENT ID -> id;  CLIENT TRACKING on REDIRECT <id> BCAST PREFIX <prefix>:v:
+//   CLIENT ID -> id;  CLIENT TRACKING on REDIRECT <id> BCAST PREFIX <prefix>:w:
 //   SUBSCRIBE __redis__:invalidate
-// Redis then sends, on this connection, the keys of every change under <prefix>:v: made by any
-// client (a write's UNLINK, a Fill, an expiry or eviction), and nil for FLUSHALL / FLUSHDB; an
-// UNLINK of a value key that is absent changes nothing and sends nothing. The
-// thread hands them to the sink in arrival order: OnInvalidate(user keys), OnInvalidateAll().
+// Redis then sends, on this connection, the keys of every change under <prefix>:w: made by any
+// client: the write markers RedisTier::Invalidate sets and deletes for each write (never a Fill,
+// an expiry or an eviction, which touch values only: remote/redis_tier.h), the flush marker
+// (every key), and nil for FLUSHALL / FLUSHDB. The thread hands them to the sink in arrival
+// order: OnInvalidate(user keys), OnInvalidateAll() (the flush marker and nil).
 //
 // Heartbeat lease (the serving gate). The thread sends PING every `bound`/4. Serving() is true
 // iff a PONG has arrived for a PING sent at or after now - `bound`, on the current subscription,
@@ -26,7 +27,7 @@
 //     again (entries filled while nothing was tracked), then the next PONG reopens the gate;
 //   - a heartbeat lapse: no PONG for a PING sent within the last `bound` (a stalled server) —
 //     one flush per lapse, the connection is kept while within the timeout;
-//   - a nil message (FLUSHALL): flush; the gate stays as it is.
+//   - a nil message (FLUSHALL), or the flush marker: flush; the gate stays as it is.
 //
 // Thread safety: Serving() and the accessors may be called from any thread. The sink is called
 //   on the channel's thread only, one call at a time; it must not call back into the channel.

@@ -23,7 +23,8 @@ struct RedisConfig {
   std::string user;
   std::string password;
   // Namespace of the keys: a key k's value lives at "<prefix>:v:{k}", its lease at
-  // "<prefix>:l:{k}" (one hash slot for both). Non-empty, no '{' or '}'.
+  // "<prefix>:l:{k}", its write marker at "<prefix>:w:{k}" (one hash slot for the three).
+  // Non-empty, no '{' or '}'.
   std::string prefix = "akv";
   // Data connections kept open (each used by one call at a time). [1, 256].
   int connections = 4;

@@ -42,6 +42,17 @@ redis.call('DEL', KEYS[2])
 return 1
 )lua";
 
+// INVALIDATE(v, l, w): drops the value and the lease, then writes and deletes the write marker,
+// the one key the invalidation channels track: every Store hears of the write exactly once
+// (Redis folds the marker's two changes in one event loop turn into one message), whether or not
+// Redis held the value. The marker is never left behind.
+constexpr char kInvalidateScript[] = R"lua(
+redis.call('UNLINK', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], '1')
+redis.call('DEL', KEYS[3])
+return 1
+)lua";
+
 constexpr int64_t kFirstBackoffNanos = 100 * 1000 * 1000;
 constexpr int64_t kMaxBackoffNanos = 2000 * 1000 * 1000;
 
@@ -72,9 +83,16 @@ std::string LeaseKey(std::string_view prefix, std::string_view key) {
   return KeyUnder(prefix, ":l:", key);
 }
 
-std::optional<std::string_view> KeyOfValueKey(std::string_view prefix, std::string_view redis_key) {
+std::string MarkerKey(std::string_view prefix, std::string_view key) {
+  return KeyUnder(prefix, ":w:", key);
+}
+
+std::string FlushMarkerKey(std::string_view prefix) { return std::string(prefix) + ":w:*"; }
+
+std::optional<std::string_view> KeyOfMarkerKey(std::string_view prefix,
+                                               std::string_view redis_key) {
   if (redis_key.size() < prefix.size() + 5 || redis_key.substr(0, prefix.size()) != prefix ||
-      redis_key.substr(prefix.size(), 4) != ":v:{" || redis_key.back() != '}') {
+      redis_key.substr(prefix.size(), 4) != ":w:{" || redis_key.back() != '}') {
     return std::nullopt;
   }
   return redis_key.substr(prefix.size() + 4, redis_key.size() - prefix.size() - 5);
@@ -117,6 +135,7 @@ class RedisTier::Impl {
     if (!shas.ok()) return shas.status();
     get_lease_sha_ = (*shas)[0];
     fill_sha_ = (*shas)[1];
+    invalidate_sha_ = (*shas)[2];
     absl::MutexLock lock(&mu_);
     ++open_;
     idle_.push_back(*std::move(conn));
@@ -163,6 +182,7 @@ class RedisTier::Impl {
   // Set by Start(), before the tier is shared; constant afterwards.
   std::string get_lease_sha_;
   std::string fill_sha_;
+  std::string invalidate_sha_;
   uint64_t token_base_ = 0;
   std::atomic<uint64_t> next_token_{1};
 
@@ -241,11 +261,15 @@ class RedisTier::Impl {
     }
     if (again.empty()) return absl::OkStatus();
     std::vector<RedisCommand> retry = {{"SCRIPT", "LOAD", kGetLeaseScript},
-                                       {"SCRIPT", "LOAD", kFillScript}};
+                                       {"SCRIPT", "LOAD", kFillScript},
+                                       {"SCRIPT", "LOAD", kInvalidateScript}};
+    const size_t loads = retry.size();
     for (size_t i : again) retry.push_back(commands[i]);
     absl::StatusOr<std::vector<RedisReply>> second = conn.RunPipeline(retry, deadline);
     if (!second.ok()) return second.status();
-    for (size_t j = 0; j < again.size(); ++j) (*replies)[again[j]] = std::move((*second)[j + 2]);
+    for (size_t j = 0; j < again.size(); ++j) {
+      (*replies)[again[j]] = std::move((*second)[j + loads]);
+    }
     return absl::OkStatus();
   }
 
@@ -293,9 +317,12 @@ class RedisTier::Impl {
   // On each new connection: notes the server's run_id and loads the scripts; returns their
   // SHA1 digests (the same for every connection: they name the scripts' text).
   absl::StatusOr<std::vector<std::string>> SetUp(RedisConnection& conn, int64_t deadline) {
-    absl::StatusOr<std::vector<RedisReply>> replies = conn.RunPipeline(
-        {{"INFO", "server"}, {"SCRIPT", "LOAD", kGetLeaseScript}, {"SCRIPT", "LOAD", kFillScript}},
-        deadline);
+    absl::StatusOr<std::vector<RedisReply>> replies =
+        conn.RunPipeline({{"INFO", "server"},
+                          {"SCRIPT", "LOAD", kGetLeaseScript},
+                          {"SCRIPT", "LOAD", kFillScript},
+                          {"SCRIPT", "LOAD", kInvalidateScript}},
+                         deadline);
     if (!replies.ok()) return replies.status();
     for (const RedisReply& reply : *replies) {
       if (reply.IsError()) return conn.ReplyStatus(reply);
@@ -307,7 +334,7 @@ class RedisTier::Impl {
       absl::MutexLock lock(&mu_);
       run_id_ = info.substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
     }
-    return std::vector<std::string>{(*replies)[1].str, (*replies)[2].str};
+    return std::vector<std::string>{(*replies)[1].str, (*replies)[2].str, (*replies)[3].str};
   }
 
   void Release(std::unique_ptr<RedisConnection> conn) {
@@ -482,11 +509,20 @@ absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys) {
   std::vector<RedisCommand> commands;
   commands.reserve(keys.size());
   for (std::string_view key : keys) {
-    commands.push_back(
-        {"UNLINK", ValueKey(impl_->endpoint_.prefix, key), LeaseKey(impl_->endpoint_.prefix, key)});
+    const std::string& prefix = impl_->endpoint_.prefix;
+    commands.push_back({"EVALSHA", impl_->invalidate_sha_, "3", ValueKey(prefix, key),
+                        LeaseKey(prefix, key), MarkerKey(prefix, key)});
   }
   absl::StatusOr<std::vector<RedisReply>> replies = impl_->Call(commands);
   if (!replies.ok()) return replies.status();
+  for (const RedisReply& reply : *replies) {
+    // E.g. OOM under maxmemory-policy noeviction: the marker was not written, so no Store heard
+    // of the write; the caller keeps the keys owed and tries again.
+    if (reply.IsError()) {
+      return absl::UnavailableError(
+          absl::StrCat(impl_->endpoint_.server, ": invalidation refused: ", reply.str));
+    }
+  }
   impl_->invalidations_.fetch_add(keys.size(), std::memory_order_relaxed);
   return absl::OkStatus();
 }

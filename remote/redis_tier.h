@@ -1,9 +1,13 @@
 // RedisTier: the shared remote cache tier on one Redis server, with memcache-style leases.
 //
-// Keys (RedisConfig::prefix "akv"):  value  akv:v:{k}   (opaque bytes, with a TTL)
-//                                     lease  akv:l:{k}   (a 64-bit token, with a TTL)
-// The value key is under the prefix the invalidation channel tracks
-// (remote/invalidation_channel.h); lease keys are not, so lease churn broadcasts nothing.
+// Keys (RedisConfig::prefix "akv"):  value   akv:v:{k}   (opaque bytes, with a TTL)
+//                                     lease   akv:l:{k}   (a 64-bit token, with a TTL)
+//                                     marker  akv:w:{k}   (never stored: see Invalidate)
+// Only the marker is under the prefix the invalidation channels track
+// (remote/invalidation_channel.h), so only writes broadcast: a Fill, a lease, an expiry or an
+// eviction of a value tells no Store anything (a Store that filled its near cache from a Fill
+// keeps it), and a write is heard by every Store whether or not Redis held its value. The marker
+// `akv:w:*` (FlushMarkerKey) asks every Store to flush its near cache.
 //
 // Protocol (the lease steps are Lua scripts run with EVALSHA, each one atomic round trip, loaded
 // at connect and again after NOSCRIPT, e.g. after a server restart):
@@ -18,7 +22,11 @@
 //                        false when the lease is gone (a write deleted it, it expired, Redis
 //                        evicted it or restarted). No value: only releases the lease (the store
 //                        had nothing worth caching, or failed), so waiters need not wait it out.
-//   Invalidate(keys):    UNLINK value and lease of each key (one pipelined round trip).
+//   Invalidate(keys):    per key, one script: UNLINK value and lease, then SET and DEL the
+//                        marker, which every channel hears as one invalidation of k (one
+//                        pipelined round trip for all keys). A Redis that refuses the marker
+//                        (OOM under maxmemory-policy noeviction) fails the call: use an
+//                        allkeys-* or volatile-* eviction policy.
 // So a load that took its lease before a write's Invalidate can never store after it (the stale
 // set of the NSDI '13 memcache paper), and concurrent misses of one key across every process
 // cost one store read: only the lease holder reads, the others see kHeld and retry.
@@ -101,7 +109,8 @@ class RedisTier {
   // One answer per request, in one pipelined round trip: true when the lease still held the
   // token (the value, if any, is stored, and the lease released), false when it was gone.
   absl::StatusOr<std::vector<bool>> Fill(absl::Span<const FillRequest> fills);
-  // UNLINKs each key's value and lease, in one pipelined round trip. OK once Redis answered.
+  // UNLINKs each key's value and lease and broadcasts its write (see the file comment), in one
+  // pipelined round trip. OK once Redis answered every key; Unavailable when it refused one.
   absl::Status Invalidate(absl::Span<const std::string_view> keys);
 
   // Plain GET of key's value (no lease): for benchmarks and tests. NotFound when absent.
@@ -124,9 +133,12 @@ class RedisTier {
 // The Redis key of `key`'s value / lease under `prefix`.
 std::string ValueKey(std::string_view prefix, std::string_view key);
 std::string LeaseKey(std::string_view prefix, std::string_view key);
-// The user key of a value key under `prefix` (the inverse of ValueKey); nullopt if `redis_key`
-// is not one.
-std::optional<std::string_view> KeyOfValueKey(std::string_view prefix, std::string_view redis_key);
+// The write marker of `key`, and the marker that asks every Store to flush, under `prefix`.
+std::string MarkerKey(std::string_view prefix, std::string_view key);
+std::string FlushMarkerKey(std::string_view prefix);
+// The user key of a write marker under `prefix` (the inverse of MarkerKey); nullopt if
+// `redis_key` is not one (the flush marker is not).
+std::optional<std::string_view> KeyOfMarkerKey(std::string_view prefix, std::string_view redis_key);
 
 }  // namespace asidekv::remote
 

@@ -84,9 +84,33 @@ TEST_F(RedisStoreTest, MissGoesNearThenRedisThenDatabase) {
   EXPECT_THAT(b->Get("k"), IsOkAndHolds("v"));  // Redis answers: no database read.
   EXPECT_EQ(b->GetStats().remote_hits, 1u);
   EXPECT_EQ(b->GetStats().db_reads, 0u);
-  // Then from b's own cache (once the broadcast of a's fill, which drops b's first copy, passed).
+  // Then from b's own cache.
   WaitUntilServing(*b, "k");
   EXPECT_THAT(b->Get("absent"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Only writes broadcast (remote/redis_tier.h): the Store that filled Redis keeps the copy it
+// cached, so its next Get is a hit of its own cache, not a trip to Redis; a fill sends no
+// invalidation to anyone.
+TEST_F(RedisStoreTest, AFillCostsNoStoreItsCachedCopy) {
+  auto a = Open(MakeOptions());
+  auto b = Open(MakeOptions());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_OK(a->Put("k", "v"));
+  absl::SleepFor(4 * kBound);  // The Put's broadcast has arrived everywhere.
+  const uint64_t a_received = a->GetStats().invalidations_received;
+  const uint64_t b_received = b->GetStats().invalidations_received;
+  ASSERT_THAT(a->Get("k"), IsOkAndHolds("v"));  // Lease won, the database read, Redis filled.
+  ASSERT_EQ(a->GetStats().remote_leases_won, 1u);
+  absl::SleepFor(4 * kBound);  // A broadcast of the fill would have arrived by now.
+  const Stats before = a->GetStats();
+  EXPECT_THAT(a->Get("k"), IsOkAndHolds("v"));
+  const Stats after = a->GetStats();
+  EXPECT_EQ(after.cache_hits, before.cache_hits + 1);
+  EXPECT_EQ(after.remote_hits, before.remote_hits);
+  EXPECT_EQ(a->GetStats().invalidations_received, a_received);
+  EXPECT_EQ(b->GetStats().invalidations_received, b_received);
 }
 
 TEST_F(RedisStoreTest, AnotherStoresWriteReachesThisCacheWithinTheBound) {

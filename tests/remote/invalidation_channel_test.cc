@@ -111,7 +111,7 @@ class InvalidationChannelTest : public ::testing::Test {
     return tier.ok() ? *std::move(tier) : nullptr;
   }
 
-  // Caches `value` for `key` through the lease protocol (a broadcast change of its value key).
+  // Caches `value` for `key` through the lease protocol (which broadcasts nothing).
   static void Store(RedisTier& tier, const std::string& key, std::string_view value) {
     absl::StatusOr<LeaseResult> lease = LeaseOne(tier, key);
     ASSERT_TRUE(lease.ok()) << lease.status();
@@ -134,31 +134,45 @@ TEST_F(InvalidationChannelTest, WritesOfOtherClientsReachTheSink) {
 
   std::unique_ptr<RedisTier> writer = Writer();
   ASSERT_NE(writer, nullptr);
-  // A fill changes the value key: one message; an Invalidate deletes it: another. (Deleting a
-  // key that is absent changes nothing, so it broadcasts nothing.)
+  // Only writes broadcast: a fill (a change of the value key) says nothing, an Invalidate says
+  // the key once, whether or not Redis held its value. Messages arrive in order, so once a later
+  // key's arrives, an earlier one would have been there.
   const std::string binary("bin\0{}", 6);
   for (const std::string& key : {std::string("k1"), binary}) {
     Store(*writer, key, "v");
-    EXPECT_TRUE(Eventually([&] { return sink_.Count(key) == 1; }));
+    ASSERT_OK(writer->Invalidate({key + "-probe"}));
+    ASSERT_TRUE(Eventually([&] { return sink_.Has(key + "-probe"); }));
+    EXPECT_EQ(sink_.Count(key), 0) << "a fill broadcast";
     ASSERT_OK(writer->Invalidate({key}));
+    EXPECT_TRUE(Eventually([&] { return sink_.Count(key) == 1; }));
+    ASSERT_OK(writer->Invalidate({key}));  // Nothing in Redis now: still heard.
     EXPECT_TRUE(Eventually([&] { return sink_.Count(key) == 2; }));
   }
   // A lease key is outside the tracked prefix: taking a lease broadcasts nothing.
   ASSERT_OK_AND_ASSIGN(std::vector<LeaseResult> lease,
                        writer->GetOrLease({"k2"}, absl::Seconds(10)));
   ASSERT_EQ(lease.front().kind, LeaseResult::Kind::kWon);
-  // Keys outside the prefix are not tracked; a plain SET under it is.
-  ASSERT_OK(server_.Cli({"SET", "other:v:{k3}", "x"}).status());
-  ASSERT_OK(server_.Cli({"SET", "akv:v:{k4}", "x"}).status());
+  // Keys outside the marker prefix are not tracked (values included); a marker set by anyone is,
+  // and the marker is never left in Redis.
+  ASSERT_OK(server_.Cli({"SET", "other:w:{k3}", "x"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:v:{k5}", "x"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:w:{k4}", "x"}).status());
   EXPECT_TRUE(Eventually([&] { return sink_.Has("k4"); }));
   EXPECT_FALSE(sink_.Has("k3"));
+  EXPECT_FALSE(sink_.Has("k5"));
   EXPECT_FALSE(sink_.Has("k2"));  // Arrival order: k2's lease would have come before k4.
+  ASSERT_OK_AND_ASSIGN(std::string markers, server_.Cli({"KEYS", "akv:w:{k1}"}));
+  EXPECT_EQ(markers, "");
+  // The flush marker flushes.
+  const int flushes = sink_.flushes();
+  ASSERT_OK(server_.Cli({"SET", FlushMarkerKey("akv"), "x"}).status());
+  EXPECT_TRUE(Eventually([&] { return sink_.flushes() == flushes + 1; }));
   const InvalidationChannelStats stats = channel->GetStats();
-  EXPECT_GE(stats.keys, 4u);
+  EXPECT_GE(stats.keys, 7u);
   EXPECT_GE(stats.pongs, 1u);
   EXPECT_EQ(stats.reconnects, 0u);
-  EXPECT_EQ(stats.flushes, 1u);
-  EXPECT_EQ(sink_.flushes(), 1);
+  EXPECT_EQ(stats.flushes, 2u);
+  EXPECT_EQ(sink_.flushes(), 2);
 }
 
 TEST_F(InvalidationChannelTest, UnixSocketWorksToo) {
@@ -167,8 +181,8 @@ TEST_F(InvalidationChannelTest, UnixSocketWorksToo) {
   std::unique_ptr<InvalidationChannel> channel = StartChannel(config);
   ASSERT_NE(channel, nullptr);
   ASSERT_TRUE(channel->WaitServing(absl::Seconds(10)));
-  ASSERT_OK(server_.Cli({"DEL", "akv:v:{u}"}).status());
-  ASSERT_OK(server_.Cli({"SET", "akv:v:{u}", "x"}).status());
+  ASSERT_OK(server_.Cli({"DEL", "akv:w:{u}"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:w:{u}", "x"}).status());
   EXPECT_TRUE(Eventually([&] { return sink_.Has("u"); }));
 }
 
@@ -202,7 +216,7 @@ TEST_F(InvalidationChannelTest, KilledChannelConnectionFlushesClosesTheGateAndCo
   EXPECT_TRUE(channel->WaitServing(absl::Seconds(10)));
   EXPECT_GE(sink_.flushes(), 3);
   EXPECT_EQ(channel->GetStats().reconnects, 1u);
-  ASSERT_OK(server_.Cli({"SET", "akv:v:{after}", "x"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:w:{after}", "x"}).status());
   EXPECT_TRUE(Eventually([&] { return sink_.Has("after"); }));
 }
 
@@ -213,11 +227,12 @@ TEST_F(InvalidationChannelTest, KilledDataConnectionsDoNotStopInvalidations) {
   ASSERT_NE(writer, nullptr);
   ASSERT_TRUE(channel->WaitServing(absl::Seconds(10)));
   Store(*writer, "before", "v");
+  ASSERT_OK(writer->Invalidate({"before"}));
   ASSERT_TRUE(Eventually([&] { return sink_.Has("before"); }));
   const int flushes = sink_.flushes();
   // Every normal (data) connection dies; the channel's is in Pub/Sub mode and stays.
   ASSERT_OK(server_.Cli({"CLIENT", "KILL", "TYPE", "normal"}).status());
-  ASSERT_OK(server_.Cli({"SET", "akv:v:{after}", "x"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:w:{after}", "x"}).status());
   EXPECT_TRUE(Eventually([&] { return sink_.Has("after"); }));
   // The writer recovers (its breaker lets a probe through) and its writes still arrive.
   ASSERT_TRUE(Eventually([&] { return writer->Invalidate({"before"}).ok(); }));
@@ -242,7 +257,7 @@ TEST_F(InvalidationChannelTest, StalledServerClosesTheGateAndFlushes) {
   EXPECT_GE(channel->GetStats().lapses, 1u);
   EXPECT_TRUE(channel->WaitServing(absl::Seconds(10)));
   EXPECT_EQ(channel->GetStats().reconnects, 0u);
-  ASSERT_OK(server_.Cli({"SET", "akv:v:{after}", "x"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:w:{after}", "x"}).status());
   EXPECT_TRUE(Eventually([&] { return sink_.Has("after"); }));
 }
 
@@ -275,7 +290,7 @@ TEST_F(InvalidationChannelTest, KilledServerFlushesAndTheChannelComesBack) {
   EXPECT_TRUE(channel->WaitServing(absl::Seconds(10)));
   EXPECT_GE(channel->GetStats().reconnects, 1u);
   EXPECT_GE(sink_.flushes(), flushes + 2);  // The loss, and after the new SUBSCRIBE.
-  ASSERT_OK(server_.Cli({"SET", "akv:v:{after}", "x"}).status());
+  ASSERT_OK(server_.Cli({"SET", "akv:w:{after}", "x"}).status());
   EXPECT_TRUE(Eventually([&] { return sink_.Has("after"); }));
 }
 
@@ -292,7 +307,6 @@ TEST_F(InvalidationChannelTest, ServingAfterTheBoundMeansTheSinkHasTheWrite) {
   for (int i = 0; i < 30; ++i) {
     const std::string key = "ordered" + std::to_string(i);
     Store(*writer, key, "v");
-    ASSERT_TRUE(Eventually([&] { return sink_.Count(key) == 1; }));
     ASSERT_OK(writer->Invalidate({key}));
     const int64_t acknowledged = util::MonotonicNanos();
     bool checked = false;
@@ -303,7 +317,7 @@ TEST_F(InvalidationChannelTest, ServingAfterTheBoundMeansTheSinkHasTheWrite) {
       return true;
     }));
     ASSERT_TRUE(checked);
-    EXPECT_EQ(sink_.Count(key), 2) << key;
+    EXPECT_EQ(sink_.Count(key), 1) << key;
   }
 }
 

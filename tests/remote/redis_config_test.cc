@@ -79,20 +79,24 @@ TEST(ValidateRedisConfigTest, NamesTheBadField) {
   EXPECT_THAT(RedisTier::Connect(c), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(RedisKeysTest, ValueAndLeaseKeysShareTheHashTag) {
+TEST(RedisKeysTest, ValueLeaseAndMarkerKeysShareTheHashTag) {
   EXPECT_EQ(ValueKey("akv", "user:1"), "akv:v:{user:1}");
   EXPECT_EQ(LeaseKey("akv", "user:1"), "akv:l:{user:1}");
+  EXPECT_EQ(MarkerKey("akv", "user:1"), "akv:w:{user:1}");
+  EXPECT_EQ(FlushMarkerKey("akv"), "akv:w:*");
   const std::string binary("a{b}\0c", 6);
-  const std::string value_key = ValueKey("p", binary);
-  EXPECT_EQ(value_key, std::string("p:v:{a{b}\0c}", 12));
-  ASSERT_TRUE(KeyOfValueKey("p", value_key).has_value());
-  EXPECT_EQ(*KeyOfValueKey("p", value_key), binary);
-  EXPECT_EQ(*KeyOfValueKey("p", "p:v:{}"), "");
-  EXPECT_FALSE(KeyOfValueKey("p", "p:l:{x}").has_value());
-  EXPECT_FALSE(KeyOfValueKey("p", "q:v:{x}").has_value());
-  EXPECT_FALSE(KeyOfValueKey("p", "p:v:{x").has_value());
-  EXPECT_FALSE(KeyOfValueKey("p", "p:v:x}").has_value());
-  EXPECT_FALSE(KeyOfValueKey("pp", "p:v:{x}").has_value());
+  const std::string marker = MarkerKey("p", binary);
+  EXPECT_EQ(marker, std::string("p:w:{a{b}\0c}", 12));
+  ASSERT_TRUE(KeyOfMarkerKey("p", marker).has_value());
+  EXPECT_EQ(*KeyOfMarkerKey("p", marker), binary);
+  EXPECT_EQ(*KeyOfMarkerKey("p", "p:w:{}"), "");
+  EXPECT_FALSE(KeyOfMarkerKey("p", "p:v:{x}").has_value());
+  EXPECT_FALSE(KeyOfMarkerKey("p", "p:l:{x}").has_value());
+  EXPECT_FALSE(KeyOfMarkerKey("p", "q:w:{x}").has_value());
+  EXPECT_FALSE(KeyOfMarkerKey("p", "p:w:{x").has_value());
+  EXPECT_FALSE(KeyOfMarkerKey("p", "p:w:x}").has_value());
+  EXPECT_FALSE(KeyOfMarkerKey("pp", "p:w:{x}").has_value());
+  EXPECT_FALSE(KeyOfMarkerKey("p", FlushMarkerKey("p")).has_value());
 }
 
 }  // namespace

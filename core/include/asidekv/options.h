@@ -134,7 +134,8 @@ struct Options {
   // empty (no AUTH).
   std::string redis_user;
   std::string redis_password;
-  // Namespace of this data set's keys in Redis ("<prefix>:v:{key}", "<prefix>:l:{key}"): Stores
+  // Namespace of this data set's keys in Redis ("<prefix>:v:{key}", "<prefix>:l:{key}", and the
+  // write markers "<prefix>:w:{key}" the Stores' invalidation channels track): Stores
   // of one database use the same prefix; different databases sharing a Redis use different
   // ones. Non-empty, without '{' or '}'. Default: "akv".
   std::string redis_prefix = "akv";
