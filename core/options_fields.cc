@@ -52,6 +52,8 @@ constexpr OptionField kOptionFields[] = {
     {"refresh_ahead_fraction", [](const Options& o) { return Value(o.refresh_ahead_fraction); }},
     {"refresh_threads", [](const Options& o) { return Value(int64_t{o.refresh_threads}); }},
     {"refresh_queue_limit", [](const Options& o) { return Size(o.refresh_queue_limit); }},
+    {"audit_fraction", [](const Options& o) { return Value(o.audit_fraction); }},
+    {"audit_delay", [](const Options& o) { return Value(o.audit_delay); }},
     {"early_expiration_beta", [](const Options& o) { return Value(o.early_expiration_beta); }},
     {"hot_set_path", [](const Options& o) { return Value(o.hot_set_path); }},
     {"hot_set_keys", [](const Options& o) { return Size(o.hot_set_keys); }},

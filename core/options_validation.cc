@@ -187,6 +187,13 @@ absl::Status ValidateOptions(const Options& o, bool database_given) {
     return Bad(absl::StrCat("early_expiration_beta must be positive and finite, got ",
                             o.early_expiration_beta));
   }
+  if (!(o.audit_fraction >= 0 && o.audit_fraction <= 1)) {
+    return Bad(absl::StrCat("audit_fraction must be in [0, 1], got ", o.audit_fraction));
+  }
+  if (o.audit_delay <= absl::ZeroDuration() || o.audit_delay > absl::Hours(1)) {
+    return Bad(absl::StrCat("audit_delay must be positive and at most 1h, got ",
+                            absl::FormatDuration(o.audit_delay)));
+  }
   if (o.hot_set_keys == 0) return Bad("hot_set_keys must be at least 1");
   switch (o.write_policy) {
     case WritePolicy::kInvalidate:

@@ -112,6 +112,7 @@ absl::StatusOr<std::string> StoreImpl::Get(std::string_view key) {
   if (v) {
     result = FromEntry(v);
     if (refresher_ != nullptr) refresher_->OnHit(v);
+    if (auditor_ != nullptr) auditor_->OnHit(v);
   } else {
     result = GetMiss(key, serving);
   }
@@ -128,6 +129,7 @@ absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
   cache::ValueRef v;
   if (serving) v = cache_->Lookup(key);
   if (v && refresher_ != nullptr) refresher_->OnHit(v);
+  if (v && auditor_ != nullptr) auditor_->OnHit(v);
   if (v && v.tag() == kNegativeTag) {
     result = absl::NotFoundError("key not found");
   } else if (v) {
@@ -167,6 +169,7 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
     if (cache::ValueRef v = serving ? cache_->Lookup(keys[i]) : cache::ValueRef()) {
       results[i] = FromEntry(v);
       if (refresher_ != nullptr) refresher_->OnHit(v);
+      if (auditor_ != nullptr) auditor_->OnHit(v);
       continue;
     }
     cache::FillTicket ticket = cache_->BeginFill(keys[i]);

@@ -270,6 +270,10 @@ absl::Status StoreImpl::ConnectRemote() {
 }
 
 void StoreImpl::StartBackground() {
+  if (options_.audit_fraction > 0) {
+    auditor_ = std::make_unique<core::Auditor>(db_.get(), &filler_, options_.audit_fraction,
+                                               options_.audit_delay);
+  }
   if (options_.refresh_ahead != RefreshAhead::kOff) {
     refresher_ = std::make_unique<core::Refresher>(options_, cache_.get(), clock_,
                                                    [this](cache::FillTicket* t) { Reload(t); });
@@ -346,6 +350,11 @@ Stats StoreImpl::GetStats() const {
   s.write_errors = write_errors_.load(std::memory_order_relaxed);
   s.cache_inserts = c.inserts;
   s.cache_rejected_oversize = c.rejected_too_large;
+  if (auditor_ != nullptr) {
+    s.audits = auditor_->audits();
+    s.audit_mismatches = auditor_->mismatches();
+    s.audits_dropped = auditor_->dropped();
+  }
   if (refresher_ != nullptr) {
     s.refreshes = refresher_->refreshes();
     s.refreshes_dropped = refresher_->dropped();

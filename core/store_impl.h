@@ -49,6 +49,7 @@
 #include "asidekv/store.h"
 #include "cache/cache.h"
 #include "cache/clock.h"
+#include "core/auditor.h"
 #include "core/filler.h"
 #include "core/introspection.h"
 #include "core/latency_histogram.h"
@@ -167,6 +168,8 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   std::unique_ptr<RemoteTier> remote_;
   std::unique_ptr<Warmer> warmer_;
   std::unique_ptr<Refresher> refresher_;
+  // The consistency audit (Options::audit_fraction > 0), or null.
+  std::unique_ptr<Auditor> auditor_;
   std::unique_ptr<HotSetKeeper> hot_set_;
   // Last members: destroyed first, so their threads stop before everything they use.
   std::unique_ptr<AdminEndpoint> metrics_endpoint_;

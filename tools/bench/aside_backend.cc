@@ -18,6 +18,8 @@ Options AsideBackend::StoreOptions(const BackendOptions& options) {
                                   : options.eviction == "s3fifo"   ? EvictionPolicy::kS3Fifo
                                   : options.eviction == "wtinylfu" ? EvictionPolicy::kWTinyLfu
                                                                    : EvictionPolicy::kDefault;
+  store_options.audit_fraction = options.audit_fraction;
+  store_options.audit_delay = options.audit_delay;
   return store_options;
 }
 
@@ -69,7 +71,7 @@ CacheCounters AsideBackend::Counters() const {
 
 std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const {
   const Options& o = store_->options();
-  return {
+  std::vector<std::pair<std::string, std::string>> out = {
       {"cache_capacity_bytes", absl::StrCat(o.cache_capacity_bytes)},
       {"cache_shards", absl::StrCat(o.cache_shards)},
       {"db_block_cache_bytes", absl::StrCat(o.db_block_cache_bytes)},
@@ -78,6 +80,11 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
                           : o.eviction_policy == EvictionPolicy::kWTinyLfu ? "wtinylfu"
                                                                            : "s3fifo"},
   };
+  if (o.audit_fraction > 0) {
+    out.emplace_back("audit_fraction", absl::StrCat(o.audit_fraction));
+    out.emplace_back("audit_delay", absl::FormatDuration(o.audit_delay));
+  }
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<AsidePostgresBackend>> AsidePostgresBackend::Open(

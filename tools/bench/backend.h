@@ -62,6 +62,9 @@ struct BackendOptions {
   std::string existing_table;
   // aside-postgres: Options::max_staleness.
   absl::Duration max_staleness = absl::Seconds(1);
+  // aside, aside-postgres: Options::audit_fraction and audit_delay (0: no audit).
+  double audit_fraction = 0;
+  absl::Duration audit_delay = absl::Seconds(1);
   // Redis (aside-postgres: Options::redis, its tier; redis-aside: the cache it reads first):
   // "host:port", "[v6]:port" or "unix:/path"; empty: none. Keys live under a prefix named
   // after the table, so each table (a backend in a round) starts with nothing in Redis.

@@ -151,6 +151,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool rocksdb_statistics = true;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
+  double audit_fraction = 0;
+  absl::Duration audit_delay = absl::Seconds(1);
   std::string redis;
   std::string redis_password;
   std::string consistency = "bounded";
@@ -217,6 +219,11 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddDuration("max-staleness", &max_staleness,
                     "aside-postgres: Options::max_staleness (cached values live at most this "
                     "long)");
+  flags.AddDouble("audit-fraction", &audit_fraction, 0, 1,
+                  "aside backends: Options::audit_fraction, the share of cache hits read again "
+                  "from the database --audit-delay later (the Store's audits and "
+                  "audit_mismatches counters are in the JSON report)");
+  flags.AddDuration("audit-delay", &audit_delay, "aside backends: Options::audit_delay");
   flags.AddString("redis", &redis,
                   "Redis server (host:port, [v6]:port or unix:/path) for aside-postgres's tier "
                   "(Options::redis) and for redis-aside; tools/bench/fleet_bench.sh starts a "
@@ -332,6 +339,11 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
     return Invalid("max-staleness", "must be positive and finite");
   }
   config.max_staleness = max_staleness;
+  if (audit_delay <= absl::ZeroDuration() || audit_delay > absl::Hours(1)) {
+    return Invalid("audit-delay", "must be positive and at most 1h");
+  }
+  config.audit_fraction = audit_fraction;
+  config.audit_delay = audit_delay;
   s = CheckRedisFlags(flags, config.backends, redis, consistency, coherence_bound, max_staleness,
                       redis_ttl);
   if (!s.ok()) return s;

@@ -117,6 +117,8 @@ BackendOptions MakeBackendOptions(const YcsbConfig& config, const std::string& p
   options.postgres = config.postgres;
   options.keep_tables = config.keep_db;
   options.max_staleness = config.max_staleness;
+  options.audit_fraction = config.audit_fraction;
+  options.audit_delay = config.audit_delay;
   options.redis = config.redis;
   options.redis_password = config.redis_password;
   options.strict = config.strict;

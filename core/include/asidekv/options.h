@@ -217,6 +217,17 @@ struct Options {
   // this Store's DB reads. Above 1 favours earlier reloads. Positive. Default: 1.
   double early_expiration_beta = 1.0;
 
+  // Consistency audit (after Polaris): this fraction of cache hits, in [0, 1], is read again from
+  // the database audit_delay later, on a thread of the Store's own; a value the database no
+  // longer holds counts in Stats::audit_mismatches (Stats::audits: hits checked). A write of the
+  // key in between counts too, so the figure bounds from above the hits that served a value
+  // older than the database's; keep audit_delay well under the keys' rewrite interval and, to
+  // watch a promise, at least its bound (max_staleness, or coherence_bound with a Redis tier).
+  // A hit costs one thread-local random draw; a sampled one copies its key. 0: off (no thread).
+  // Defaults: 0, 1 s (positive, at most 1 hour).
+  double audit_fraction = 0;
+  absl::Duration audit_delay = absl::Seconds(1);
+
   // Warm restart: file where the Store records up to hot_set_keys of its hottest keys (by the
   // eviction policy's frequency data) on close and every hot_set_interval. On Open, the keys
   // found there are loaded into the cache by a background thread while the Store serves

@@ -71,6 +71,12 @@ struct Stats {
   uint64_t warm_reads = 0;
   uint64_t warmed_keys = 0;
 
+  // Consistency audit (Options::audit_fraction): sampled hits read again from the database, those
+  // whose value the database no longer held, and samples dropped because too many waited.
+  uint64_t audits = 0;
+  uint64_t audit_mismatches = 0;
+  uint64_t audits_dropped = 0;
+
   // The Redis tier (Options::redis); all zero without one. A miss of this Store's cache that
   // Redis answered (remote_hits), or whose Redis lease this Store won and so read the database
   // (remote_leases_won); a lease another Store held, so this one waited and asked again
