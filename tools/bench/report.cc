@@ -149,6 +149,31 @@ void AppendTiers(const BenchReport& report, char workload, std::string& out) {
   for (const std::string& row : rows) absl::StrAppend(&out, row, "\n");
 }
 
+// With --audit-fraction: per asidekv run, the hits read again from the database and those the
+// database no longer matched (the Store's audits / audit_mismatches, summed over the nodes).
+void AppendAudits(const BenchReport& report, char workload, std::string& out) {
+  if (report.config.audit_fraction <= 0) return;
+  for (const BackendRun& b : report.backends) {
+    const WorkloadRun* w = b.error.empty() ? report.Find(b.backend, workload, b.round) : nullptr;
+    if (w == nullptr) continue;
+    std::optional<uint64_t> audits;
+    uint64_t mismatches = 0;
+    for (const auto& [name, value] : w->backend_counters) {
+      if (name == "audits") audits = value;
+      if (name == "audit_mismatches") mismatches = value;
+    }
+    if (!audits.has_value()) continue;
+    const double consistent =
+        *audits == 0 ? 1.0 : 1.0 - static_cast<double>(mismatches) / static_cast<double>(*audits);
+    absl::StrAppendFormat(&out,
+                          "  audit %-11s %s hits read again %s later, %s mismatches (%.4f%% "
+                          "consistent)\n",
+                          RunLabel(report, b), Thousands(*audits),
+                          absl::FormatDuration(report.config.audit_delay), Thousands(mismatches),
+                          100 * consistent);
+  }
+}
+
 void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::string& out) {
   absl::StrAppend(&out, "\nWorkload ", std::string(1, spec.name), ": ", spec.summary, ", ",
                   DistributionText(report.config, spec), "\n");
@@ -205,6 +230,7 @@ void AppendWorkload(const BenchReport& report, const WorkloadSpec& spec, std::st
     }
   }
   AppendTiers(report, spec.name, out);
+  AppendAudits(report, spec.name, out);
   AppendRatios(report, spec.name, out);
   for (const std::string& note : notes) absl::StrAppend(&out, "    ", note, "\n");
 }
