@@ -491,6 +491,38 @@ absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> RedisTier::FlushAll() {
+  // The prefix as a glob pattern: its own glob characters escaped.
+  std::string pattern;
+  for (char c : impl_->endpoint_.prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  uint64_t removed = 0;
+  for (const char* kind : {":l:*", ":v:*"}) {
+    const std::string match = pattern + kind;
+    std::string cursor = "0";
+    do {
+      absl::StatusOr<std::vector<RedisReply>> page =
+          impl_->Call({{"SCAN", cursor, "MATCH", match, "COUNT", "1000"}});
+      if (!page.ok()) return page.status();
+      const RedisReply& reply = page->front();
+      if (reply.elements.size() != 2) {
+        return impl_->Failed(absl::InternalError(
+            absl::StrCat(impl_->endpoint_.server, ": unexpected reply to SCAN")));
+      }
+      cursor = reply.elements[0].str;
+      RedisCommand unlink = {"UNLINK"};
+      for (const RedisReply& key : reply.elements[1].elements) unlink.push_back(key.str);
+      if (unlink.size() == 1) continue;
+      absl::StatusOr<std::vector<RedisReply>> done = impl_->Call({unlink});
+      if (!done.ok()) return done.status();
+      removed += static_cast<uint64_t>(done->front().integer);
+    } while (cursor != "0");
+  }
+  return removed;
+}
+
 absl::StatusOr<std::string> RedisTier::GetValue(std::string_view key) {
   absl::StatusOr<std::vector<RedisReply>> replies =
       impl_->Call({{"GET", ValueKey(impl_->endpoint_.prefix, key)}});

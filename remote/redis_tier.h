@@ -19,6 +19,8 @@
 //                        evicted it or restarted). No value: only releases the lease (the store
 //                        had nothing worth caching, or failed), so waiters need not wait it out.
 //   Invalidate(keys):    UNLINK value and lease of each key (one pipelined round trip).
+//   FlushAll():          UNLINK every lease, then every value, under the prefix (SCAN MATCH,
+//                        batches of 1000): for the commit-log relay when changes were lost.
 // So a load that took its lease before a write's Invalidate can never store after it (the stale
 // set of the NSDI '13 memcache paper), and concurrent misses of one key across every process
 // cost one store read: only the lease holder reads, the others see kHeld and retry.
@@ -103,6 +105,14 @@ class RedisTier {
   absl::StatusOr<std::vector<bool>> Fill(absl::Span<const FillRequest> fills);
   // UNLINKs each key's value and lease, in one pipelined round trip. OK once Redis answered.
   absl::Status Invalidate(absl::Span<const std::string_view> keys);
+
+  // UNLINKs every key under the prefix: first every lease, then every value (SCAN MATCH
+  // "<prefix>:l:*", then "<prefix>:v:*"; other prefixes are left alone). Leases first, so that a
+  // fill in flight either finds its lease gone or stored its value before the value pass, which
+  // removes it; each value's UNLINK reaches every invalidation channel (BCAST), so every Store's
+  // cache drops the key. Returns the number of keys removed. Not atomic: keys written while it
+  // runs may stay, and those are newer than its start.
+  absl::StatusOr<uint64_t> FlushAll();
 
   // Plain GET of key's value (no lease): for benchmarks and tests. NotFound when absent.
   absl::StatusOr<std::string> GetValue(std::string_view key);
