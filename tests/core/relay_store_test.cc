@@ -280,12 +280,12 @@ TEST_F(RelayStoreTest, ADroppedSlotFlushesTheTiersAndIsMadeAgain) {
   ASSERT_OK(
       postgres_
           .Psql(absl::StrCat(
-              "DO $$ BEGIN LOOP BEGIN "
+              "DO $$ BEGIN FOR i IN 1..5000 LOOP BEGIN "
               "PERFORM pg_terminate_backend(active_pid) FROM pg_replication_slots "
               "WHERE slot_name = '",
               kSlot, "' AND active_pid IS NOT NULL; PERFORM pg_drop_replication_slot('", kSlot,
-              "'); EXIT; EXCEPTION WHEN OTHERS THEN PERFORM pg_sleep(0.001); END; "
-              "END LOOP; END $$"))
+              "'); RETURN; EXCEPTION WHEN OTHERS THEN PERFORM pg_sleep(0.001); END; "
+              "END LOOP; RAISE EXCEPTION 'the slot stayed active'; END $$"))
           .status());
   EXPECT_NE(WaitFor([&] { return relay->GetStats().relay_flushes > flushes; }),
             absl::InfiniteDuration());
