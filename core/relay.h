@@ -25,7 +25,9 @@
 // Lag (Stats::relay_lag, relay_lag_ms): from a transaction's commit to its invalidation's
 // acknowledgement: the server's delay to send it (on the server's clock) plus the time from its
 // arrival here to Redis's answer (monotonic). Measured with tools/bench_remote/relay_benchmark
-// at 2,000 single-key writes/s on a 2-core machine: see the README ("Many instances").
+// (2,000 single-key writes/s from a writer that never invalidates Redis, fsync on, 2 cores
+// shared with PostgreSQL and Redis, 3 runs of 10 s): p50 0.56-0.59 ms, p99 2.6-3.3 ms, p99.9
+// 4.7-6.3 ms; a Put's return to the old value gone from Redis: p50 0.8 ms, p99 4-6 ms.
 //
 // Thread safety: AddStats and LagHistogram may be called from any thread.
 // Ownership: borrows the RedisTier (the RemoteTier's), which outlives it; owns the change feed.

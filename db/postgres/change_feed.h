@@ -25,7 +25,8 @@
 // Why streaming and not pg_logical_slot_peek_changes() polling: each peek decodes again from
 // the slot's restart_lsn, which moves only with the server's running-transactions records
 // (every 15 s), so at 2,000 writes/s every poll re-decodes up to 30,000 transactions; the
-// walsender decodes each record once and pushes it as it commits.
+// walsender decodes each record once and pushes it as it commits. Measured through the relay at
+// 2,000 writes/s on 2 cores: commit to invalidation p50 0.6 ms, p99 2.6-3.3 ms (core/relay.h).
 //
 // Messages (big-endian): XLogData 'w' start end send_time data, keepalive 'k' end send_time
 // reply; Confirm() sends a standby status update 'r' write flush apply time reply, with the
