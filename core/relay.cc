@@ -97,7 +97,10 @@ void CommitLogRelay::Lead() {
   absl::Duration retry = kFirstRetry;
   while (!stopping() && feed_->CheckLeadership()) {
     if (!feed_->streaming()) {
-      absl::StatusOr<db::ChangeFeed::SlotState> state = feed_->Open();
+      // Before a new slot: a relay that dies between making it and flushing leaves the flush
+      // owed to the next one.
+      absl::StatusOr<db::ChangeFeed::SlotState> state =
+          feed_->Open([this] { return redis_->OweFlush(); });
       if (!state.ok()) {
         Warn("cannot read the replication slot", state.status());
         if (WaitStopping(retry)) return;
@@ -105,7 +108,8 @@ void CommitLogRelay::Lead() {
         continue;
       }
       retry = kFirstRetry;
-      if (*state == db::ChangeFeed::SlotState::kCreated &&
+      absl::StatusOr<bool> owed = redis_->FlushOwed();  // Unknown counts as owed.
+      if ((*state == db::ChangeFeed::SlotState::kCreated || !owed.ok() || *owed) &&
           !Flush("its replication slot was (re)created: changes before it were not read")) {
         return;
       }
@@ -167,8 +171,6 @@ bool CommitLogRelay::Process(const std::vector<db::FeedTransaction>& batch) {
     if (!t.server_delay_micros.has_value()) continue;
     const int64_t lag = *t.server_delay_micros * 1000 + (landed - t.received_nanos);
     lag_.Record(lag > 0 ? static_cast<uint64_t>(lag) : 0);
-    lag_ms_.store(static_cast<uint64_t>(std::max<int64_t>(lag, 0) / 1000000),
-                  std::memory_order_relaxed);
   }
   return true;
 }
@@ -206,7 +208,6 @@ void CommitLogRelay::AddStats(Stats* stats) const {
   stats->relay_transactions += transactions_.load(std::memory_order_relaxed);
   stats->relay_invalidations += invalidations_.load(std::memory_order_relaxed);
   stats->relay_flushes += flushes_.load(std::memory_order_relaxed);
-  stats->relay_lag_ms = lag_ms_.load(std::memory_order_relaxed);
   stats->relay_lag = lag_.Summary();
 }
 

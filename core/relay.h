@@ -9,7 +9,9 @@
 //                                             every kLeaderRetry, so a takeover happens within
 //                                             about kLeaderRetry + the old session's end)
 //   leader: open the stream; a slot created (first run, dropped, or lost to
-//           max_slot_wal_keep_size) -> FlushAll, since changes before it were never read
+//           max_slot_wal_keep_size) -> FlushAll, since changes before it were never read (a
+//           flush-owed marker set in Redis before the slot is made, and cleared by FlushAll,
+//           hands that flush to the next leader if this one dies in between)
 //   leader: Read a batch of transactions (up to 1024 already received, waiting up to 100 ms)
 //       -> some transaction TRUNCATEd or changed keys it cannot name      -> FlushAll
 //       -> some transaction committed longer than relay_max_lag ago      -> FlushAll, confirm
@@ -22,7 +24,7 @@
 // Every UNLINK of a value key is broadcast by Redis to every Store's invalidation channel, so
 // near caches follow with no extra message.
 //
-// Lag (Stats::relay_lag, relay_lag_ms): from a transaction's commit to its invalidation's
+// Lag (Stats::relay_lag): from a transaction's commit to its invalidation's
 // acknowledgement: the server's delay to send it (on the server's clock) plus the time from its
 // arrival here to Redis's answer (monotonic). Measured with tools/bench_remote/relay_benchmark
 // (2,000 single-key writes/s from a writer that never invalidates Redis, fsync on, 2 cores
@@ -73,8 +75,8 @@ class CommitLogRelay {
   CommitLogRelay(const CommitLogRelay&) = delete;
   CommitLogRelay& operator=(const CommitLogRelay&) = delete;
 
-  // Adds relay_leader, relay_transactions, relay_invalidations, relay_flushes, relay_lag_ms and
-  // relay_lag to `stats`.
+  // Adds relay_leader, relay_transactions, relay_invalidations, relay_flushes and relay_lag to
+  // `stats`.
   void AddStats(Stats* stats) const;
   LatencyHistogramData LagHistogram() const { return lag_.Data(); }
 
@@ -112,7 +114,6 @@ class CommitLogRelay {
   std::atomic<uint64_t> transactions_{0};
   std::atomic<uint64_t> invalidations_{0};
   std::atomic<uint64_t> flushes_{0};
-  std::atomic<uint64_t> lag_ms_{0};
   LatencyHistogram lag_;
   std::thread thread_;  // Last: started once everything it uses is built.
 };

@@ -63,8 +63,6 @@ constexpr StatField kStatFields[] = {
      &Stats::relay_invalidations},
     {"relay_flushes", kCounter, "Redis tier flushes by the relay (slot lost, TRUNCATE, lag).",
      &Stats::relay_flushes},
-    {"relay_lag_ms", kGauge, "Commit-to-invalidation lag of the last relayed transaction (ms).",
-     &Stats::relay_lag_ms},
 };
 
 constexpr LatencyField kLatencyFields[] = {

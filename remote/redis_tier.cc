@@ -21,6 +21,7 @@
 #include "remote/redis_config.h"
 #include "remote/redis_connection.h"
 #include "util/monotonic_clock.h"
+#include "util/string_view.h"
 
 namespace asidekv::remote {
 namespace {
@@ -60,6 +61,11 @@ std::string KeyUnder(std::string_view prefix, std::string_view kind, std::string
 bool IsConnectionFailure(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+// The flush-owed marker (RedisTier::OweFlush).
+std::string FlushOwedKey(std::string_view prefix) {
+  return absl::StrCat(util::ToAbsl(prefix), ":flush_owed");
 }
 
 }  // namespace
@@ -520,7 +526,21 @@ absl::StatusOr<uint64_t> RedisTier::FlushAll() {
       removed += static_cast<uint64_t>(done->front().integer);
     } while (cursor != "0");
   }
+  absl::StatusOr<std::vector<RedisReply>> cleared =
+      impl_->Call({{"DEL", FlushOwedKey(impl_->endpoint_.prefix)}});
+  if (!cleared.ok()) return cleared.status();
   return removed;
+}
+
+absl::Status RedisTier::OweFlush() {
+  return impl_->Call({{"SET", FlushOwedKey(impl_->endpoint_.prefix), "1"}}).status();
+}
+
+absl::StatusOr<bool> RedisTier::FlushOwed() {
+  absl::StatusOr<std::vector<RedisReply>> r =
+      impl_->Call({{"EXISTS", FlushOwedKey(impl_->endpoint_.prefix)}});
+  if (!r.ok()) return r.status();
+  return r->front().integer > 0;
 }
 
 absl::StatusOr<std::string> RedisTier::GetValue(std::string_view key) {

@@ -20,7 +20,8 @@
 //                        had nothing worth caching, or failed), so waiters need not wait it out.
 //   Invalidate(keys):    UNLINK value and lease of each key (one pipelined round trip).
 //   FlushAll():          UNLINK every lease, then every value, under the prefix (SCAN MATCH,
-//                        batches of 1000): for the commit-log relay when changes were lost.
+//                        batches of 1000), then the flush-owed marker: for the commit-log
+//                        relay when changes were lost.
 // So a load that took its lease before a write's Invalidate can never store after it (the stale
 // set of the NSDI '13 memcache paper), and concurrent misses of one key across every process
 // cost one store read: only the lease holder reads, the others see kHeld and retry.
@@ -112,7 +113,13 @@ class RedisTier {
   // removes it; each value's UNLINK reaches every invalidation channel (BCAST), so every Store's
   // cache drops the key. Returns the number of keys removed. Not atomic: keys written while it
   // runs may stay, and those are newer than its start.
+  // Its last step deletes the flush-owed marker (below).
   absl::StatusOr<uint64_t> FlushAll();
+  // The flush-owed marker "<prefix>:flush_owed" (outside the value and lease keys): set before
+  // something that leaves a flush to do (the relay making a new slot), so that whoever takes
+  // over after a crash in between still flushes; FlushAll() deletes it.
+  absl::Status OweFlush();
+  absl::StatusOr<bool> FlushOwed();
 
   // Plain GET of key's value (no lease): for benchmarks and tests. NotFound when absent.
   absl::StatusOr<std::string> GetValue(std::string_view key);

@@ -160,7 +160,8 @@ absl::Status ChangeFeed::StreamFailed(absl::Status s) {
   return s;
 }
 
-absl::StatusOr<ChangeFeed::SlotState> ChangeFeed::Open() {
+absl::StatusOr<ChangeFeed::SlotState> ChangeFeed::Open(
+    absl::FunctionRef<absl::Status()> before_create) {
   if (leader_ == nullptr) return absl::FailedPreconditionError("the change feed does not lead");
   CloseStream();
   const int64_t deadline = Deadline();
@@ -174,6 +175,11 @@ absl::StatusOr<ChangeFeed::SlotState> ChangeFeed::Open() {
   if (!found.ok()) return found.status();
   SlotState state = SlotState::kKept;
   bool create = found->rows() == 0;
+  const bool lost = !create && found->Get(0, 3) == "lost";
+  if (create || lost) {
+    absl::Status s = before_create();
+    if (!s.ok()) return s;
+  }
   if (!create) {
     if (found->Get(0, 0) != "logical" || found->Get(0, 1) != "test_decoding" ||
         found->Get(0, 2) != found->Get(0, 4)) {
@@ -183,7 +189,7 @@ absl::StatusOr<ChangeFeed::SlotState> ChangeFeed::Open() {
           util::ToAbsl(found->Get(0, 0)), ", ", util::ToAbsl(found->Get(0, 1)), ", database ",
           util::ToAbsl(found->Get(0, 2)), "): choose another relay_slot"));
     }
-    if (found->Get(0, 3) == "lost") {  // Invalidated (max_slot_wal_keep_size): recreate it.
+    if (lost) {  // Invalidated (max_slot_wal_keep_size): recreate it.
       absl::StatusOr<PgResult> dropped = leader_->Run(
           PgStatement::Sql("SELECT pg_drop_replication_slot($1::text)", {{options_.slot}}),
           deadline);

@@ -53,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -119,7 +120,8 @@ class ChangeFeed {
 
   enum class SlotState { kKept, kCreated };
   // REQUIRES: leading(). Ensures the slot and starts streaming (see the file comment).
-  absl::StatusOr<SlotState> Open();
+  // `before_create` runs before a slot is dropped or created; its error fails Open first.
+  absl::StatusOr<SlotState> Open(absl::FunctionRef<absl::Status()> before_create);
   bool streaming() const { return stream_ != nullptr; }
   // Closes the stream (not the leadership).
   void CloseStream();

@@ -111,9 +111,13 @@ class RelayStoreTest : public ::testing::Test {
               absl::InfiniteDuration());
   }
 
-  bool RedisHas(const std::string& key) const {
-    absl::StatusOr<std::string> out = redis_.Cli({"EXISTS", absl::StrCat("akv:v:{", key, "}")});
+  bool RedisExists(const std::string& redis_key) const {
+    absl::StatusOr<std::string> out = redis_.Cli({"EXISTS", redis_key});
     return out.ok() && out->find('1') != std::string::npos;
+  }
+  // Whether Redis holds a value of `key`.
+  bool RedisHas(const std::string& key) const {
+    return RedisExists(absl::StrCat("akv:v:{", key, "}"));
   }
 
   PostgresServer postgres_;
@@ -296,6 +300,22 @@ TEST_F(RelayStoreTest, ADroppedSlotFlushesTheTiersAndIsMadeAgain) {
                                                  kSlot, "'")) == "1";
             }),
             absl::InfiniteDuration());
+  EXPECT_THAT(reader->Get("k"), IsOkAndHolds("v"));
+}
+
+TEST_F(RelayStoreTest, AFlushOwedByARelayThatDiedIsDoneByTheNext) {
+  auto relay = Open(MakeOptions());
+  WaitLeading(*relay);
+  relay.reset();  // The slot stays.
+  auto reader = Open(MakeOptions(/*relay=*/false));
+  ASSERT_OK(reader->Put("k", "v"));
+  CacheIn(*reader, "k", "v");
+  // As a relay leaves it when it dies between making a slot and flushing.
+  ASSERT_OK(redis_.Cli({"SET", "akv:flush_owed", "1"}).status());
+  auto next = Open(MakeOptions());
+  EXPECT_NE(WaitFor([&] { return next->GetStats().relay_flushes >= 1; }), absl::InfiniteDuration());
+  EXPECT_FALSE(RedisHas("k"));
+  EXPECT_FALSE(RedisExists("akv:flush_owed"));
   EXPECT_THAT(reader->Get("k"), IsOkAndHolds("v"));
 }
 

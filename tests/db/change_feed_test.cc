@@ -59,6 +59,14 @@ class ChangeFeedTest : public ::testing::Test {
     return feed.ok() ? *std::move(feed) : nullptr;
   }
 
+  // ChangeFeed::Open, counting the calls of its before_create.
+  absl::StatusOr<ChangeFeed::SlotState> Open(ChangeFeed& feed) {
+    return feed.Open([this] {
+      ++before_create_calls_;
+      return absl::OkStatus();
+    });
+  }
+
   // Reads until `n` transactions came, or 10 s passed.
   static std::vector<FeedTransaction> ReadN(ChangeFeed& feed, size_t n) {
     std::vector<FeedTransaction> out;
@@ -80,6 +88,7 @@ class ChangeFeedTest : public ::testing::Test {
 
   PostgresServer server_;
   std::unique_ptr<PostgresDb> db_;
+  int before_create_calls_ = 0;
 };
 
 TEST(ChangeFeedServerTest, CheckServerNamesWalLevel) {
@@ -133,7 +142,7 @@ TEST_F(ChangeFeedTest, OneLeaderAtATimeAndTheLockMovesWhenItsSessionEnds) {
 TEST_F(ChangeFeedTest, CommittedKeysInCommitOrderThenResumeAfterTheConfirmedOne) {
   auto feed = NewFeed();
   ASSERT_THAT(feed->TryLead(), ::asidekv::testing::IsOkAndHolds(true));
-  ASSERT_THAT(feed->Open(), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kCreated));
+  ASSERT_THAT(Open(*feed), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kCreated));
   ASSERT_OK(db_->Put("k1", "v"));
   ASSERT_OK(db_->Put(std::string("\x00\xff", 2), "v"));
   const DatabaseOp batch[] = {{DatabaseOp::kPut, "k3", "v"}, {DatabaseOp::kDelete, "k1", ""}};
@@ -150,7 +159,8 @@ TEST_F(ChangeFeedTest, CommittedKeysInCommitOrderThenResumeAfterTheConfirmedOne)
   }
   ASSERT_OK(feed->Confirm(txns[1].end_lsn));  // The third is not confirmed.
   feed->CloseStream();
-  ASSERT_THAT(feed->Open(), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kKept));
+  ASSERT_THAT(Open(*feed), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kKept));
+  EXPECT_EQ(before_create_calls_, 1);  // Only before the slot was made.
   ASSERT_OK(db_->Put("k4", "v"));
   txns = ReadN(*feed, 2);
   // At least once: the unconfirmed transaction again, then the new one.
@@ -160,7 +170,7 @@ TEST_F(ChangeFeedTest, CommittedKeysInCommitOrderThenResumeAfterTheConfirmedOne)
 TEST_F(ChangeFeedTest, ADroppedSlotIsMadeAgainAndSaysSo) {
   auto feed = NewFeed();
   ASSERT_THAT(feed->TryLead(), ::asidekv::testing::IsOkAndHolds(true));
-  ASSERT_THAT(feed->Open(), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kCreated));
+  ASSERT_THAT(Open(*feed), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kCreated));
   feed->CloseStream();
   // The walsender may take a moment to let go of the slot.
   absl::StatusOr<std::string> dropped;
@@ -170,13 +180,23 @@ TEST_F(ChangeFeedTest, ADroppedSlotIsMadeAgainAndSaysSo) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   ASSERT_OK(dropped.status());
-  EXPECT_THAT(feed->Open(), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kCreated));
+  EXPECT_THAT(Open(*feed), ::asidekv::testing::IsOkAndHolds(ChangeFeed::SlotState::kCreated));
+}
+
+TEST_F(ChangeFeedTest, NoSlotIsMadeWhenBeforeCreateFails) {
+  auto feed = NewFeed();
+  ASSERT_THAT(feed->TryLead(), ::asidekv::testing::IsOkAndHolds(true));
+  EXPECT_THAT(feed->Open([] { return absl::UnavailableError("redis down"); }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  absl::StatusOr<std::string> slots = server_.Psql("SELECT count(*) FROM pg_replication_slots");
+  ASSERT_OK(slots.status());
+  EXPECT_EQ(slots->substr(0, 1), "0");
 }
 
 TEST_F(ChangeFeedTest, TruncateIsEveryKey) {
   auto feed = NewFeed();
   ASSERT_THAT(feed->TryLead(), ::asidekv::testing::IsOkAndHolds(true));
-  ASSERT_OK(feed->Open().status());
+  ASSERT_OK(Open(*feed).status());
   ASSERT_OK(db_->Put("k1", "v"));
   ASSERT_OK(server_.Psql("TRUNCATE kv").status());
   std::vector<FeedTransaction> txns = ReadN(*feed, 2);
@@ -191,7 +211,7 @@ TEST_F(ChangeFeedTest, ASlotOfAnotherKindIsRefused) {
       server_.Psql("SELECT 1 FROM pg_create_physical_replication_slot('feed_test')").status());
   auto feed = NewFeed();
   ASSERT_THAT(feed->TryLead(), ::asidekv::testing::IsOkAndHolds(true));
-  EXPECT_THAT(feed->Open(),
+  EXPECT_THAT(Open(*feed),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("relay_slot")));
 }
 

@@ -98,19 +98,17 @@ struct Stats {
   // (relay_transactions); a key it changed, UNLINKed in Redis by the relay
   // (relay_invalidations); a flush of every key under redis_prefix, which every Store's cache
   // follows (relay_flushes: the slot was created or lost, a TRUNCATE, or the relay fell more
-  // than relay_max_lag behind). relay_lag_ms: the last relayed transaction's lag, from its
-  // commit to Redis's acknowledgement of its invalidation (a gauge); relay_lag below has them
-  // all.
+  // than relay_max_lag behind). Its lag: relay_lag below.
   uint64_t relay_leader = 0;
   uint64_t relay_transactions = 0;
   uint64_t relay_invalidations = 0;
   uint64_t relay_flushes = 0;
-  uint64_t relay_lag_ms = 0;
 
   LatencySummary get_latency;
   LatencySummary put_latency;
   LatencySummary delete_latency;
-  // The commit-log relay's lag per transaction (see relay_lag_ms), while this Store led.
+  // The commit-log relay's lag per transaction, from its commit to Redis's acknowledgement of
+  // its invalidation, while this Store relayed (as a histogram on the metrics endpoint).
   LatencySummary relay_lag;
 };
 
