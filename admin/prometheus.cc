@@ -105,7 +105,9 @@ class Metrics {
 
 void LatencyHistograms(core::Introspection& store, Metrics& m) {
   constexpr const char* kName = "asidekv_op_duration_seconds";
-  m.Family(kName, "histogram", "Duration of Store operations since open, by operation.");
+  m.Family(kName, "histogram",
+           "Duration of Store operations since open, by operation (relay_lag: the commit-log "
+           "relay's lag).");
   for (const LatencyField& f : LatencyFields()) {
     const core::LatencyHistogramData d = store.GetLatencyHistogram(f.op);
     uint64_t cumulative = 0;

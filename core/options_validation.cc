@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
+#include "db/postgres/change_feed.h"
 #include "remote/redis_config.h"
 #include "util/string_view.h"
 
@@ -128,6 +129,19 @@ absl::Status ValidateOptions(const Options& o, bool database_given) {
   }
   if (!o.redis.empty()) {
     absl::Status r = CheckRedis(o);
+    if (!r.ok()) return r;
+  }
+  if (o.commit_log_relay) {
+    if (o.postgres.empty() || o.redis.empty()) {
+      return Bad(
+          "commit_log_relay needs postgres (the log it reads) and redis (the tier it "
+          "invalidates)");
+    }
+    if (!o.relay_slot.empty()) {
+      absl::Status r = db::ChangeFeed::ValidateSlotName(o.relay_slot);
+      if (!r.ok()) return Bad(absl::StrCat("relay_slot: ", r.message()));
+    }
+    absl::Status r = CheckBoundedDuration(o.relay_max_lag, "relay_max_lag", absl::Milliseconds(1));
     if (!r.ok()) return r;
   }
   if (o.cache_shards < 0 || o.cache_shards > 1024 ||

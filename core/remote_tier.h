@@ -91,6 +91,9 @@ class RemoteTier final : public remote::InvalidationSink {
   // (see the file comment). `landed`: what InvalidateRemote returned.
   absl::Status AwaitVisibility(absl::Span<const std::string_view> keys, bool landed);
 
+  // The Redis connections, for the commit-log relay (core/relay.h); lives as long as this.
+  remote::RedisTier* redis() { return redis_.get(); }
+
   // Adds the tier's counters to `stats`.
   void AddStats(Stats* stats) const;
 

@@ -62,12 +62,20 @@ constexpr StatField kStatFields[] = {
     {"owed_invalidations", kCounter, "Redis invalidations that failed after a commit.",
      &Stats::owed_invalidations},
     {"owed_keys", kGauge, "Keys whose Redis invalidation is still owed.", &Stats::owed_keys},
+    {"relay_leader", kGauge, "1 while this Store runs the commit-log relay.", &Stats::relay_leader},
+    {"relay_transactions", kCounter, "Committed transactions relayed from the commit log.",
+     &Stats::relay_transactions},
+    {"relay_invalidations", kCounter, "Keys the commit-log relay invalidated in Redis.",
+     &Stats::relay_invalidations},
+    {"relay_flushes", kCounter, "Redis tier flushes by the relay (slot lost, TRUNCATE, lag).",
+     &Stats::relay_flushes},
 };
 
 constexpr LatencyField kLatencyFields[] = {
     {"get", &Stats::get_latency},
     {"put", &Stats::put_latency},
     {"delete", &Stats::delete_latency},
+    {"relay_lag", &Stats::relay_lag},
 };
 
 static_assert(std::size(kStatFields) + std::size(kLatencyFields) == core::FieldCount<Stats>(),

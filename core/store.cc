@@ -11,6 +11,7 @@
 #include "core/options_validation.h"
 #include "core/store_impl.h"
 #include "core/store_opener.h"
+#include "db/postgres/change_feed.h"
 #include "db/postgres/postgres_db.h"
 #include "db/rocks_db.h"
 #include "util/monotonic_clock.h"
@@ -119,6 +120,14 @@ absl::StatusOr<Parts> OpenParts(const Options& options, std::unique_ptr<Database
   const bool shared = !options.postgres.empty() || (given != nullptr && given->IsShared());
   if (s.ok()) s = CheckStalenessBound(options, shared);
   if (!s.ok()) return s;
+  if (options.commit_log_relay) {
+    // Before the table exists: a server that cannot decode its log creates nothing.
+    db::ChangeFeedOptions feed;
+    feed.conninfo = options.postgres;
+    feed.timeout = options.postgres_timeout;
+    s = db::ChangeFeed::CheckServer(feed);
+    if (!s.ok()) return s;
+  }
 
   Parts parts;
   cache::CacheOptions cache_options;
@@ -246,6 +255,7 @@ StoreImpl::StoreImpl(const Options& options, std::unique_ptr<Database> db,
                                        options_.cache_capacity_bytes)) {}
 
 StoreImpl::~StoreImpl() {
+  relay_.reset();  // Ends the leadership first: another Store takes over while this one closes.
   admin_endpoint_.reset();
   metrics_endpoint_.reset();
   hot_set_.reset();  // Records the hot set one last time.
@@ -261,6 +271,12 @@ absl::Status StoreImpl::ConnectRemote() {
       RemoteTier::Open(options_, cache_.get(), db_.get(), &filler_);
   if (!remote.ok()) return remote.status();
   remote_ = *std::move(remote);
+  if (options_.commit_log_relay) {
+    absl::StatusOr<std::unique_ptr<CommitLogRelay>> relay =
+        CommitLogRelay::Start(options_, remote_->redis());
+    if (!relay.ok()) return relay.status();
+    relay_ = *std::move(relay);
+  }
   warmer_->set_load_many([remote = remote_.get()](absl::Span<const std::string_view> keys,
                                                   std::vector<Loaded>* loaded,
                                                   std::vector<bool>* cacheable) {
@@ -297,6 +313,7 @@ LatencyHistogramData StoreImpl::GetLatencyHistogram(std::string_view op) const {
   if (op == "get") return get_latency_.Data();
   if (op == "put") return put_latency_.Data();
   if (op == "delete") return delete_latency_.Data();
+  if (op == "relay_lag" && relay_ != nullptr) return relay_->LagHistogram();
   return LatencyHistogramData();
 }
 
@@ -366,6 +383,7 @@ Stats StoreImpl::GetStats() const {
   s.put_latency = put_latency_.Summary();
   s.delete_latency = delete_latency_.Summary();
   if (remote_ != nullptr) remote_->AddStats(&s);
+  if (relay_ != nullptr) relay_->AddStats(&s);
   return s;
 }
 

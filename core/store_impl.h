@@ -54,6 +54,7 @@
 #include "core/introspection.h"
 #include "core/latency_histogram.h"
 #include "core/refresher.h"
+#include "core/relay.h"
 #include "core/remote_tier.h"
 #include "core/warming.h"
 #include "db/format_marker.h"
@@ -100,8 +101,8 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
 
   Database& db() { return *db_; }
   cache::Cache& cache() { return *cache_; }
-  // Connects the Redis tier when Options::redis asks for one. Called once by the opener, before
-  // anything else runs.
+  // Connects the Redis tier when Options::redis asks for one, and starts the commit-log relay
+  // when Options::commit_log_relay does. Called once by the opener, before anything else runs.
   absl::Status ConnectRemote();
   // Starts refresh-ahead and the hot-set keeper as the options ask. Called once by the opener,
   // after everything that can fail, so a failed Open never records a hot set.
@@ -166,6 +167,9 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   // The Redis tier (Options::redis), or null. After the filler and the cache, which it uses;
   // destroyed before them (its channel thread invalidates the cache).
   std::unique_ptr<RemoteTier> remote_;
+  // The commit-log relay (Options::commit_log_relay), or null. After remote_, whose Redis
+  // connections it borrows; destroyed before it.
+  std::unique_ptr<CommitLogRelay> relay_;
   std::unique_ptr<Warmer> warmer_;
   std::unique_ptr<Refresher> refresher_;
   // The consistency audit (Options::audit_fraction > 0), or null.

@@ -9,6 +9,7 @@
 #include "core/store_impl.h"
 #include "db/value_format.h"
 #include "util/hash.h"
+#include "util/sync_point.h"
 
 namespace asidekv::core {
 namespace {
@@ -80,7 +81,10 @@ absl::Status StoreImpl::WriteOne(std::string_view key, std::optional<std::string
   // The Redis tier first: a local fill that read Redis before its UNLINK holds a token older
   // than the local invalidation below, which rejects it.
   const std::string_view keys[] = {key};
-  const bool landed = db_changed ? InvalidateRemote(keys) : true;
+  // Tests: a writer that dies between its commit and its Redis invalidation.
+  bool lose_invalidation = false;
+  ASIDEKV_SYNC_POINT_CALLBACK("StoreImpl::WriteOne:Committed", &lose_invalidation);
+  const bool landed = db_changed && !lose_invalidation ? InvalidateRemote(keys) : true;
   if (update) {
     const std::string_view v = value.value_or(std::string_view());
     // With a Redis tier the cache keeps only values Redis holds (core/remote_tier.h): the write

@@ -21,6 +21,7 @@
 #include "remote/redis_config.h"
 #include "remote/redis_connection.h"
 #include "util/monotonic_clock.h"
+#include "util/string_view.h"
 
 namespace asidekv::remote {
 namespace {
@@ -71,6 +72,11 @@ std::string KeyUnder(std::string_view prefix, std::string_view kind, std::string
 bool IsConnectionFailure(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+// The flush-owed marker (RedisTier::OweFlush).
+std::string FlushOwedKey(std::string_view prefix) {
+  return absl::StrCat(util::ToAbsl(prefix), ":flush_owed");
 }
 
 }  // namespace
@@ -525,6 +531,63 @@ absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys) {
   }
   impl_->invalidations_.fetch_add(keys.size(), std::memory_order_relaxed);
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> RedisTier::FlushAll() {
+  // The prefix as a glob pattern: its own glob characters escaped.
+  std::string pattern;
+  for (char c : impl_->endpoint_.prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  uint64_t removed = 0;
+  for (const char* kind : {":l:*", ":v:*"}) {
+    const std::string match = pattern + kind;
+    std::string cursor = "0";
+    do {
+      absl::StatusOr<std::vector<RedisReply>> page =
+          impl_->Call({{"SCAN", cursor, "MATCH", match, "COUNT", "1000"}});
+      if (!page.ok()) return page.status();
+      const RedisReply& reply = page->front();
+      if (reply.elements.size() != 2) {
+        return impl_->Failed(absl::InternalError(
+            absl::StrCat(impl_->endpoint_.server, ": unexpected reply to SCAN")));
+      }
+      cursor = reply.elements[0].str;
+      RedisCommand unlink = {"UNLINK"};
+      for (const RedisReply& key : reply.elements[1].elements) unlink.push_back(key.str);
+      if (unlink.size() == 1) continue;
+      absl::StatusOr<std::vector<RedisReply>> done = impl_->Call({unlink});
+      if (!done.ok()) return done.status();
+      removed += static_cast<uint64_t>(done->front().integer);
+    } while (cursor != "0");
+  }
+  // Values are not tracked: the flush marker tells every Store to flush its near cache (and
+  // reject the fills in flight), after the values are gone.
+  const std::string flush = FlushMarkerKey(impl_->endpoint_.prefix);
+  absl::StatusOr<std::vector<RedisReply>> told = impl_->Call({{"SET", flush, "1"}, {"DEL", flush}});
+  if (!told.ok()) return told.status();
+  for (const RedisReply& reply : *told) {
+    if (reply.IsError()) {
+      return absl::UnavailableError(
+          absl::StrCat(impl_->endpoint_.server, ": flush marker refused: ", reply.str));
+    }
+  }
+  absl::StatusOr<std::vector<RedisReply>> cleared =
+      impl_->Call({{"DEL", FlushOwedKey(impl_->endpoint_.prefix)}});
+  if (!cleared.ok()) return cleared.status();
+  return removed;
+}
+
+absl::Status RedisTier::OweFlush() {
+  return impl_->Call({{"SET", FlushOwedKey(impl_->endpoint_.prefix), "1"}}).status();
+}
+
+absl::StatusOr<bool> RedisTier::FlushOwed() {
+  absl::StatusOr<std::vector<RedisReply>> r =
+      impl_->Call({{"EXISTS", FlushOwedKey(impl_->endpoint_.prefix)}});
+  if (!r.ok()) return r.status();
+  return r->front().integer > 0;
 }
 
 absl::StatusOr<std::string> RedisTier::GetValue(std::string_view key) {

@@ -27,6 +27,10 @@
 //                        pipelined round trip for all keys). A Redis that refuses the marker
 //                        (OOM under maxmemory-policy noeviction) fails the call: use an
 //                        allkeys-* or volatile-* eviction policy.
+//   FlushAll():          UNLINK every lease, then every value, under the prefix (SCAN MATCH,
+//                        batches of 1000), then the flush-owed marker, then the flush marker
+//                        (every Store flushes its near cache): for the commit-log relay when
+//                        changes were lost.
 // So a load that took its lease before a write's Invalidate can never store after it (the stale
 // set of the NSDI '13 memcache paper), and concurrent misses of one key across every process
 // cost one store read: only the lease holder reads, the others see kHeld and retry.
@@ -112,6 +116,21 @@ class RedisTier {
   // UNLINKs each key's value and lease and broadcasts its write (see the file comment), in one
   // pipelined round trip. OK once Redis answered every key; Unavailable when it refused one.
   absl::Status Invalidate(absl::Span<const std::string_view> keys);
+
+  // UNLINKs every key under the prefix: first every lease, then every value (SCAN MATCH
+  // "<prefix>:l:*", then "<prefix>:v:*"; other prefixes are left alone). Leases first, so that a
+  // fill in flight either finds its lease gone or stored its value before the value pass, which
+  // removes it; then the flush marker (FlushMarkerKey) reaches every invalidation channel, so
+  // every Store flushes its cache and rejects its fills in flight. Returns the number of keys
+  // removed. Not atomic: keys written while it runs may stay, and those are newer than its
+  // start.
+  // Its last step deletes the flush-owed marker (below).
+  absl::StatusOr<uint64_t> FlushAll();
+  // The flush-owed marker "<prefix>:flush_owed" (outside the value and lease keys): set before
+  // something that leaves a flush to do (the relay making a new slot), so that whoever takes
+  // over after a crash in between still flushes; FlushAll() deletes it.
+  absl::Status OweFlush();
+  absl::StatusOr<bool> FlushOwed();
 
   // Plain GET of key's value (no lease): for benchmarks and tests. NotFound when absent.
   absl::StatusOr<std::string> GetValue(std::string_view key);

@@ -95,6 +95,13 @@ PgStatement PgStatement::Prepared(std::string name, std::vector<PgParam> params)
   return s;
 }
 
+PgStatement PgStatement::Simple(std::string sql) {
+  PgStatement s;
+  s.kind = kSimple;
+  s.sql = std::move(sql);
+  return s;
+}
+
 PgStatement PgStatement::Prepare(std::string name, std::string sql,
                                  std::vector<unsigned int> param_types) {
   PgStatement s;
@@ -119,9 +126,12 @@ bool PgResult::IsNull(int row, int col) const { return PQgetisnull(result_.get()
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
                                                                     const std::string& server,
                                                                     const std::string& password,
-                                                                    int64_t deadline_nanos) {
-  const char* const keywords[] = {"dbname", "fallback_application_name", nullptr};
-  const char* const values[] = {conninfo.c_str(), "asidekv", nullptr};
+                                                                    int64_t deadline_nanos,
+                                                                    bool replication) {
+  // The replication keyword comes after the expanded conninfo, so it wins over one in there.
+  const char* const keywords[] = {"dbname", "fallback_application_name",
+                                  replication ? "replication" : nullptr, nullptr};
+  const char* const values[] = {conninfo.c_str(), "asidekv", "database", nullptr};
   PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(server, ": out of memory connecting"));
@@ -247,6 +257,9 @@ absl::Status PgConnection::Send(const PgStatement& statement) {
       ok = PQsendQueryPrepared(conn_, statement.name.c_str(), static_cast<int>(n), values.data(),
                                lengths.data(), formats.data(), /*resultFormat=*/1);
       break;
+    case PgStatement::kSimple:
+      ok = PQsendQuery(conn_, statement.sql.c_str());
+      break;
     case PgStatement::kPrepare:
       ok = PQsendPrepare(conn_, statement.name.c_str(), statement.sql.c_str(), static_cast<int>(n),
                          statement.param_types.data());
@@ -356,6 +369,78 @@ absl::StatusOr<std::vector<PgResult>> PgConnection::RunPipeline(
   return results;
 }
 
+absl::Status PgConnection::StartCopyBoth(const std::string& command, int64_t deadline_nanos) {
+  if (broken_) return absl::FailedPreconditionError(absl::StrCat(server_, ": connection broken"));
+  absl::Status s = Send(PgStatement::Simple(command));
+  if (s.ok()) s = Flush(deadline_nanos);
+  if (!s.ok()) return s;
+  absl::StatusOr<PGresult*> next = NextResult(deadline_nanos);
+  if (!next.ok()) return next.status();
+  if (*next == nullptr) {
+    return Broken(absl::StatusCode::kUnavailable,
+                  absl::StrCat("connection lost: ", OneLine(PQerrorMessage(conn_))));
+  }
+  PgResult result(*next);
+  if (PQresultStatus(*next) == PGRES_COPY_BOTH) return absl::OkStatus();
+  absl::Status error = ResultError(*next);
+  // Drain the rest of the command's results, so the connection is idle again.
+  while (true) {
+    absl::StatusOr<PGresult*> more = NextResult(deadline_nanos);
+    if (!more.ok() || *more == nullptr) break;
+    PQclear(*more);
+  }
+  return error;
+}
+
+absl::StatusOr<std::optional<std::string>> PgConnection::ReadCopyData(int64_t deadline_nanos) {
+  if (broken_) return absl::FailedPreconditionError(absl::StrCat(server_, ": connection broken"));
+  while (true) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(conn_, &buffer, /*async=*/1);
+    if (n > 0) {
+      std::string message(buffer, static_cast<size_t>(n));
+      PQfreemem(buffer);
+      return std::optional<std::string>(std::move(message));
+    }
+    if (n == 0) {  // Nothing complete yet: wait for the socket.
+      const int64_t left = deadline_nanos - util::MonotonicNanos();
+      if (left <= 0) return std::optional<std::string>();
+      absl::StatusOr<short> ready = WaitSocket(PQsocket(conn_), POLLIN, deadline_nanos);
+      if (!ready.ok()) {
+        if (absl::IsDeadlineExceeded(ready.status())) return std::optional<std::string>();
+        return Broken(ready.status().code(), util::FromAbsl(ready.status().message()));
+      }
+      if (PQconsumeInput(conn_) == 0) {
+        return Broken(absl::StatusCode::kUnavailable, OneLine(PQerrorMessage(conn_)));
+      }
+      continue;
+    }
+    // -1: the server ended the copy (its result says why); -2: an error.
+    absl::Status error = absl::UnavailableError(
+        absl::StrCat(server_, ": replication stream ended: ", OneLine(PQerrorMessage(conn_))));
+    if (n == -1) {
+      PGresult* result = PQgetResult(conn_);
+      if (result != nullptr) {
+        if (PQresultStatus(result) == PGRES_FATAL_ERROR) error = ResultError(result);
+        PQclear(result);
+      }
+    }
+    broken_ = true;
+    return error;
+  }
+}
+
+absl::Status PgConnection::WriteCopyData(std::string_view bytes, int64_t deadline_nanos) {
+  if (broken_) return absl::FailedPreconditionError(absl::StrCat(server_, ": connection broken"));
+  while (true) {
+    const int r = PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size()));
+    if (r == 1) return Flush(deadline_nanos);
+    if (r < 0) return Broken(absl::StatusCode::kUnavailable, OneLine(PQerrorMessage(conn_)));
+    absl::Status s = Flush(deadline_nanos);  // 0: the buffer is full; make room.
+    if (!s.ok()) return s;
+  }
+}
+
 bool PgConnection::Reusable() const {
   return !broken_ && PQstatus(conn_) == CONNECTION_OK &&
          PQtransactionStatus(conn_) == PQTRANS_IDLE && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
@@ -373,6 +458,11 @@ bool PgConnection::StillAlive() {
     return false;
   }
   return Reusable();
+}
+
+bool PgConnection::HasInput() const {
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  return poll(&p, 1, 0) != 0;
 }
 
 std::string PgConnection::ParameterStatus(const char* name) const {

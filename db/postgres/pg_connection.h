@@ -12,7 +12,14 @@
 //                          Sync, sent in one flush; the results come back together. Statements
 //                          up to the Sync form one implicit transaction, unless they hold
 //                          BEGIN/COMMIT themselves: the batch commits at the Sync, or not at all.
-// Parameters and results are in binary format: bytea values are the raw bytes.
+// Parameters and results are in binary format: bytea values are the raw bytes, except for
+// PgStatement::Simple (the simple query protocol: no parameters, text results), the only form a
+// replication connection takes.
+//
+// Replication connections (Connect with replication = true, libpq's replication=database) also
+// stream: StartCopyBoth(START_REPLICATION ...) enters COPY BOTH mode, after which
+// ReadCopyData / WriteCopyData exchange the protocol's CopyData messages (db/postgres/
+// change_feed.h speaks the logical replication messages over them).
 //
 // Failure (the Status of Run/RunPipeline):
 //   - a server error: the code of its SQLSTATE (db/postgres/sqlstate.h); the connection stays
@@ -32,6 +39,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +72,7 @@ struct PgStatement {
     kSql,       // `sql` with `params` (PQsendQueryParams).
     kPrepared,  // The prepared statement `name` with `params` (PQsendQueryPrepared).
     kPrepare,   // Prepares `sql` as `name`, with `param_types` (PQsendPrepare).
+    kSimple,    // `sql` alone, simple query protocol, text results (PQsendQuery).
   };
   Kind kind = kSql;
   std::string name;
@@ -75,6 +84,7 @@ struct PgStatement {
   static PgStatement Prepared(std::string name, std::vector<PgParam> params);
   static PgStatement Prepare(std::string name, std::string sql,
                              std::vector<unsigned int> param_types);
+  static PgStatement Simple(std::string sql);
 };
 
 // The rows of one statement (binary format). Movable; views are valid while it lives.
@@ -112,10 +122,12 @@ class PgConnection {
   // every message; `password` is scrubbed from libpq's messages. Errors: Unavailable (server
   // down, unreachable, shutting down), DeadlineExceeded, PermissionDenied (authentication
   // refused), FailedPrecondition (no such database), ResourceExhausted (too many connections).
+  // `replication`: a replication connection to the database (walsender; see the file comment).
   static absl::StatusOr<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
                                                                const std::string& server,
                                                                const std::string& password,
-                                                               int64_t deadline_nanos);
+                                                               int64_t deadline_nanos,
+                                                               bool replication = false);
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
@@ -131,12 +143,25 @@ class PgConnection {
                                                     int64_t deadline_nanos,
                                                     PgOutcome* outcome = nullptr);
 
+  // Sends `command` (simple protocol) and waits for COPY BOTH mode: OK, or the server's error.
+  absl::Status StartCopyBoth(const std::string& command, int64_t deadline_nanos);
+  // In COPY BOTH mode: the next CopyData message; nullopt when none arrived by the deadline (the
+  // connection stays usable). When the server ends the stream or fails: its error (or
+  // Unavailable), and broken().
+  absl::StatusOr<std::optional<std::string>> ReadCopyData(int64_t deadline_nanos);
+  // In COPY BOTH mode: sends one CopyData message.
+  absl::Status WriteCopyData(std::string_view bytes, int64_t deadline_nanos);
+
   // Whether the connection can take another statement: not broken, idle, not in a transaction.
   bool Reusable() const;
 
   // For a connection that sat idle: reads whatever the server sent meanwhile (a shutdown
   // notice, EOF) without waiting, and tells whether the connection is still usable.
   bool StillAlive();
+
+  // Whether the server sent something not yet read (a connection between statements should
+  // have nothing: a termination notice, EOF). Does not wait.
+  bool HasInput() const;
 
   // A parameter the server reported (PQparameterStatus), e.g. "server_version"; empty if none.
   std::string ParameterStatus(const char* name) const;

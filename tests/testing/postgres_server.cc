@@ -114,6 +114,7 @@ absl::Status PostgresServer::Init(const PostgresServerOptions& options) {
   if (!bin.ok()) return bin.status();
   bin_dir_ = *bin;
   password_ = options.password;
+  options_ = options;
   data_dir_ = dir_.Sub("data");
   socket_dir_ = dir_.Sub("s");
   log_path_ = dir_.Sub("server.log");
@@ -170,11 +171,32 @@ absl::Status PostgresServer::Init(const PostgresServerOptions& options) {
 
 absl::Status PostgresServer::Start() {
   if (pid_ > 0) return absl::FailedPreconditionError("the server is running");
-  absl::StatusOr<pid_t> pid =
-      Spawn({bin_dir_ + "/postgres", "-D", data_dir_, "-k", socket_dir_, "-p",
-             std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-             "max_connections=50", "-c", "shared_buffers=16MB", "-c", "lc_messages=C"},
-            log_path_, /*server=*/true);
+  std::vector<std::string> argv = {bin_dir_ + "/postgres",
+                                   "-D",
+                                   data_dir_,
+                                   "-k",
+                                   socket_dir_,
+                                   "-p",
+                                   std::to_string(port_),
+                                   "-c",
+                                   "listen_addresses=127.0.0.1",
+                                   "-c",
+                                   "fsync=off",
+                                   "-c",
+                                   "max_connections=50",
+                                   "-c",
+                                   "shared_buffers=16MB",
+                                   "-c",
+                                   "lc_messages=C"};
+  if (options_.logical_decoding) {
+    const std::string n = std::to_string(options_.max_replication_slots);
+    for (const std::string& setting :
+         {std::string("wal_level=logical"), "max_replication_slots=" + n, "max_wal_senders=" + n}) {
+      argv.push_back("-c");
+      argv.push_back(setting);
+    }
+  }
+  absl::StatusOr<pid_t> pid = Spawn(argv, log_path_, /*server=*/true);
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
   return WaitReady();

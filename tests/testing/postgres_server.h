@@ -2,6 +2,7 @@
 //
 // Init() runs initdb (C locale, UTF-8, no fsync) into <tmp>/data, starts
 // `postgres -D <tmp>/data -k <tmp>/socket -p <port> -c listen_addresses=127.0.0.1 -c fsync=off`
+// (plus the logical decoding settings when PostgresServerOptions::logical_decoding asks for them)
 // on a free port (never 5432), waits until it accepts connections (its postmaster.pid says
 // "ready"), and creates the database "asidekv_test". The server binaries come from
 // `pg_config --bindir`, else /usr/lib/postgresql/<newest>/bin; missing ones are an error that
@@ -44,6 +45,12 @@ struct PostgresServerOptions {
   // Non-empty: the superuser "postgres" gets this password and every connection, Unix socket or
   // TCP, must give it (scram-sha-256); conninfo() then includes it. Empty: trust authentication.
   std::string password;
+  // Start with -c wal_level=logical -c max_replication_slots=N -c max_wal_senders=N, so that
+  // logical decoding works (the commit-log relay). Slots are per database and outlive the
+  // Stores that made them: a test drops its own or uses a fresh server. Default: off (the
+  // server's default, wal_level=replica).
+  bool logical_decoding = false;
+  int max_replication_slots = 4;
 };
 
 class PostgresServer {
@@ -100,6 +107,7 @@ class PostgresServer {
   std::string socket_dir_;
   std::string log_path_;
   std::string password_;
+  PostgresServerOptions options_;
   int port_ = 0;
   pid_t pid_ = -1;
   bool paused_ = false;

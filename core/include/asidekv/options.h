@@ -155,6 +155,33 @@ struct Options {
   // (kStrict). At least 1 ms, finite. Default: 500 ms.
   absl::Duration lease_ttl = absl::Milliseconds(500);
 
+  // The commit-log relay (README: "Many instances"): one Store at a time among those sharing
+  // the table (leadership through a PostgreSQL advisory lock; when the leader's session ends,
+  // another Store takes over within about a second) reads PostgreSQL's logical decoding of the
+  // table (the test_decoding plugin) and UNLINKs every changed key in Redis, at least once and
+  // in commit order, which also drops it from every Store's cache. It covers writers that crash
+  // between their commit and their invalidation, writers that cannot reach Redis, and writes
+  // other programs make to the table (a TRUNCATE, or a change whose key it cannot read,
+  // flushes every key under redis_prefix). What it adds to each mode: in kBounded, a write whose
+  // writer crashed or could not reach Redis is seen everywhere within the relay's lag +
+  // coherence_bound (Stats::relay_lag; instead of max_staleness); kStrict is unchanged for
+  // writes that return (they still wait for their own invalidation).
+  // Needs postgres and redis, and a server with wal_level = logical, max_replication_slots > 0
+  // and max_wal_senders > 0 (else Open fails with FailedPrecondition naming the setting, before
+  // anything is created). Opt-in because the relay's replication slot keeps WAL on the server
+  // while no relay reads it (every Store closed): set max_slot_wal_keep_size on the server to
+  // cap that; a slot that falls further behind is lost, and the next relay flushes the tiers
+  // and creates a new one. Dropping the slot (pg_drop_replication_slot) when the relay is
+  // retired frees the WAL. Default: false.
+  bool commit_log_relay = false;
+  // The relay's replication slot, one per table: 1 to 63 bytes of [a-z0-9_]. Empty:
+  // "asidekv_relay_<postgres_table>". Default: empty.
+  std::string relay_slot;
+  // A relay that receives a change committed longer than this ago flushes the tiers (every key
+  // under redis_prefix) and skips to the end of the log, rather than replaying a backlog while
+  // the values it invalidates are still served. At least 1 ms, finite. Default: 10 seconds.
+  absl::Duration relay_max_lag = absl::Seconds(10);
+
   // Create the database if `path` holds none; with PostgreSQL, create the table and its sequence
   // when missing. Default: true.
   bool create_if_missing = true;

@@ -99,9 +99,23 @@ struct Stats {
   uint64_t owed_invalidations = 0;
   uint64_t owed_keys = 0;
 
+  // The commit-log relay (Options::commit_log_relay); all zero without it. relay_leader: 1 while
+  // this Store is the one relaying (a gauge). A committed transaction of the table relayed
+  // (relay_transactions); a key it changed, UNLINKed in Redis by the relay
+  // (relay_invalidations); a flush of every key under redis_prefix, which every Store's cache
+  // follows (relay_flushes: the slot was created or lost, a TRUNCATE, or the relay fell more
+  // than relay_max_lag behind). Its lag: relay_lag below.
+  uint64_t relay_leader = 0;
+  uint64_t relay_transactions = 0;
+  uint64_t relay_invalidations = 0;
+  uint64_t relay_flushes = 0;
+
   LatencySummary get_latency;
   LatencySummary put_latency;
   LatencySummary delete_latency;
+  // The commit-log relay's lag per transaction, from its commit to Redis's acknowledgement of
+  // its invalidation, while this Store relayed (as a histogram on the metrics endpoint).
+  LatencySummary relay_lag;
 };
 
 // One counter or gauge of Stats, for code that lists them all (the admin endpoint, metrics
@@ -116,7 +130,7 @@ struct StatField {
 
 // One latency summary of Stats.
 struct LatencyField {
-  const char* op;  // "get", "put" or "delete".
+  const char* op;  // "get", "put", "delete" or "relay_lag".
   LatencySummary Stats::*member;
 };
 

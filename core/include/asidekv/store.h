@@ -29,12 +29,20 @@
 // starts at least Options::max_staleness after a write returned in another process returns that
 // write's value or a newer one (every cache entry lives at most max_staleness from the moment
 // its database read began). With the cache off (cache_capacity_bytes = 0), every operation is
-// linearizable per key across processes, as the database itself is.
+// linearizable per key across processes, as the database itself is. With a Redis tier
+// (Options::redis) the bound is Options::coherence_bound (kBounded) or zero (kStrict) for writes
+// whose invalidation reached Redis; with the commit-log relay (Options::commit_log_relay) a
+// write whose invalidation did not (its writer crashed after the commit, or could not reach
+// Redis), or one made to the table by another program, is seen everywhere within the relay's
+// lag (Stats::relay_lag) + coherence_bound rather than max_staleness; kStrict writes that return
+// are unchanged.
 //
 // Threads: a Store starts no thread of its own by default. It starts, at Open(): one admin
 // thread with Options::admin_socket (and asidekv::EnableAdminEndpoint()); refresh_threads
 // reload threads with RefreshAhead::kBackground; one hot-set thread with Options::hot_set_path
-// (it warms the cache from the file, then records the hot set every hot_set_interval). RocksDB
+// (it warms the cache from the file, then records the hot set every hot_set_interval); with
+// Options::redis, a retry thread and an invalidation thread; with Options::commit_log_relay, a
+// relay thread (which relays only while this Store leads). RocksDB
 // runs its own flush and compaction threads. All of them stop before the destructor returns.
 //   kProbabilistic refresh-ahead reloads in the reader's own thread.
 //
