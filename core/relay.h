@@ -21,8 +21,9 @@
 //       then Confirm the batch's last commit: the slot moves only past invalidations that landed,
 //       so a relay that dies replays them (UNLINK is idempotent: a replay costs a miss).
 //   leader --leader session lost or the Store closes--> follower / stopped
-// Every UNLINK of a value key is broadcast by Redis to every Store's invalidation channel, so
-// near caches follow with no extra message.
+// RedisTier::Invalidate also writes each key's write marker, which Redis broadcasts to every
+// Store's invalidation channel, and FlushAll ends with the flush marker, so near caches follow
+// with no extra message.
 //
 // Lag (Stats::relay_lag): from a transaction's commit to its invalidation's
 // acknowledgement: the server's delay to send it (on the server's clock) plus the time from its
