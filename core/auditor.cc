@@ -29,6 +29,7 @@ Auditor::~Auditor() {
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
+    wake_.SignalAll();
   }
   thread_.join();
 }
@@ -55,18 +56,21 @@ void Auditor::OnHit(const cache::ValueRef& hit) {
     return;
   }
   pending_.push_back(std::move(sample));
+  if (pending_.size() == 1) wake_.Signal();
 }
 
 void Auditor::Run() {
+  // CondVar waits, not Conditions: ThreadSanitizer sees Debian's (uninstrumented) Abseil only
+  // through tests/testing/absl_mutex_tsan.cc, which cannot order a Condition's evaluation.
   mu_.Lock();
-  while (true) {
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !pending_.empty(); };
-    mu_.Await(absl::Condition(&ready));
-    if (stop_) break;
+  while (!stop_) {
+    if (pending_.empty()) {
+      wake_.Wait(&mu_);
+      continue;
+    }
     const int64_t wait = pending_.front().due_nanos - util::MonotonicNanos();
     if (wait > 0) {
-      auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stopped), absl::Nanoseconds(wait));
+      wake_.WaitWithTimeout(&mu_, absl::Nanoseconds(wait));
       continue;
     }
     const Sample sample = std::move(pending_.front());

@@ -75,6 +75,7 @@ class Auditor {
   const int64_t delay_nanos_;
 
   absl::Mutex mu_;
+  absl::CondVar wake_;  // Signalled on the first pending sample and on stop.
   std::deque<Sample> pending_ ABSL_GUARDED_BY(mu_);  // By due time (the delay is constant).
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
 

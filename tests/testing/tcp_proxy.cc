@@ -5,10 +5,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -109,15 +112,15 @@ void TcpProxy::Wake() {
 void TcpProxy::Apply() {
   const uint64_t target = ++control_.generation;
   Wake();
-  auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return applied_ >= target || stop_.load() || !thread_.joinable();
-  };
-  mu_.Await(absl::Condition(&done));
+  while (applied_ < target && !stop_.load() && thread_.joinable()) {
+    acted_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+  }
 }
 
 TcpProxy::Control TcpProxy::Snapshot() {
   absl::MutexLock lock(&mu_);
   applied_ = control_.generation;
+  acted_.SignalAll();
   return control_;
 }
 
@@ -144,10 +147,9 @@ void TcpProxy::CutAll() {
   absl::MutexLock lock(&mu_);
   const uint64_t target = ++control_.cut_requests;
   Wake();
-  auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return cuts_done_ >= target || stop_.load();
-  };
-  mu_.Await(absl::Condition(&done));
+  while (cuts_done_ < target && !stop_.load() && thread_.joinable()) {
+    acted_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+  }
 }
 
 int TcpProxy::connections() const {
@@ -171,6 +173,7 @@ void TcpProxy::Run() {
         open_ = 0;
         cuts_done_ = cuts_seen;
       }
+      acted_.SignalAll();
     }
     for (auto& p : pairs) {
       for (int d = 0; d < 2; ++d) {
@@ -278,6 +281,99 @@ void TcpProxy::Run() {
   open_ = 0;
   cuts_done_ = control_.cut_requests;
   applied_ = control_.generation;
+  acted_.SignalAll();
 }
+
+TcpProxyProcess::~TcpProxyProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  for (int fd : {to_child_, from_child_}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+absl::Status TcpProxyProcess::Start(const std::string& upstream_host, int upstream_port) {
+  if (pid_ > 0) return absl::FailedPreconditionError("tcp proxy process: already started");
+  int down[2];
+  int up[2];
+  if (pipe2(down, O_CLOEXEC) != 0 || pipe2(up, O_CLOEXEC) != 0) return Errno("pipe");
+  pid_ = fork();
+  if (pid_ < 0) return Errno("fork");
+  if (pid_ == 0) {
+    // The child: the proxy, then one answer per command byte until the pipe closes.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(down[1]);
+    close(up[0]);
+    TcpProxy proxy;
+    uint64_t answer = proxy.Start(upstream_host, upstream_port).ok() ? proxy.port() : 0;
+    if (write(up[1], &answer, sizeof(answer)) != sizeof(answer) || answer == 0) _exit(1);
+    char c;
+    while (read(down[0], &c, 1) == 1) {
+      answer = 0;
+      switch (c) {
+        case 's':
+          proxy.Set(TcpProxy::Direction::kToServer, TcpProxy::Mode::kStall);
+          break;
+        case 'S':
+          proxy.Set(TcpProxy::Direction::kToClient, TcpProxy::Mode::kStall);
+          break;
+        case 'd':
+          proxy.Set(TcpProxy::Direction::kToServer, TcpProxy::Mode::kDrop);
+          break;
+        case 'D':
+          proxy.Set(TcpProxy::Direction::kToClient, TcpProxy::Mode::kDrop);
+          break;
+        case 'h':
+          proxy.Heal();
+          break;
+        case 'c':
+          proxy.CutAll();
+          break;
+        case 'b':
+          answer = proxy.bytes(TcpProxy::Direction::kToServer);
+          break;
+        default:
+          break;
+      }
+      if (write(up[1], &answer, sizeof(answer)) != sizeof(answer)) break;
+    }
+    _exit(0);
+  }
+  close(down[0]);
+  close(up[1]);
+  to_child_ = down[1];
+  from_child_ = up[0];
+  uint64_t port = 0;
+  if (read(from_child_, &port, sizeof(port)) != sizeof(port) || port == 0) {
+    return absl::InternalError("tcp proxy process: the proxy did not start");
+  }
+  port_ = static_cast<int>(port);
+  return absl::OkStatus();
+}
+
+std::string TcpProxyProcess::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+absl::StatusOr<uint64_t> TcpProxyProcess::Command(char c) {
+  uint64_t answer = 0;
+  if (write(to_child_, &c, 1) != 1 ||
+      read(from_child_, &answer, sizeof(answer)) != sizeof(answer)) {
+    return absl::InternalError("tcp proxy process: the proxy is gone");
+  }
+  return answer;
+}
+
+absl::Status TcpProxyProcess::Set(TcpProxy::Direction direction, TcpProxy::Mode mode) {
+  const bool to_server = direction == TcpProxy::Direction::kToServer;
+  char c = 'h';
+  if (mode == TcpProxy::Mode::kStall) c = to_server ? 's' : 'S';
+  if (mode == TcpProxy::Mode::kDrop) c = to_server ? 'd' : 'D';
+  return Command(c).status();
+}
+
+absl::Status TcpProxyProcess::Heal() { return Command('h').status(); }
+absl::Status TcpProxyProcess::CutAll() { return Command('c').status(); }
+absl::StatusOr<uint64_t> TcpProxyProcess::BytesToServer() { return Command('b'); }
 
 }  // namespace asidekv::testing

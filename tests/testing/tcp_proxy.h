@@ -25,6 +25,8 @@
 #ifndef ASIDEKV_TESTS_TESTING_TCP_PROXY_H_
 #define ASIDEKV_TESTS_TESTING_TCP_PROXY_H_
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -32,6 +34,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 
 namespace asidekv::testing {
@@ -95,10 +98,44 @@ class TcpProxy {
   std::atomic<uint64_t> relayed_[2] = {0, 0};
 
   mutable absl::Mutex mu_;
+  // Signalled when the relay thread applied a change or finished a cut (CondVar waits, not
+  // Conditions: see tests/testing/absl_mutex_tsan.cc).
+  absl::CondVar acted_;
   Control control_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t cuts_done_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t applied_ ABSL_GUARDED_BY(mu_) = 0;  // The generation the relay thread acts on.
+};
+
+// TcpProxyProcess: the same proxy in a child process of its own, driven through a pipe, for
+// tests whose process forks workers afterwards: a process must not fork while it runs threads
+// (ThreadSanitizer refuses a child that then starts threads), and TcpProxy runs one. Start() it
+// before this process starts any thread. Every call waits for the child's acknowledgement; a
+// child that died fails it (Internal). The destructor kills the child (SIGKILL) and reaps it.
+class TcpProxyProcess {
+ public:
+  TcpProxyProcess() = default;
+  ~TcpProxyProcess();
+  TcpProxyProcess(const TcpProxyProcess&) = delete;
+  TcpProxyProcess& operator=(const TcpProxyProcess&) = delete;
+
+  absl::Status Start(const std::string& upstream_host, int upstream_port);
+  int port() const { return port_; }
+  std::string address() const;
+  absl::Status Set(TcpProxy::Direction direction, TcpProxy::Mode mode);
+  absl::Status Heal();
+  absl::Status CutAll();
+  // Bytes relayed so far toward the server.
+  absl::StatusOr<uint64_t> BytesToServer();
+
+ private:
+  // Sends one command byte; returns the child's 8-byte answer.
+  absl::StatusOr<uint64_t> Command(char c);
+
+  pid_t pid_ = -1;
+  int to_child_ = -1;
+  int from_child_ = -1;
+  int port_ = 0;
 };
 
 }  // namespace asidekv::testing
