@@ -145,7 +145,9 @@ TEST_P(RedisHistoryTest, ThreeProcessesKeepTheirModesPromise) {
   ASSERT_OK(redis.Init());
   // A process of its own: this one forks the workload afterwards, and must run no thread then.
   TcpProxyProcess proxy;
-  if (scenario.fault == Fault::kCutOff) ASSERT_OK(proxy.Start("127.0.0.1", redis.port()));
+  if (scenario.fault == Fault::kCutOff) {
+    ASSERT_OK(proxy.Start("127.0.0.1", redis.port()));
+  }
   testing::TempDir dir;
 
   Options options;
