@@ -15,7 +15,10 @@ void GhostSet::SetCapacity(uint64_t capacity) {
 size_t GhostSet::BucketsFor(size_t hashes) {
   // Abseil's tables have 2^k - 1 buckets and grow when an insertion finds no free bucket while
   // more than 25/32 of them are in use; up to that many hashes the table keeps its size.
-  size_t buckets = 15;
+  // Start just below the answer (which is at least 1.28 x hashes), so that this costs a step or
+  // two: a shard asks for it on every publish (Shard::BudgetedBookkeepingLocked).
+  const size_t half = std::bit_ceil(hashes + hashes / 4 + 1) >> 1;
+  size_t buckets = half > 16 ? half - 1 : 15;
   while (buckets * 25 / 32 < hashes) buckets = 2 * buckets + 1;
   return buckets;
 }
