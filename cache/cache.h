@@ -155,6 +155,16 @@ class Cache {
   // at once.
   virtual void InvalidateAll() = 0;
 
+  // The serving horizon, for a cache whose invalidations can be lost unnoticed for a while (a
+  // near cache kept coherent by a heartbeat): an entry is served (by Lookup() and as
+  // BeginFill()'s kHit) only while the clock reads before `nanos`, on the clock's time line.
+  // Past it, each lookup answers as for a missing key (a miss; BeginFill() starts or joins a
+  // load) and leaves the entry in place for whoever moves the horizon or flushes. kNoHorizon,
+  // the default, serves every live entry. The check shares the expiry check's clock reading, so
+  // a hit pays one atomic load for it. May be called from any thread at any time.
+  static constexpr int64_t kNoHorizon = INT64_MAX;
+  virtual void SetServingHorizon(int64_t nanos) = 0;
+
   virtual CacheStats GetStats() const = 0;
   virtual std::vector<CacheStats> GetShardStats() const = 0;
 

@@ -19,11 +19,13 @@ size_t VersionBound(uint64_t capacity, size_t max_tracked, bool charge_bookkeepi
 
 }  // namespace
 
-Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions,
+Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock,
+             const std::atomic<int64_t>* horizon, size_t max_tracked_versions,
              bool charge_bookkeeping)
     : capacity_(capacity),
       charge_bookkeeping_(charge_bookkeeping),
       clock_(clock),
+      horizon_(horizon),
       versions_(capacity == 0 ? nullptr
                               : std::make_unique<KeyVersions>(VersionBound(
                                     capacity, max_tracked_versions, charge_bookkeeping))),
@@ -49,8 +51,14 @@ size_t Shard::EntryHash::operator()(const Entry* e) const {
   return static_cast<size_t>(HashKey(e->key()));
 }
 
-bool Shard::ExpiredLocked(const Entry* e) const {
-  return e->expire_nanos != 0 && clock_->NowNanos() >= e->expire_nanos;
+Shard::Servable Shard::ServableLocked(const Entry* e) const {
+  // Acquire: pairs with the release of the PONG that moved the horizon, so that the
+  // invalidations received before it (already applied to this shard under mu_) are seen.
+  const int64_t horizon = horizon_->load(std::memory_order_acquire);
+  if (e->expire_nanos == 0 && horizon == Cache::kNoHorizon) return Servable::kServed;
+  const int64_t now = clock_->NowNanos();
+  if (e->expire_nanos != 0 && now >= e->expire_nanos) return Servable::kExpired;
+  return now < horizon ? Servable::kServed : Servable::kWithheld;
 }
 
 void Shard::Release(const Garbage& garbage) {
@@ -67,13 +75,15 @@ ValueRef Shard::Lookup(const HashedKey& k) {
       return ValueRef();
     }
     Entry* e = *it;
-    if (!ExpiredLocked(e)) {
+    const Servable servable = ServableLocked(e);
+    if (servable == Servable::kServed) {
       ++stats_.hits;
       policy_->OnAccess(&e->node);
       e->Ref();
       return ValueRef(e);
     }
     ++stats_.misses;
+    if (servable == Servable::kWithheld) return ValueRef();
     ++stats_.expirations;
     Garbage garbage;
     RemoveLocked(e, /*evicted=*/false, &garbage);
@@ -91,10 +101,11 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
     auto it = table_.find(k);
     if (it != table_.end()) {
       Entry* e = *it;
-      if (!ExpiredLocked(e)) {
+      const Servable servable = ServableLocked(e);
+      if (servable == Servable::kServed) {
         e->Ref();
         ticket = FillTicket::Hit(ValueRef(e));
-      } else {
+      } else if (servable == Servable::kExpired) {
         ++stats_.expirations;
         RemoveLocked(e, /*evicted=*/false, &garbage);
       }

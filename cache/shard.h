@@ -97,8 +97,9 @@ class Shard {
 
   // `clock` is borrowed and must outlive the shard. `charge_bookkeeping`: charges are bytes, and
   // the shard's own bookkeeping counts in the budget.
-  Shard(uint64_t capacity, PolicyKind policy, Clock* clock, size_t max_tracked_versions,
-        bool charge_bookkeeping);
+  // `horizon`: the cache's serving horizon (Cache::SetServingHorizon), read on lookups.
+  Shard(uint64_t capacity, PolicyKind policy, Clock* clock, const std::atomic<int64_t>* horizon,
+        size_t max_tracked_versions, bool charge_bookkeeping);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -163,7 +164,10 @@ class Shard {
     uint64_t token;
   };
 
-  bool ExpiredLocked(const Entry* e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a lookup may return `e`: kServed; kExpired (its TTL passed: remove it); kWithheld
+  // (past the serving horizon: answer a miss and leave it).
+  enum class Servable { kServed, kExpired, kWithheld };
+  Servable ServableLocked(const Entry* e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes `e` from the table, the policy and the expiry index; its table reference goes to
   // `garbage`. `evicted`: chosen by the policy (it is already unlinked there).
   void RemoveLocked(Entry* e, bool evicted, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -194,7 +198,8 @@ class Shard {
   // Constant after construction.
   const uint64_t capacity_;
   const bool charge_bookkeeping_;
-  Clock* const clock_;  // Not owned; outlives the shard.
+  Clock* const clock_;                         // Not owned; outlives the shard.
+  const std::atomic<int64_t>* const horizon_;  // The cache's; outlives the shard.
   // Null when the shard is disabled (capacity 0).
   const std::unique_ptr<KeyVersions> versions_ ABSL_PT_GUARDED_BY(mu_);
 

@@ -53,7 +53,7 @@ ShardedCache::ShardedCache(const CacheOptions& options, int num_shards)
   const uint64_t per_shard = capacity_ / num_shards;
   shards_.reserve(num_shards);
   for (int i = 0; i < num_shards; ++i) {
-    shards_.push_back(std::make_unique<Shard>(per_shard, options.policy, clock_,
+    shards_.push_back(std::make_unique<Shard>(per_shard, options.policy, clock_, &horizon_,
                                               options.max_tracked_versions_per_shard,
                                               /*charge_bookkeeping=*/!weigher_));
   }
@@ -212,6 +212,10 @@ void ShardedCache::EndWrite(const WriteToken& token, bool db_ok, const std::stri
 
 void ShardedCache::InvalidateAll() {
   for (auto& s : shards_) s->InvalidateAll();
+}
+
+void ShardedCache::SetServingHorizon(int64_t nanos) {
+  horizon_.store(nanos, std::memory_order_release);
 }
 
 void ShardedCache::Clear() {

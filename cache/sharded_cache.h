@@ -101,6 +101,7 @@ class ShardedCache final : public Cache {
                 const EntryOptions& options) override;
   void Clear() override;
   void InvalidateAll() override;
+  void SetServingHorizon(int64_t nanos) override;
   CacheStats GetStats() const override;
   std::vector<CacheStats> GetShardStats() const override;
   std::vector<std::string> HottestKeys(size_t n) const override;
@@ -139,6 +140,8 @@ class ShardedCache final : public Cache {
   const uint64_t capacity_;
   const std::function<uint64_t(std::string_view, std::string_view)> weigher_;
   Clock* const clock_;  // Not owned.
+  // SetServingHorizon(); read by every shard on each hit of an entry that expires or while set.
+  std::atomic<int64_t> horizon_{kNoHorizon};
   const absl::Duration default_ttl_;
   const double ttl_jitter_;
   int shard_shift_ = 64;

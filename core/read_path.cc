@@ -79,13 +79,12 @@ StoreImpl::Loaded StoreImpl::Load(std::string_view key, bool* cache_it) {
   return loaded;
 }
 
-absl::StatusOr<std::string> StoreImpl::GetMiss(std::string_view key, bool serving) {
+absl::StatusOr<std::string> StoreImpl::GetMiss(std::string_view key) {
   cache::FillTicket ticket = cache_->BeginFill(key);
   bool cache_it;
   switch (ticket.role()) {
     case cache::FillTicket::Role::kHit:
-      if (serving) return FromEntry(ticket.hit());
-      return Load(key, &cache_it).value;
+      return FromEntry(ticket.hit());
     case cache::FillTicket::Role::kWaiter:
       return AwaitOrRead(ticket, key);
     case cache::FillTicket::Role::kBypass:
@@ -106,15 +105,15 @@ absl::StatusOr<std::string> StoreImpl::Get(std::string_view key) {
   if (!s.ok()) return s;
   const int64_t start = StartTimer();
   absl::StatusOr<std::string> result;
-  const bool serving = Serving();
-  cache::ValueRef v;
-  if (serving) v = cache_->Lookup(key);
+  // With a Redis tier the cache withholds every entry while the coherence gate is closed (its
+  // serving horizon: RemoteTier::OnServingUntil), so a hit needs no check of its own here.
+  cache::ValueRef v = cache_->Lookup(key);
   if (v) {
     result = FromEntry(v);
     if (refresher_ != nullptr) refresher_->OnHit(v);
     if (auditor_ != nullptr) auditor_->OnHit(v);
   } else {
-    result = GetMiss(key, serving);
+    result = GetMiss(key);
   }
   RecordLatency(get_latency_, start);
   return result;
@@ -125,9 +124,7 @@ absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
   if (!s.ok()) return s;
   const int64_t start = StartTimer();
   absl::StatusOr<PinnedValue> result;
-  const bool serving = Serving();
-  cache::ValueRef v;
-  if (serving) v = cache_->Lookup(key);
+  cache::ValueRef v = cache_->Lookup(key);  // Gated by the cache's horizon, as in Get.
   if (v && refresher_ != nullptr) refresher_->OnHit(v);
   if (v && auditor_ != nullptr) auditor_->OnHit(v);
   if (v && v.tag() == kNegativeTag) {
@@ -140,7 +137,7 @@ absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
             e, [](const void* p) { static_cast<cache::Entry*>(const_cast<void*>(p))->Unref(); }),
         view);
   } else {
-    absl::StatusOr<std::string> loaded = GetMiss(key, serving);
+    absl::StatusOr<std::string> loaded = GetMiss(key);
     if (!loaded.ok()) {
       result = loaded.status();
     } else {
@@ -159,14 +156,13 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
   std::vector<size_t> to_read;                  // Indexes read from the DB by this call.
   std::vector<cache::FillTicket> read_tickets;  // Parallel to to_read (leader or bypass).
   std::vector<std::pair<size_t, cache::FillTicket>> waiters;
-  const bool serving = Serving();
   for (size_t i = 0; i < keys.size(); ++i) {
     absl::Status s = CheckKey(keys[i]);
     if (!s.ok()) {
       results[i] = s;
       continue;
     }
-    if (cache::ValueRef v = serving ? cache_->Lookup(keys[i]) : cache::ValueRef()) {
+    if (cache::ValueRef v = cache_->Lookup(keys[i])) {  // Gated by the horizon, as in Get.
       results[i] = FromEntry(v);
       if (refresher_ != nullptr) refresher_->OnHit(v);
       if (auditor_ != nullptr) auditor_->OnHit(v);
@@ -175,11 +171,6 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
     cache::FillTicket ticket = cache_->BeginFill(keys[i]);
     switch (ticket.role()) {
       case cache::FillTicket::Role::kHit:
-        if (!serving) {  // Read like a bypass: the entry may not be served.
-          to_read.push_back(i);
-          read_tickets.push_back(std::move(ticket));
-          break;
-        }
         results[i] = FromEntry(ticket.hit());
         break;
       case cache::FillTicket::Role::kWaiter:

@@ -52,6 +52,7 @@ absl::StatusOr<std::unique_ptr<RemoteTier>> RemoteTier::Open(const Options& opti
   if (!redis.ok()) return redis.status();
   std::unique_ptr<RemoteTier> tier(new RemoteTier(options, cache, db, filler, *std::move(redis)));
   if (options.cache_capacity_bytes > 0) {
+    cache->SetServingHorizon(0);  // Closed until the channel's first PONG.
     absl::StatusOr<std::unique_ptr<remote::InvalidationChannel>> channel =
         remote::InvalidationChannel::Start(config, options.coherence_bound, tier.get());
     if (!channel.ok()) return channel.status();
@@ -382,6 +383,8 @@ void RemoteTier::OnInvalidateAll() {
   cache_->InvalidateAll();
   flushes_.fetch_add(1, std::memory_order_relaxed);
 }
+
+void RemoteTier::OnServingUntil(int64_t nanos) { cache_->SetServingHorizon(nanos); }
 
 void RemoteTier::AddStats(Stats* stats) const {
   stats->remote_hits += hits_.load(std::memory_order_relaxed);

@@ -26,7 +26,9 @@
 //
 // Coherence (the channel's thread): OnInvalidate(keys) -> Cache::Invalidate(each key);
 //   OnInvalidateAll() -> Cache::InvalidateAll(). NearServing() is the channel's gate: while it
-//   is false the Store serves no cache hit and fills nothing into its cache.
+//   is false the Store serves no cache hit and fills nothing into its cache. The cache enforces
+//   the hit side itself: its serving horizon follows the gate's deadline (OnServingUntil), so a
+//   hit pays one atomic load for the gate, inside the expiry check it makes anyway.
 //
 // Thread safety: every method may be called concurrently.
 // Ownership: borrows the cache, the database and the filler, which outlive it; the destructor
@@ -100,6 +102,9 @@ class RemoteTier final : public remote::InvalidationSink {
   // remote::InvalidationSink (the channel's thread).
   void OnInvalidate(absl::Span<const std::string_view> keys) override;
   void OnInvalidateAll() override;
+  // Moves the cache's serving horizon with the gate, so a cache hit checks the gate within the
+  // cache's own expiry check (the cache's clock is util::MonotonicNanos()'s: StoreOpener).
+  void OnServingUntil(int64_t nanos) override;
 
  private:
   RemoteTier(const Options& options, cache::Cache* cache, Database* db, Filler* filler,

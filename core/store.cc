@@ -120,6 +120,10 @@ absl::StatusOr<Parts> OpenParts(const Options& options, std::unique_ptr<Database
   const bool shared = !options.postgres.empty() || (given != nullptr && given->IsShared());
   if (s.ok()) s = CheckStalenessBound(options, shared);
   if (!s.ok()) return s;
+  if (hooks.clock != nullptr && !options.redis.empty() && options.cache_capacity_bytes > 0) {
+    // The coherence gate's deadlines (the cache's serving horizon) are on the real clock.
+    return absl::InvalidArgumentError("a test clock cannot drive a cache kept coherent by Redis");
+  }
   if (options.commit_log_relay) {
     // Before the table exists: a server that cannot decode its log creates nothing.
     db::ChangeFeedOptions feed;

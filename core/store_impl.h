@@ -88,9 +88,7 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   std::vector<ShardStats> GetShardStats() const override;
   LatencyHistogramData GetLatencyHistogram(std::string_view op) const override;
   std::optional<CachedEntry> Peek(std::string_view key) override;
-  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override {
-    return GetMiss(key, Serving());
-  }
+  absl::StatusOr<std::string> GetAfterMiss(std::string_view key) override { return GetMiss(key); }
   std::vector<std::string> HottestKeys(size_t n) const override { return cache_->HottestKeys(n); }
   absl::StatusOr<size_t> WarmPrefix(std::string_view prefix, size_t limit) override {
     return warmer_->WarmPrefix(prefix, limit);
@@ -124,11 +122,8 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   void Reload(cache::FillTicket* ticket);
   // Returns the result a waiter ticket receives, reading the DB itself if the wait fails.
   absl::StatusOr<std::string> AwaitOrRead(const cache::FillTicket& ticket, std::string_view key);
-  // The miss path of Get (after the lookup missed, or was skipped because the cache may not
-  // serve: `serving` false).
-  absl::StatusOr<std::string> GetMiss(std::string_view key, bool serving = true);
-  // Whether the cache may serve hits now (always, without a Redis tier; see RemoteTier).
-  bool Serving() const { return remote_ == nullptr || remote_->NearServing(); }
+  // The miss path of Get, after the lookup missed.
+  absl::StatusOr<std::string> GetMiss(std::string_view key);
   // A leader's load: through the Redis tier when there is one. *cache_it: may be cached here.
   Loaded Load(std::string_view key, bool* cache_it);
   // After a write of `keys` changed (or may have changed) the database: the Redis tier's part

@@ -18,7 +18,8 @@
 namespace asidekv::core {
 
 struct StoreHooks {
-  // Clock of the cache's TTLs. Borrowed; must outlive the Store. Default: the wall clock.
+  // Clock of the cache's TTLs. Borrowed; must outlive the Store. Default: the wall clock. Not
+  // with a Redis tier and a cache (the coherence gate runs on the real clock): InvalidArgument.
   cache::Clock* clock = nullptr;
   // If set, replaces the cache the Store would build from its options. Receives that cache, so
   // a double can wrap it.

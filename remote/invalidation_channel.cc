@@ -146,6 +146,7 @@ class InvalidationChannel::Impl {
   // The connection is gone or useless: close the gate, drop it, flush.
   void Lose() {
     serving_until_.store(0, std::memory_order_release);
+    sink_->OnServingUntil(0);
     client_id_.store(0, std::memory_order_relaxed);
     conn_.reset();
     pings_.clear();
@@ -245,6 +246,7 @@ class InvalidationChannel::Impl {
       const int64_t until = sent + bound_nanos_;
       if (until > serving_until_.load(std::memory_order_relaxed)) {
         serving_until_.store(until, std::memory_order_release);
+        sink_->OnServingUntil(until);
         if (until > util::MonotonicNanos()) {
           lapsed_ = false;
           absl::MutexLock lock(&gate_mu_);

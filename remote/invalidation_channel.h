@@ -55,6 +55,12 @@ class InvalidationSink {
   virtual void OnInvalidate(absl::Span<const std::string_view> keys) = 0;
   // Any key may have changed: drop everything and reject every fill in flight.
   virtual void OnInvalidateAll() = 0;
+  // The gate's deadline moved: Serving() is now true iff util::MonotonicNanos() < `nanos` (a
+  // PONG extended it; 0 when the connection was lost). Called after the channel's own gate
+  // moved, so a sink that keeps a copy never opens before the channel does; a copy closes a
+  // little later than the channel's gate on a loss, which is safe: the deadline it held was
+  // still a valid one (every write acknowledged `bound` before it had been handed over).
+  virtual void OnServingUntil(int64_t nanos) = 0;
 };
 
 struct InvalidationChannelStats {

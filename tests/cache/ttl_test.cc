@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cache/sharded_cache.h"
-#include "util/monotonic_clock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv::cache {
 namespace {
@@ -118,6 +118,51 @@ TEST_F(TtlTest, ExpiredEntryIsNeverAHitForBeginFill) {
   EXPECT_EQ(t.role(), FillTicket::Role::kLeader);
   EXPECT_EQ(cache->GetStats().expirations, 1u);
   EXPECT_EQ(cache->GetStats().entries, 0u);
+}
+
+// The serving horizon (Cache::SetServingHorizon): entries are served only while the clock reads
+// before it, with or without a TTL; past it every lookup is a miss that leaves the entry in
+// place, BeginFill() starts a load instead of returning the entry, and moving the horizon on
+// serves the entry again. Expiry still wins over an open horizon.
+TEST_F(TtlTest, EntriesAreServedOnlyBeforeTheServingHorizon) {
+  auto cache = Make();
+  ASSERT_NE(cache, nullptr);
+  EntryOptions ttl;
+  ttl.ttl = absl::Seconds(10);
+  ASSERT_TRUE(cache->Insert("plain", "v", {}));
+  ASSERT_TRUE(cache->Insert("ttl", "w", ttl));
+  cache->SetServingHorizon(NowNanos() + absl::ToInt64Nanoseconds(absl::Seconds(1)));
+  EXPECT_TRUE(cache->Lookup("plain"));
+  EXPECT_TRUE(cache->Lookup("ttl"));
+
+  clock_.Advance(absl::Seconds(1));  // Exactly at the horizon: withheld.
+  const CacheStats before = cache->GetStats();
+  EXPECT_FALSE(cache->Lookup("plain"));
+  EXPECT_FALSE(cache->Lookup("ttl"));
+  {
+    FillTicket t = cache->BeginFill("plain");
+    EXPECT_EQ(t.role(), FillTicket::Role::kLeader);
+  }
+  const CacheStats after = cache->GetStats();
+  EXPECT_EQ(after.misses - before.misses, 2u);
+  EXPECT_EQ(after.expirations, before.expirations);  // Withheld, not dropped.
+  EXPECT_EQ(after.entries, 2u);
+
+  cache->SetServingHorizon(NowNanos() + 1);
+  EXPECT_TRUE(cache->Lookup("plain"));
+  ValueRef v = cache->Lookup("ttl");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v.value(), "w");
+  {
+    FillTicket t = cache->BeginFill("plain");
+    EXPECT_EQ(t.role(), FillTicket::Role::kHit);
+  }
+
+  cache->SetServingHorizon(Cache::kNoHorizon);
+  clock_.Advance(absl::Seconds(9));  // The TTL entry expires; the horizon never hides it.
+  EXPECT_TRUE(cache->Lookup("plain"));
+  EXPECT_FALSE(cache->Lookup("ttl"));
+  EXPECT_EQ(cache->GetStats().expirations, 1u);
 }
 
 TEST_F(TtlTest, DefaultTtlAppliesUnlessTheEntryHasItsOwn) {

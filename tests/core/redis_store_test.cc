@@ -2,6 +2,8 @@
 // PostgreSQL (tests/testing/): the tiers in order (near, Redis, database), invalidation pushed to
 // another Store, the two consistency modes' promises, Redis failure as a slowdown, options and
 // secrets. Cross-process promises are checked by tests/distributed/redis_history_test.cc.
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <variant>
@@ -11,12 +13,16 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "asidekv/asidekv.h"
+#include "cache/clock.h"
 #include "core/options_fields.h"
+#include "core/store_opener.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/forwarding_cache.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv {
 namespace {
@@ -219,6 +225,65 @@ TEST_F(RedisStoreTest, PausedRedisStopsCacheHitsAndWritesStillLand) {
   WaitUntilServing(*b, "k");
   EXPECT_THAT(b->Get("k"), IsOkAndHolds("v2"));
   EXPECT_GT(b->GetStats().heartbeat_lapses, 0u);
+}
+
+// Records the serving horizons the Store gives its cache.
+class HorizonRecordingCache : public testing::ForwardingCache {
+ public:
+  using ForwardingCache::ForwardingCache;
+  void SetServingHorizon(int64_t nanos) override {
+    if (calls_.fetch_add(1) == 0) first_.store(nanos);
+    last_.store(nanos);
+    ForwardingCache::SetServingHorizon(nanos);
+  }
+  int64_t first() const { return first_.load(); }
+  int64_t last() const { return last_.load(); }
+
+ private:
+  std::atomic<int> calls_{0};
+  std::atomic<int64_t> first_{-1};
+  std::atomic<int64_t> last_{-1};
+};
+
+// The cache itself withholds hits while the coherence gate is closed: its serving horizon is
+// closed before the channel starts, follows each PONG's deadline, and stops moving (so it
+// passes within the bound) while Redis is paused.
+TEST_F(RedisStoreTest, TheCacheServesOnlyWhileTheGateIsOpen) {
+  HorizonRecordingCache* recorder = nullptr;
+  core::StoreHooks hooks;
+  hooks.wrap_cache = [&](std::unique_ptr<cache::Cache> built) -> std::unique_ptr<cache::Cache> {
+    auto wrapped = std::make_unique<HorizonRecordingCache>(std::move(built));
+    recorder = wrapped.get();
+    return wrapped;
+  };
+  absl::StatusOr<std::unique_ptr<Store>> opened = core::StoreOpener::Open(MakeOptions(), hooks);
+  ASSERT_OK(opened.status());
+  std::unique_ptr<Store> store = *std::move(opened);
+  ASSERT_NE(recorder, nullptr);
+  EXPECT_EQ(recorder->first(), 0);
+  ASSERT_OK(store->Put("k", "v"));
+  WaitUntilServing(*store, "k");
+  EXPECT_GT(recorder->last(), util::MonotonicNanos());
+  ASSERT_OK(redis_.Pause());
+  absl::SleepFor(kBound * 2);
+  EXPECT_LT(recorder->last(), util::MonotonicNanos());
+  const uint64_t hits = store->GetStats().cache_hits;
+  EXPECT_THAT(store->Get("k"), IsOkAndHolds("v"));
+  EXPECT_EQ(store->GetStats().cache_hits, hits);
+  ASSERT_OK(redis_.Unpause());
+  WaitUntilServing(*store, "k");
+  EXPECT_GT(recorder->last(), util::MonotonicNanos());
+}
+
+// A test clock cannot drive the gate, which runs on the real clock.
+TEST_F(RedisStoreTest, ATestClockIsRefusedWithACoherentCache) {
+  struct StillClock : cache::Clock {
+    int64_t NowNanos() const override { return 1; }
+  } clock;
+  core::StoreHooks hooks;
+  hooks.clock = &clock;
+  EXPECT_THAT(core::StoreOpener::Open(MakeOptions(), hooks).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("test clock")));
 }
 
 TEST_F(RedisStoreTest, FlushallFlushesEveryCache) {

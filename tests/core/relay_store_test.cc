@@ -263,8 +263,10 @@ TEST_F(RelayStoreTest, ARelayThatDiedBeforeConfirmingReplaysHarmlessly) {
   ASSERT_EQ(Sql(postgres_, confirmed_past), "f");
   CacheIn(*reader, "k", "v2");  // Redis holds v2 again.
   auto next = Open(MakeOptions());
-  // The next relay sends the same invalidations again: a miss, never an old value.
-  EXPECT_NE(WaitFor([&] { return next->GetStats().relay_invalidations >= 2; }),
+  // The next relay sends the unconfirmed invalidations again: a miss, never an old value. At
+  // least v2's (v1's too when the dead relay had not confirmed it before the callback was
+  // set: either way, only replays, since nothing was written since).
+  EXPECT_NE(WaitFor([&] { return next->GetStats().relay_invalidations >= 1; }),
             absl::InfiniteDuration());
   EXPECT_NE(WaitFor([&] { return Sql(postgres_, confirmed_past) == "t"; }),
             absl::InfiniteDuration());

@@ -45,6 +45,10 @@ class RecordingSink : public InvalidationSink {
     absl::MutexLock lock(&mu_);
     for (std::string_view key : keys) ++keys_[std::string(key)];
   }
+  void OnServingUntil(int64_t nanos) override {
+    absl::MutexLock lock(&mu_);
+    serving_until_ = nanos;
+  }
   void OnInvalidateAll() override {
     absl::MutexLock lock(&mu_);
     ++flushes_;
@@ -66,6 +70,11 @@ class RecordingSink : public InvalidationSink {
     absl::MutexLock lock(&mu_);
     return flushes_;
   }
+  // The last OnServingUntil() deadline (0 before any).
+  int64_t serving_until() const {
+    absl::MutexLock lock(&mu_);
+    return serving_until_;
+  }
   void HoldNextFlush() {
     absl::MutexLock lock(&mu_);
     hold_next_flush_ = true;
@@ -85,6 +94,7 @@ class RecordingSink : public InvalidationSink {
   absl::CondVar held_;
   std::map<std::string, int> keys_ ABSL_GUARDED_BY(mu_);
   int flushes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t serving_until_ ABSL_GUARDED_BY(mu_) = 0;
   bool hold_next_flush_ ABSL_GUARDED_BY(mu_) = false;
   bool in_held_flush_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -201,13 +211,17 @@ TEST_F(InvalidationChannelTest, KilledChannelConnectionFlushesClosesTheGateAndCo
   std::unique_ptr<InvalidationChannel> channel = StartChannel(Config());
   ASSERT_NE(channel, nullptr);
   ASSERT_TRUE(channel->WaitServing(absl::Seconds(10)));
+  // The sink was told the open gate's deadline (a sink's copy of the gate follows it).
+  EXPECT_GT(sink_.serving_until(), util::MonotonicNanos());
   const int64_t id = channel->client_id();
   ASSERT_NE(id, 0);
   sink_.HoldNextFlush();
   ASSERT_OK(server_.Cli({"CLIENT", "KILL", "ID", std::to_string(id)}).status());
-  // The channel's thread is inside the loss's flush: the gate is already closed.
+  // The channel's thread is inside the loss's flush: the gate is already closed, and the sink
+  // was told before the flush.
   ASSERT_TRUE(Eventually([&] { return sink_.InHeldFlush(); }));
   EXPECT_FALSE(channel->Serving());
+  EXPECT_EQ(sink_.serving_until(), 0);
   EXPECT_EQ(channel->client_id(), 0);
   sink_.ReleaseFlush();
   // It reconnects (a new id), flushes again after the new SUBSCRIBE, and the gate reopens.

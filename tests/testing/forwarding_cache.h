@@ -42,6 +42,7 @@ class ForwardingCache : public cache::Cache {
   }
   void Clear() override { inner_->Clear(); }
   void InvalidateAll() override { inner_->InvalidateAll(); }
+  void SetServingHorizon(int64_t nanos) override { inner_->SetServingHorizon(nanos); }
   cache::CacheStats GetStats() const override { return inner_->GetStats(); }
   std::vector<cache::CacheStats> GetShardStats() const override { return inner_->GetShardStats(); }
   std::vector<std::string> HottestKeys(size_t n) const override { return inner_->HottestKeys(n); }
