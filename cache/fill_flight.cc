@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "cache/cache.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv::cache {
 namespace {
@@ -16,10 +17,11 @@ absl::Status Unshared(const absl::Status& s) { return absl::Status(s.code(), s.m
 
 void Flight::Publish(absl::StatusOr<std::string> result) {
   if (!result.ok()) result = Unshared(result.status());
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   if (done_) return;
   result_ = std::move(result);
   done_ = true;
+  published_.SignalAll();
 }
 
 void Flight::PublishCopy(const absl::StatusOr<std::string>& result) {
@@ -31,16 +33,22 @@ void Flight::PublishCopy(const absl::StatusOr<std::string>& result) {
 }
 
 absl::StatusOr<std::string> Flight::Wait(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  if (!mu_.AwaitWithTimeout(absl::Condition(&done_), timeout)) {
-    return absl::DeadlineExceededError("timed out waiting for another caller's load of the key");
+  // On the monotonic clock; an infinite timeout stays infinite.
+  const absl::Duration deadline = absl::Nanoseconds(util::MonotonicNanos()) + timeout;
+  util::MutexLock lock(&mu_);
+  while (!done_) {
+    const absl::Duration left = deadline - absl::Nanoseconds(util::MonotonicNanos());
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("timed out waiting for another caller's load of the key");
+    }
+    published_.WaitWithTimeout(&mu_, left);
   }
   if (!result_.ok()) return Unshared(result_.status());
   return result_;
 }
 
 bool Flight::done() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   return done_;
 }
 

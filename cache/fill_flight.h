@@ -35,9 +35,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cache/entry.h"
+#include "util/mutex.h"
 
 namespace asidekv::cache {
 
@@ -63,7 +63,8 @@ class Flight {
 
  private:
   std::atomic<int> waiters_{0};
-  mutable absl::Mutex mu_;
+  mutable util::Mutex mu_;
+  util::CondVar published_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   absl::StatusOr<std::string> result_ ABSL_GUARDED_BY(mu_);
 };

@@ -6,8 +6,10 @@
 // Shards therefore lock this small wrapper over a pthread mutex (a futex on Linux, no
 // tracking), which carries the same clang thread-safety annotations as absl::Mutex, so
 // -Wthread-safety checks its users exactly as it would absl::Mutex. ThreadSanitizer sees it
-// natively (pthread). Code off the hot path (fill flights) keeps absl::Mutex for its
-// Condition-based waits.
+// natively (pthread). CondVar is its condition variable (a pthread one on CLOCK_MONOTONIC, with
+// absl::CondVar's interface), for the per-miss paths that wait: a fill flight (one made and
+// destroyed per miss, where absl::Mutex also registered and removed a node of its lock graph)
+// and the PostgreSQL connection pool.
 //
 // The mutex is glibc's adaptive kind: a thread that finds it taken spins for a while (glibc
 // learns how long per mutex) before it sleeps. A shard's critical sections last tens of
@@ -22,8 +24,14 @@
 #define ASIDEKV_UTIL_MUTEX_H_
 
 #include <pthread.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
 
 namespace asidekv::util {
 
@@ -46,7 +54,43 @@ class ABSL_LOCKABLE Mutex {
   void Unlock() ABSL_UNLOCK_FUNCTION() { pthread_mutex_unlock(&mu_); }
 
  private:
+  friend class CondVar;
   pthread_mutex_t mu_;
+};
+
+// A condition variable for Mutex. Spurious wake-ups happen: wait in a loop on the condition.
+class CondVar {
+ public:
+  CondVar() {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cv_, &attr);
+    pthread_condattr_destroy(&attr);
+  }
+  ~CondVar() { pthread_cond_destroy(&cv_); }
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+
+  void Wait(Mutex* mu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { pthread_cond_wait(&cv_, &mu->mu_); }
+  // Waits until signalled or `timeout` passes; true when it timed out (as absl::CondVar).
+  bool WaitWithTimeout(Mutex* mu, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (timeout == absl::InfiniteDuration()) {
+      Wait(mu);
+      return false;
+    }
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const absl::Duration until =
+        absl::DurationFromTimespec(now) + std::max(timeout, absl::ZeroDuration());
+    const timespec deadline = absl::ToTimespec(until);
+    return pthread_cond_timedwait(&cv_, &mu->mu_, &deadline) == ETIMEDOUT;
+  }
+  void Signal() { pthread_cond_signal(&cv_); }
+  void SignalAll() { pthread_cond_broadcast(&cv_); }
+
+ private:
+  pthread_cond_t cv_;
 };
 
 // Holds a Mutex for its scope.

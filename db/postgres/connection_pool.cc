@@ -8,10 +8,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "db/postgres/pg_connection.h"
 #include "util/monotonic_clock.h"
+#include "util/mutex.h"
 
 namespace asidekv::db {
 
@@ -29,10 +29,10 @@ ConnectionPool::ConnectionPool(Options options) : options_(std::move(options)) {
 
 ConnectionPool::~ConnectionPool() { DropIdle(); }
 
-absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(int64_t deadline_nanos, bool fresh) {
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(int64_t deadline_nanos, Idle idle) {
   std::unique_ptr<PgConnection> conn;
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     while (idle_.empty() && open_ >= options_.size) {
       const int64_t left = deadline_nanos - util::MonotonicNanos();
       if (left <= 0 || slot_freed_.WaitWithTimeout(&mu_, absl::Nanoseconds(left))) {
@@ -49,7 +49,10 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(int64_t deadline_n
       ++open_;  // A slot for a new connection.
     }
   }
-  if (conn != nullptr && !fresh && conn->StillAlive()) return Lease(this, std::move(conn));
+  if (conn != nullptr &&
+      (idle == Idle::kUnchecked || (idle == Idle::kChecked && conn->StillAlive()))) {
+    return Lease(this, std::move(conn));
+  }
   // No idle connection, or a stale or unwanted one: close it and connect anew in its slot.
   conn.reset();
   absl::StatusOr<std::unique_ptr<PgConnection>> made = ConnectInSlot(deadline_nanos);
@@ -70,7 +73,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> ConnectionPool::ConnectInSlot(
 }
 
 void ConnectionPool::FreeSlot() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   --open_;
   slot_freed_.Signal();
 }
@@ -81,14 +84,14 @@ void ConnectionPool::Return(std::unique_ptr<PgConnection> conn) {
     FreeSlot();
     return;
   }
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   idle_.push_back(std::move(conn));
   slot_freed_.Signal();
 }
 
 void ConnectionPool::Add(std::unique_ptr<PgConnection> conn) {
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     if (open_ < options_.size) {
       ++open_;
       idle_.push_back(std::move(conn));
@@ -102,7 +105,7 @@ void ConnectionPool::Add(std::unique_ptr<PgConnection> conn) {
 void ConnectionPool::DropIdle() {
   std::vector<std::unique_ptr<PgConnection>> dropped;
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     dropped.swap(idle_);
     open_ -= static_cast<int>(dropped.size());
     if (!dropped.empty()) slot_freed_.SignalAll();
@@ -111,7 +114,7 @@ void ConnectionPool::DropIdle() {
 }
 
 int ConnectionPool::open() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   return open_;
 }
 

@@ -9,11 +9,14 @@
 // transaction left open by a failure), freeing the slot. Invariants: idle_.size() <= open_ <=
 // size; a connection is in idle_ or held by exactly one Lease.
 //
-// Reconnection: an idle connection is checked with StillAlive() (no wait) before it is handed
-// out, so one the server closed (a restart, pg_terminate_backend) is replaced without a
-// statement being sent on it. DropIdle() closes every idle connection: callers do it after a
-// connection loss, since the others to the same server are likely gone too, and Resume() does.
-// Acquire(fresh = true) never hands out an idle connection: a retry after a loss gets a new one.
+// Reconnection: an idle connection is checked with StillAlive() (no wait, one poll()) before it
+// is handed out (Idle::kChecked), so one the server closed (a restart, pg_terminate_backend) is
+// replaced without a statement being sent on it: a write then never has an unknown outcome for
+// a connection that was already gone. A read, which its caller retries on a new connection when
+// the first turns out lost, skips that system call (Idle::kUnchecked). DropIdle() closes every
+// idle connection: callers do it after a connection loss, since the others to the same server
+// are likely gone too, and Resume() does. Idle::kNever never hands out an idle connection: a
+// retry after a loss gets a new one.
 //
 // Thread safety: every method may be called concurrently. No lock is held while connecting,
 //   closing or running statements (mu_ guards only the bookkeeping).
@@ -32,7 +35,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/mutex.h"
 
 namespace asidekv::db {
 
@@ -74,9 +77,12 @@ class ConnectionPool {
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
+  // Which idle connections Acquire may hand out (see the file comment).
+  enum class Idle { kChecked, kUnchecked, kNever };
+
   // A connection by the deadline (util::MonotonicNanos()), see the file comment. Errors: those
   // of PgConnection::Connect and `setup`, or DeadlineExceeded when every slot stays leased.
-  absl::StatusOr<Lease> Acquire(int64_t deadline_nanos, bool fresh = false)
+  absl::StatusOr<Lease> Acquire(int64_t deadline_nanos, Idle idle = Idle::kChecked)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Adds an open connection (already set up) to the idle ones; closes it when the pool is full.
@@ -100,8 +106,8 @@ class ConnectionPool {
   // Constant after construction.
   const Options options_;
 
-  mutable absl::Mutex mu_;
-  absl::CondVar slot_freed_;  // Signalled when a connection becomes idle or a slot frees.
+  mutable util::Mutex mu_;    // Taken twice per statement: no lock-graph tracking (util/mutex.h).
+  util::CondVar slot_freed_;  // Signalled when a connection becomes idle or a slot frees.
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -160,7 +160,9 @@ absl::Status PostgresDb::WithRetry(absl::FunctionRef<absl::Status(PgConnection&,
                                    absl::FunctionRef<bool()> may_retry) const {
   const int64_t deadline = Deadline();
   for (int tries = 0;; ++tries) {
-    absl::StatusOr<ConnectionPool::Lease> lease = pool_->Acquire(deadline, /*fresh=*/tries > 0);
+    // The first try skips the idle connection's liveness poll: a lost one is retried below.
+    absl::StatusOr<ConnectionPool::Lease> lease = pool_->Acquire(
+        deadline, tries == 0 ? ConnectionPool::Idle::kUnchecked : ConnectionPool::Idle::kNever);
     if (!lease.ok()) return lease.status();
     absl::Status s = attempt(**lease, deadline);
     if (s.ok()) return s;
