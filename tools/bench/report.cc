@@ -106,17 +106,22 @@ void AppendRatios(const BenchReport& report, char workload, std::string& out) {
   std::vector<std::string> single;
   for (const RatioPair& pair : kRatioPairs) {
     const std::string name = absl::StrCat(pair.numerator, "/", pair.denominator);
-    std::optional<RatioSummary> t = report.RatioOverRounds(pair, workload, false);
+    using Measure = BenchReport::Measure;
+    std::optional<RatioSummary> t = report.RatioOverRounds(pair, workload, Measure::kThroughput);
     if (!t.has_value()) continue;
     std::optional<RatioSummary> l =
-        pair.read_p50 ? report.RatioOverRounds(pair, workload, true) : std::nullopt;
+        pair.read_p50 ? report.RatioOverRounds(pair, workload, Measure::kReadP50) : std::nullopt;
+    std::optional<RatioSummary> c =
+        pair.read_p50 ? report.RatioOverRounds(pair, workload, Measure::kCpuPerOp) : std::nullopt;
     if (rounds == 1) {
       single.push_back(absl::StrFormat("%s %.2fx", name, t->median));
       if (l.has_value()) single.push_back(absl::StrFormat("(read p50 %.2fx)", l->median));
+      if (c.has_value()) single.push_back(absl::StrFormat("(CPU/op %.2fx)", c->median));
       continue;
     }
     absl::StrAppend(&out, "  throughput ", name, ": ", FormatSummary(*t), "\n");
     if (l.has_value()) absl::StrAppend(&out, "  read p50   ", name, ": ", FormatSummary(*l), "\n");
+    if (c.has_value()) absl::StrAppend(&out, "  CPU/op     ", name, ": ", FormatSummary(*c), "\n");
   }
   if (!single.empty()) absl::StrAppend(&out, "  throughput ", absl::StrJoin(single, "   "), "\n");
 }
@@ -267,13 +272,33 @@ std::optional<double> BenchReport::ReadP50Ratio(absl::string_view numerator,
   return static_cast<double>(ha.Percentile(0.5)) / static_cast<double>(hb.Percentile(0.5));
 }
 
+std::optional<double> BenchReport::CpuPerOpRatio(absl::string_view numerator,
+                                                 absl::string_view denominator, char workload,
+                                                 int round) const {
+  const WorkloadRun* a = Find(numerator, workload, round);
+  const WorkloadRun* b = Find(denominator, workload, round);
+  if (a == nullptr || b == nullptr) return std::nullopt;
+  const double cb = b->measured.CpuMicrosPerOp();
+  if (a->measured.CpuMicrosPerOp() <= 0 || cb <= 0) return std::nullopt;
+  return a->measured.CpuMicrosPerOp() / cb;
+}
+
 std::optional<RatioSummary> BenchReport::RatioOverRounds(const RatioPair& pair, char workload,
-                                                         bool read_p50) const {
+                                                         Measure measure) const {
   std::vector<double> ratios;
   for (int round = 0; round < std::max(1, config.rounds); ++round) {
-    std::optional<double> r = read_p50
-                                  ? ReadP50Ratio(pair.numerator, pair.denominator, workload, round)
-                                  : Ratio(pair.numerator, pair.denominator, workload, round);
+    std::optional<double> r;
+    switch (measure) {
+      case Measure::kThroughput:
+        r = Ratio(pair.numerator, pair.denominator, workload, round);
+        break;
+      case Measure::kReadP50:
+        r = ReadP50Ratio(pair.numerator, pair.denominator, workload, round);
+        break;
+      case Measure::kCpuPerOp:
+        r = CpuPerOpRatio(pair.numerator, pair.denominator, workload, round);
+        break;
+    }
     if (r.has_value()) ratios.push_back(*r);
   }
   return Summarize(std::move(ratios));

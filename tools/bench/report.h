@@ -20,7 +20,8 @@ namespace asidekv::bench {
 struct RatioPair {
   const char* numerator;
   const char* denominator;
-  // Also show the ratio of the p50 read latencies (the cost of a miss, when every read misses).
+  // Also show the ratios of the p50 read latencies and of the process CPU time per operation
+  // (the cost of a miss, when every read misses).
   bool read_p50;
 };
 inline constexpr RatioPair kRatioPairs[] = {{"aside", "rocksdb", false},
@@ -54,10 +55,14 @@ struct BenchReport {
   // p50 read latency of `numerator` over that of `denominator` (> 1: numerator slower).
   std::optional<double> ReadP50Ratio(absl::string_view numerator, absl::string_view denominator,
                                      char workload, int round = 0) const;
-  // The ratio of `pair` on `workload` in every round (read_p50: of the p50 read latencies, else
-  // of the throughputs), summarized; nullopt when no round has it.
+  // The benchmark process's CPU time per operation of `numerator` over that of `denominator`.
+  std::optional<double> CpuPerOpRatio(absl::string_view numerator, absl::string_view denominator,
+                                      char workload, int round = 0) const;
+  enum class Measure { kThroughput, kReadP50, kCpuPerOp };
+  // The ratio of `pair` on `workload` by `measure` in every round, summarized; nullopt when no
+  // round has it.
   std::optional<RatioSummary> RatioOverRounds(const RatioPair& pair, char workload,
-                                              bool read_p50) const;
+                                              Measure measure) const;
   // True if any phase failed a check or returned an error, or a backend failed.
   bool failed() const;
 };

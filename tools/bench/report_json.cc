@@ -91,6 +91,7 @@ void WritePhase(const PhaseResult& p, JsonWriter& json) {
   json.Field("ops", p.ops);
   json.Field("seconds", p.seconds);
   json.Field("ops_per_second", p.OpsPerSecond());
+  if (p.cpu_seconds > 0) json.Field("cpu_us_per_op", p.CpuMicrosPerOp());
   json.Field("point_reads", p.point_reads);
   json.Field("not_yet_inserted", p.not_found);
   json.Field("scanned_pairs", p.scanned_pairs);
@@ -211,15 +212,19 @@ std::string FormatJson(const BenchReport& report) {
   json.BeginArray();
   for (char workload : report.config.workloads) {
     for (const RatioPair& pair : kRatioPairs) {
-      std::optional<RatioSummary> t = report.RatioOverRounds(pair, workload, false);
+      using Measure = BenchReport::Measure;
+      std::optional<RatioSummary> t = report.RatioOverRounds(pair, workload, Measure::kThroughput);
       if (!t.has_value()) continue;
       json.BeginObject();
       json.Field("workload", std::string(1, workload));
       json.Field("name", absl::StrCat(pair.numerator, "/", pair.denominator));
       json.Field("throughput_ratio", t->median);
       WriteSummary("throughput", *t, json);
-      if (std::optional<RatioSummary> l = report.RatioOverRounds(pair, workload, true)) {
-        WriteSummary("read_p50", *l, json);
+      for (auto [measure, name] : {std::pair{Measure::kReadP50, "read_p50"},
+                                   std::pair{Measure::kCpuPerOp, "cpu_per_op"}}) {
+        if (std::optional<RatioSummary> r = report.RatioOverRounds(pair, workload, measure)) {
+          WriteSummary(name, *r, json);
+        }
       }
       json.EndObject();
     }

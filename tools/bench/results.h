@@ -21,6 +21,10 @@ struct PhaseResult {
   uint64_t ops = 0;
   // Wall time from the first thread's start to the last thread's end.
   double seconds = 0;
+  // CPU time of the whole benchmark process over the phase (every thread: the clients' and the
+  // backend's own, e.g. a Store's background threads; not the database server's). 0 when not
+  // measured (--nodes). Less sensitive than latency to other programs sharing the machine.
+  double cpu_seconds = 0;
   // Latency of each OpType in nanoseconds (indexed by OpType).
   std::array<Histogram, kNumOpTypes> latency;
   // Point reads (reads and the read half of read-modify-writes).
@@ -39,6 +43,9 @@ struct PhaseResult {
   std::string first_failure;
 
   double OpsPerSecond() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+  double CpuMicrosPerOp() const {
+    return ops > 0 ? cpu_seconds * 1e6 / static_cast<double>(ops) : 0;
+  }
   bool failed() const { return errors > 0 || verify_failures > 0; }
 };
 

@@ -1,5 +1,7 @@
 #include "tools/bench/runner.h"
 
+#include <time.h>
+
 #include <latch>
 #include <thread>
 
@@ -30,6 +32,12 @@ void RunOnThreads(int threads, absl::FunctionRef<void(int)> body, const Progress
   for (std::thread& thread : pool) thread.join();
 }
 
+double ProcessCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 PhaseResult MergeWorkers(const std::vector<std::unique_ptr<WorkerState>>& workers) {
   PhaseResult merged;
   int64_t first_start = std::numeric_limits<int64_t>::max();
@@ -47,6 +55,7 @@ PhaseResult MergeWorkers(const std::vector<std::unique_ptr<WorkerState>>& worker
 
 void AddPhase(const PhaseResult& r, PhaseResult& into) {
   into.ops += r.ops;
+  into.cpu_seconds += r.cpu_seconds;
   for (int i = 0; i < kNumOpTypes; ++i) into.latency[i].Merge(r.latency[i]);
   into.point_reads += r.point_reads;
   into.not_found += r.not_found;

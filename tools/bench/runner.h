@@ -69,6 +69,9 @@ void RunOnThreads(int threads, absl::FunctionRef<void(int)> body, const Progress
 // Merges the workers' results; the phase lasts from the first start to the last end.
 PhaseResult MergeWorkers(const std::vector<std::unique_ptr<WorkerState>>& workers);
 
+// CPU time this process has used so far (CLOCK_PROCESS_CPUTIME_ID), in seconds.
+double ProcessCpuSeconds();
+
 // Adds the counts and latencies of `r` to `into` (not `seconds`); keeps into's first failure.
 void AddPhase(const PhaseResult& r, PhaseResult& into);
 
@@ -191,6 +194,7 @@ PhaseResult RunPhase(Backend& backend, const PhasePlan& plan) {
   for (int t = 0; t < threads; ++t) workers.push_back(std::make_unique<WorkerState>());
   const uint64_t total_ops = plan.ops_per_thread * static_cast<uint64_t>(threads);
   const double duration_s = absl::ToDoubleSeconds(plan.duration);
+  const double cpu_start = ProcessCpuSeconds();
   RunOnThreads(
       threads, [&](int t) { RunWorker(backend, plan, (*plan.ops)[t], *workers[t]); },
       *plan.progress,
@@ -201,7 +205,9 @@ PhaseResult RunPhase(Backend& backend, const PhasePlan& plan) {
                                               : (duration_s > 0 ? elapsed / duration_s : -1);
         plan.progress->Update(plan.label, done, elapsed, std::min(fraction, 1.0));
       });
-  return MergeWorkers(workers);
+  PhaseResult merged = MergeWorkers(workers);
+  merged.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  return merged;
 }
 
 // Writes records [0, record_count) at version 0 in batches, spread over `threads` threads.
