@@ -252,35 +252,43 @@ const WorkloadRun* BenchReport::Find(absl::string_view backend, char workload, i
   return nullptr;
 }
 
+namespace {
+
+// `measure` of the measured phase of `a` over that of `b`; nullopt when either is missing or
+// has no positive measure.
+std::optional<double> PhaseRatio(const WorkloadRun* a, const WorkloadRun* b,
+                                 double (*measure)(const PhaseResult&)) {
+  if (a == nullptr || b == nullptr) return std::nullopt;
+  const double ma = measure(a->measured);
+  const double mb = measure(b->measured);
+  if (ma <= 0 || mb <= 0) return std::nullopt;
+  return ma / mb;
+}
+
+double ReadP50(const PhaseResult& p) {
+  const Histogram& h = p.latency[static_cast<int>(OpType::kRead)];
+  return h.count() == 0 ? 0 : static_cast<double>(h.Percentile(0.5));
+}
+
+}  // namespace
+
 std::optional<double> BenchReport::Ratio(absl::string_view numerator, absl::string_view denominator,
                                          char workload, int round) const {
-  const WorkloadRun* a = Find(numerator, workload, round);
-  const WorkloadRun* b = Find(denominator, workload, round);
-  if (a == nullptr || b == nullptr || b->measured.OpsPerSecond() <= 0) return std::nullopt;
-  return a->measured.OpsPerSecond() / b->measured.OpsPerSecond();
+  return PhaseRatio(Find(numerator, workload, round), Find(denominator, workload, round),
+                    [](const PhaseResult& p) { return p.OpsPerSecond(); });
 }
 
 std::optional<double> BenchReport::ReadP50Ratio(absl::string_view numerator,
                                                 absl::string_view denominator, char workload,
                                                 int round) const {
-  const WorkloadRun* a = Find(numerator, workload, round);
-  const WorkloadRun* b = Find(denominator, workload, round);
-  if (a == nullptr || b == nullptr) return std::nullopt;
-  const Histogram& ha = a->measured.latency[static_cast<int>(OpType::kRead)];
-  const Histogram& hb = b->measured.latency[static_cast<int>(OpType::kRead)];
-  if (ha.count() == 0 || hb.count() == 0 || hb.Percentile(0.5) == 0) return std::nullopt;
-  return static_cast<double>(ha.Percentile(0.5)) / static_cast<double>(hb.Percentile(0.5));
+  return PhaseRatio(Find(numerator, workload, round), Find(denominator, workload, round), ReadP50);
 }
 
 std::optional<double> BenchReport::CpuPerOpRatio(absl::string_view numerator,
                                                  absl::string_view denominator, char workload,
                                                  int round) const {
-  const WorkloadRun* a = Find(numerator, workload, round);
-  const WorkloadRun* b = Find(denominator, workload, round);
-  if (a == nullptr || b == nullptr) return std::nullopt;
-  const double cb = b->measured.CpuMicrosPerOp();
-  if (a->measured.CpuMicrosPerOp() <= 0 || cb <= 0) return std::nullopt;
-  return a->measured.CpuMicrosPerOp() / cb;
+  return PhaseRatio(Find(numerator, workload, round), Find(denominator, workload, round),
+                    [](const PhaseResult& p) { return p.CpuMicrosPerOp(); });
 }
 
 std::optional<RatioSummary> BenchReport::RatioOverRounds(const RatioPair& pair, char workload,
