@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
@@ -36,8 +37,9 @@ absl::Status CheckBoundedDuration(absl::Duration d, std::string_view what, absl:
 }
 
 absl::Status CheckRedis(const Options& o) {
-  absl::StatusOr<remote::RedisAddress> address = remote::ParseRedisAddress(o.redis);
-  if (!address.ok()) return Bad(absl::StrCat("redis: ", address.status().message()));
+  absl::StatusOr<std::vector<remote::RedisAddress>> addresses =
+      remote::ParseRedisAddresses(o.redis);
+  if (!addresses.ok()) return Bad(absl::StrCat("redis: ", addresses.status().message()));
   if (o.redis_prefix.empty() || o.redis_prefix.find_first_of("{}") != std::string::npos) {
     return Bad(absl::StrCat("redis_prefix must be non-empty without '{' or '}', got \"",
                             o.redis_prefix, "\""));

@@ -52,7 +52,16 @@ absl::StatusOr<std::unique_ptr<RemoteTier>> RemoteTier::Open(const Options& opti
   if (!redis.ok()) return redis.status();
   std::unique_ptr<RemoteTier> tier(new RemoteTier(options, cache, db, filler, *std::move(redis)));
   if (options.cache_capacity_bytes > 0) {
-    cache->SetServingHorizon(0);  // Closed until the channel's first PONG.
+    cache->SetServingHorizon(0);  // Closed until the channels' first PONGs.
+  }
+  if (options.cache_capacity_bytes > 0 && tier->redis_->cluster()) {
+    absl::StatusOr<std::unique_ptr<remote::ClusterInvalidation>> channels =
+        remote::ClusterInvalidation::Start(config, options.coherence_bound, tier.get(),
+                                           tier->redis_.get());
+    if (!channels.ok()) return channels.status();
+    tier->cluster_channels_ = *std::move(channels);
+    tier->cluster_channels_->WaitServing(options.redis_timeout);
+  } else if (options.cache_capacity_bytes > 0) {
     absl::StatusOr<std::unique_ptr<remote::InvalidationChannel>> channel =
         remote::InvalidationChannel::Start(config, options.coherence_bound, tier.get());
     if (!channel.ok()) return channel.status();
@@ -77,6 +86,7 @@ RemoteTier::~RemoteTier() {
   }
   retry_thread_.join();
   channel_.reset();  // Stops its thread before the cache it invalidates goes.
+  cluster_channels_.reset();
 }
 
 void RemoteTier::PrepareFill(const Filler::Loaded& loaded, int64_t read_began, std::string* bytes,
@@ -301,9 +311,10 @@ void RemoteTier::LoadMany(absl::Span<const std::string_view> keys,
 }
 
 bool RemoteTier::InvalidateRemote(absl::Span<const std::string_view> keys) {
-  if (redis_->Invalidate(keys).ok()) return true;
+  std::vector<bool> landed;
+  if (redis_->Invalidate(keys, &landed).ok()) return true;
   errors_.fetch_add(1, std::memory_order_relaxed);
-  AddOwed(keys);
+  AddOwed(keys, landed);
   return false;
 }
 
@@ -337,11 +348,16 @@ bool RemoteTier::IsOwed(std::string_view key) const {
   return owed_.contains(key);
 }
 
-void RemoteTier::AddOwed(absl::Span<const std::string_view> keys) {
+void RemoteTier::AddOwed(absl::Span<const std::string_view> keys, const std::vector<bool>& landed) {
   absl::MutexLock lock(&owed_mu_);
   ++owed_generation_;
-  for (std::string_view k : keys) owed_[std::string(k)] = owed_generation_;
-  owed_total_.fetch_add(keys.size(), std::memory_order_relaxed);
+  size_t added = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i < landed.size() && landed[i]) continue;
+    owed_[std::string(keys[i])] = owed_generation_;
+    ++added;
+  }
+  owed_total_.fetch_add(added, std::memory_order_relaxed);
   owed_count_.store(owed_.size(), std::memory_order_release);
   owed_cv_.Signal();
 }
@@ -364,9 +380,15 @@ void RemoteTier::RetryOwed() {
     std::vector<std::string_view> keys;
     keys.reserve(batch.size());
     for (const auto& [key, generation] : batch) keys.push_back(key);
-    if (!redis_->Invalidate(keys).ok()) continue;
+    std::vector<bool> landed;
+    if (!redis_->Invalidate(keys, &landed).ok() &&
+        std::find(landed.begin(), landed.end(), true) == landed.end()) {
+      continue;
+    }
     absl::MutexLock lock(&owed_mu_);
-    for (const auto& [key, generation] : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!landed[i]) continue;  // Still owed (on a cluster: its master is down).
+      const auto& [key, generation] = batch[i];
       auto it = owed_.find(key);
       if (it != owed_.end() && it->second == generation) owed_.erase(it);
     }
@@ -395,6 +417,9 @@ void RemoteTier::AddStats(Stats* stats) const {
   stats->invalidations_received += invalidations_received_.load(std::memory_order_relaxed);
   stats->coherence_flushes += flushes_.load(std::memory_order_relaxed);
   if (channel_ != nullptr) stats->heartbeat_lapses += channel_->GetStats().lapses;
+  if (cluster_channels_ != nullptr) {
+    stats->heartbeat_lapses += cluster_channels_->GetStats().channels.lapses;
+  }
   stats->owed_invalidations += owed_total_.load(std::memory_order_relaxed);
   stats->owed_keys += owed_count_.load(std::memory_order_relaxed);
 }

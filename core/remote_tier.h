@@ -28,7 +28,10 @@
 //   OnInvalidateAll() -> Cache::InvalidateAll(). NearServing() is the channel's gate: while it
 //   is false the Store serves no cache hit and fills nothing into its cache. The cache enforces
 //   the hit side itself: its serving horizon follows the gate's deadline (OnServingUntil), so a
-//   hit pays one atomic load for the gate, inside the expiry check it makes anyway.
+//   hit pays one atomic load for the gate, inside the expiry check it makes anyway. On a Redis
+//   Cluster the channel is one per master (remote::ClusterInvalidation, which hands this sink
+//   the horizon of all of them together), each calling the sink from its own thread; a write
+//   whose keys span masters owes only the keys of the masters it could not reach.
 //
 // Thread safety: every method may be called concurrently.
 // Ownership: borrows the cache, the database and the filler, which outlive it; the destructor
@@ -57,6 +60,7 @@
 #include "asidekv/stats.h"
 #include "cache/cache.h"
 #include "core/filler.h"
+#include "remote/cluster_invalidation.h"
 #include "remote/invalidation_channel.h"
 #include "remote/redis_tier.h"
 #include "util/hash.h"
@@ -75,7 +79,10 @@ class RemoteTier final : public remote::InvalidationSink {
   RemoteTier& operator=(const RemoteTier&) = delete;
 
   // Whether this Store's cache may serve hits and take fills now (see the file comment).
-  bool NearServing() const { return channel_ == nullptr || channel_->Serving(); }
+  bool NearServing() const {
+    if (channel_ != nullptr) return channel_->Serving();
+    return cluster_channels_ == nullptr || cluster_channels_->Serving();
+  }
 
   // The load of one key for a leader (see the file comment). *cache_it: whether the result may
   // be put in this Store's cache.
@@ -127,7 +134,8 @@ class RemoteTier final : public remote::InvalidationSink {
   std::optional<Filler::Loaded> TakeHit(const remote::LeaseResult& hit, int64_t read_start);
 
   bool IsOwed(std::string_view key) const;
-  void AddOwed(absl::Span<const std::string_view> keys);
+  // The keys whose `landed` entry is false (all of them when `landed` is empty).
+  void AddOwed(absl::Span<const std::string_view> keys, const std::vector<bool>& landed);
   // The retry thread: UNLINKs owed keys until each lands.
   void RetryOwed();
 
@@ -136,7 +144,9 @@ class RemoteTier final : public remote::InvalidationSink {
   Database* const db_;
   Filler* const filler_;
   std::unique_ptr<remote::RedisTier> redis_;
-  std::unique_ptr<remote::InvalidationChannel> channel_;  // Null without a cache.
+  // Null without a cache; at most one of the two is set (cluster_channels_ on a Redis Cluster).
+  std::unique_ptr<remote::InvalidationChannel> channel_;
+  std::unique_ptr<remote::ClusterInvalidation> cluster_channels_;
 
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> leases_won_{0};

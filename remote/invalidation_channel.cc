@@ -50,7 +50,6 @@ class InvalidationChannel::Impl {
  public:
   Impl(RedisEndpoint endpoint, absl::Duration bound, InvalidationSink* sink)
       : endpoint_(std::move(endpoint)),
-        flush_marker_(FlushMarkerKey(endpoint_.prefix)),
         bound_nanos_(absl::ToInt64Nanoseconds(bound)),
         ping_every_nanos_(std::max<int64_t>(bound_nanos_ / 4, 1)),
         sink_(sink),
@@ -78,6 +77,11 @@ class InvalidationChannel::Impl {
 
   bool Serving() const {
     return util::MonotonicNanos() < serving_until_.load(std::memory_order_acquire);
+  }
+
+  bool ServingSince(int64_t since_nanos, int64_t now_nanos) const {
+    const int64_t until = serving_until_.load(std::memory_order_acquire);
+    return now_nanos < until && until - bound_nanos_ > since_nanos;
   }
 
   bool WaitServing(absl::Duration timeout) const {
@@ -229,7 +233,8 @@ class InvalidationChannel::Impl {
       std::vector<std::string_view> keys;
       keys.reserve(payload.elements.size());
       for (const RedisReply& key : payload.elements) {
-        if (key.str == flush_marker_) {  // Every key: a flush (e.g. the relay lost its log).
+        if (IsFlushMarkerKey(endpoint_.prefix,
+                             key.str)) {  // Every key: a flush (e.g. the relay lost its log).
           Flush();
           return;
         }
@@ -257,7 +262,6 @@ class InvalidationChannel::Impl {
   }
 
   const RedisEndpoint endpoint_;
-  const std::string flush_marker_;  // FlushMarkerKey(prefix).
   const int64_t bound_nanos_;
   const int64_t ping_every_nanos_;
   InvalidationSink* const sink_;  // Not owned; outlives the channel.
@@ -306,6 +310,9 @@ InvalidationChannel::~InvalidationChannel() = default;
 bool InvalidationChannel::Serving() const { return impl_->Serving(); }
 bool InvalidationChannel::WaitServing(absl::Duration timeout) const {
   return impl_->WaitServing(timeout);
+}
+bool InvalidationChannel::ServingSince(int64_t since_nanos, int64_t now_nanos) const {
+  return impl_->ServingSince(since_nanos, now_nanos);
 }
 int64_t InvalidationChannel::client_id() const { return impl_->client_id(); }
 InvalidationChannelStats InvalidationChannel::GetStats() const { return impl_->GetStats(); }

@@ -31,6 +31,8 @@
 //
 // Thread safety: Serving() and the accessors may be called from any thread. The sink is called
 //   on the channel's thread only, one call at a time; it must not call back into the channel.
+//   (Several channels may share a sink, e.g. one per cluster master: it is then called from
+//   each one's thread concurrently.)
 // Ownership: borrows the sink, which must outlive the channel; the destructor stops the thread.
 
 #ifndef ASIDEKV_REMOTE_INVALIDATION_CHANNEL_H_
@@ -86,6 +88,9 @@ class InvalidationChannel {
 
   // See the file comment.
   bool Serving() const;
+  // Serving() holds on a PONG for a PING sent after `since_nanos` (a util::MonotonicNanos()
+  // instant), read against `now_nanos`: the cluster's gate asks each master's channel.
+  bool ServingSince(int64_t since_nanos, int64_t now_nanos) const;
   // Waits until Serving() or `timeout` passes; returns Serving(). For Open and tests.
   bool WaitServing(absl::Duration timeout) const;
 

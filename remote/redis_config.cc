@@ -2,11 +2,16 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "util/string_view.h"
 
 namespace asidekv::remote {
@@ -60,6 +65,41 @@ absl::StatusOr<RedisAddress> ParseRedisAddress(std::string_view address) {
   return parsed;
 }
 
+bool IsClusterAddress(std::string_view address) {
+  return address.substr(0, kClusterScheme.size()) == kClusterScheme;
+}
+
+absl::StatusOr<std::vector<RedisAddress>> ParseClusterSeeds(std::string_view address) {
+  if (!IsClusterAddress(address)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad Redis Cluster address \"", util::ToAbsl(address), "\": want \"",
+                     util::ToAbsl(kClusterScheme), "host:port,...\""));
+  }
+  std::vector<RedisAddress> seeds;
+  for (absl::string_view entry :
+       absl::StrSplit(util::ToAbsl(address.substr(kClusterScheme.size())), ',')) {
+    entry = absl::StripAsciiWhitespace(entry);
+    const auto bad = [&](std::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad Redis Cluster address \"", util::ToAbsl(address), "\": seed \"", entry, "\": ",
+          util::ToAbsl(why), " (want \"", util::ToAbsl(kClusterScheme), "host:port,host:port\")"));
+    };
+    if (entry.empty()) return bad("empty");
+    if (absl::StartsWith(entry, "unix:")) return bad("a cluster is reached over TCP");
+    absl::StatusOr<RedisAddress> seed = ParseRedisAddress(util::FromAbsl(entry));
+    if (!seed.ok()) return bad(util::FromAbsl(seed.status().message()));
+    seeds.push_back(*std::move(seed));
+  }
+  return seeds;
+}
+
+absl::StatusOr<std::vector<RedisAddress>> ParseRedisAddresses(std::string_view address) {
+  if (IsClusterAddress(address)) return ParseClusterSeeds(address);
+  absl::StatusOr<RedisAddress> one = ParseRedisAddress(address);
+  if (!one.ok()) return one.status();
+  return std::vector<RedisAddress>{*std::move(one)};
+}
+
 absl::StatusOr<RedisAddress> ValidateRedisConfig(const RedisConfig& config) {
   if (config.prefix.empty() || config.prefix.find_first_of("{}") != std::string::npos) {
     return absl::InvalidArgumentError("RedisConfig::prefix must be non-empty, without '{' or '}'");
@@ -71,7 +111,9 @@ absl::StatusOr<RedisAddress> ValidateRedisConfig(const RedisConfig& config) {
   if (config.timeout < absl::Milliseconds(1)) {
     return absl::InvalidArgumentError("RedisConfig::timeout must be at least 1 ms");
   }
-  return ParseRedisAddress(config.address);
+  absl::StatusOr<std::vector<RedisAddress>> addresses = ParseRedisAddresses(config.address);
+  if (!addresses.ok()) return addresses.status();
+  return addresses->front();
 }
 
 }  // namespace asidekv::remote

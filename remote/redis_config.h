@@ -1,7 +1,9 @@
 // RedisConfig: where the Redis tier lives and how to talk to it (the remote module's view of
 // Options::redis*; core/ fills it in).
 //
-// Address forms: "host:port" (a name or an IPv4 address), "[v6-address]:port", "unix:/path".
+// Address forms: "host:port" (a name or an IPv4 address), "[v6-address]:port", "unix:/path", or a
+// Redis Cluster: "redis-cluster://host:port,host:port,..." (seed nodes over TCP; any one that
+// answers gives the cluster's masters: remote/cluster_slots.h).
 // The password is a secret: no error message, log line or stats text of this module contains it
 // (every text that might echo it goes through util::ScrubSecret()).
 
@@ -10,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -33,6 +36,12 @@ struct RedisConfig {
   absl::Duration timeout = absl::Seconds(1);
 };
 
+// The scheme of a Redis Cluster address.
+inline constexpr std::string_view kClusterScheme = "redis-cluster://";
+
+// Whether `address` names a Redis Cluster (starts with kClusterScheme).
+bool IsClusterAddress(std::string_view address);
+
 // A parsed address.
 struct RedisAddress {
   bool unix_socket = false;
@@ -45,8 +54,16 @@ struct RedisAddress {
 // InvalidArgument naming what is wrong (empty, no port, port out of range, empty path).
 absl::StatusOr<RedisAddress> ParseRedisAddress(std::string_view address);
 
-// The parsed address of a valid `config`, else InvalidArgument naming the field that is wrong
-// (address, prefix, connections, timeout >= 1 ms). RedisTier::Connect and
+// The seeds of a cluster address: at least one "host:port" or "[v6]:port" after the scheme,
+// comma-separated (spaces around entries are ignored). InvalidArgument naming the entry that is
+// wrong (a unix socket is refused: cluster nodes announce TCP addresses).
+absl::StatusOr<std::vector<RedisAddress>> ParseClusterSeeds(std::string_view address);
+
+// ParseRedisAddress or, for a cluster address, ParseClusterSeeds: the addresses to try, in order.
+absl::StatusOr<std::vector<RedisAddress>> ParseRedisAddresses(std::string_view address);
+
+// The parsed address (a cluster's first seed) of a valid `config`, else InvalidArgument naming the
+// field that is wrong (address, prefix, connections, timeout >= 1 ms). RedisTier::Connect and
 // InvalidationChannel::Start call it first.
 absl::StatusOr<RedisAddress> ValidateRedisConfig(const RedisConfig& config);
 

@@ -91,12 +91,21 @@ absl::StatusOr<RedisEndpoint> MakeRedisEndpoint(const RedisConfig& config) {
   absl::StatusOr<RedisAddress> address = ValidateRedisConfig(config);
   if (!address.ok()) return address.status();
   RedisEndpoint endpoint;
-  endpoint.server = absl::StrCat("redis ", address->ToString());
+  endpoint.server = IsClusterAddress(config.address)
+                        ? absl::StrCat("redis-cluster ", address->ToString())
+                        : absl::StrCat("redis ", address->ToString());
   endpoint.address = *std::move(address);
   endpoint.user = config.user;
   endpoint.password = config.password;
   endpoint.prefix = config.prefix;
   endpoint.timeout_nanos = absl::ToInt64Nanoseconds(config.timeout);
+  return endpoint;
+}
+
+RedisEndpoint EndpointAt(const RedisEndpoint& base, const RedisAddress& address) {
+  RedisEndpoint endpoint = base;
+  endpoint.server = absl::StrCat("redis ", address.ToString());
+  endpoint.address = address;
   return endpoint;
 }
 

@@ -71,6 +71,9 @@ struct RedisEndpoint {
 // ValidateRedisConfig(config), then its endpoint.
 absl::StatusOr<RedisEndpoint> MakeRedisEndpoint(const RedisConfig& config);
 
+// `base` aimed at another server (a cluster node): the same credentials, prefix and timeout.
+RedisEndpoint EndpointAt(const RedisEndpoint& base, const RedisAddress& address);
+
 // One command: its arguments (binary-safe).
 using RedisCommand = std::vector<std::string>;
 

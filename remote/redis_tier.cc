@@ -18,8 +18,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "remote/cluster_router.h"
+#include "remote/cluster_slots.h"
 #include "remote/redis_config.h"
 #include "remote/redis_connection.h"
+#include "remote/redis_node.h"
 #include "util/monotonic_clock.h"
 #include "util/string_view.h"
 
@@ -54,24 +57,23 @@ redis.call('DEL', KEYS[3])
 return 1
 )lua";
 
-constexpr int64_t kFirstBackoffNanos = 100 * 1000 * 1000;
-constexpr int64_t kMaxBackoffNanos = 2000 * 1000 * 1000;
-
 // Whole milliseconds, rounded up.
 int64_t CeilMillis(absl::Duration d) {
   return absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
 }
 
-std::string KeyUnder(std::string_view prefix, std::string_view kind, std::string_view key) {
-  std::string out;
-  out.reserve(prefix.size() + kind.size() + key.size() + 3);
-  out.append(prefix).append(kind).append("{").append(key).append("}");
-  return out;
-}
+// A key whose braces would hold an empty hash tag (it starts with '}') hashes as a whole, so its
+// value, lease and marker would land on three slots: on a cluster it takes the fixed tag instead.
+constexpr std::string_view kFixedTag = "#{#}";
 
-bool IsConnectionFailure(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable ||
-         s.code() == absl::StatusCode::kDeadlineExceeded;
+std::string KeyUnder(std::string_view prefix, std::string_view kind, std::string_view key,
+                     bool cluster) {
+  std::string out;
+  out.reserve(prefix.size() + kind.size() + key.size() + 4);
+  out.append(prefix).append(kind);
+  if (cluster && (key.empty() || key.front() == '}')) return out.append(kFixedTag).append(key);
+  out.append("{").append(key).append("}");
+  return out;
 }
 
 // The flush-owed marker (RedisTier::OweFlush).
@@ -81,22 +83,33 @@ std::string FlushOwedKey(std::string_view prefix) {
 
 }  // namespace
 
-std::string ValueKey(std::string_view prefix, std::string_view key) {
-  return KeyUnder(prefix, ":v:", key);
+std::string ValueKey(std::string_view prefix, std::string_view key, bool cluster) {
+  return KeyUnder(prefix, ":v:", key, cluster);
 }
 
-std::string LeaseKey(std::string_view prefix, std::string_view key) {
-  return KeyUnder(prefix, ":l:", key);
+std::string LeaseKey(std::string_view prefix, std::string_view key, bool cluster) {
+  return KeyUnder(prefix, ":l:", key, cluster);
 }
 
-std::string MarkerKey(std::string_view prefix, std::string_view key) {
-  return KeyUnder(prefix, ":w:", key);
+std::string MarkerKey(std::string_view prefix, std::string_view key, bool cluster) {
+  return KeyUnder(prefix, ":w:", key, cluster);
+}
+
+bool IsFlushMarkerKey(std::string_view prefix, std::string_view redis_key) {
+  return redis_key.size() >= prefix.size() + 4 && redis_key.substr(0, prefix.size()) == prefix &&
+         redis_key.substr(prefix.size(), 4) == ":w:*";
 }
 
 std::string FlushMarkerKey(std::string_view prefix) { return std::string(prefix) + ":w:*"; }
 
 std::optional<std::string_view> KeyOfMarkerKey(std::string_view prefix,
                                                std::string_view redis_key) {
+  const size_t fixed = prefix.size() + 3;  // Where the fixed tag would start.
+  if (redis_key.size() >= fixed + kFixedTag.size() &&
+      redis_key.substr(0, prefix.size()) == prefix && redis_key.substr(prefix.size(), 3) == ":w:" &&
+      redis_key.substr(fixed, kFixedTag.size()) == kFixedTag) {
+    return redis_key.substr(fixed + kFixedTag.size());
+  }
   if (redis_key.size() < prefix.size() + 5 || redis_key.substr(0, prefix.size()) != prefix ||
       redis_key.substr(prefix.size(), 4) != ":w:{" || redis_key.back() != '}') {
     return std::nullopt;
@@ -104,71 +117,91 @@ std::optional<std::string_view> KeyOfMarkerKey(std::string_view prefix,
   return redis_key.substr(prefix.size() + 4, redis_key.size() - prefix.size() - 5);
 }
 
-// The pool (mu_), the breaker (breaker_mu_) and the counters. Lock order: never both at once.
+// One node (a plain server) or a router over a cluster's masters, and the counters.
 class RedisTier::Impl {
  public:
-  Impl(RedisEndpoint endpoint, int connections)
-      : endpoint_(std::move(endpoint)), connections_(connections) {
+  explicit Impl(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)) {
     std::random_device random;
     token_base_ = (uint64_t{random()} << 32) ^ random();
   }
 
-  ~Impl() = default;
+  static std::vector<std::string_view> Scripts() {
+    return {kGetLeaseScript, kFillScript, kInvalidateScript};
+  }
 
-  // The first connection: connects, checks the server's persistence settings, loads the scripts.
-  absl::Status Start() {
-    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
-    absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-        RedisConnection::Connect(endpoint_, deadline);
-    if (!conn.ok()) return conn.status();
-    absl::StatusOr<std::vector<RedisReply>> config = (*conn)->RunPipeline(
-        {{"CONFIG", "GET", "save"}, {"CONFIG", "GET", "appendonly"}}, deadline);
-    if (!config.ok()) return config.status();
-    for (const RedisReply& reply : *config) {
-      if (reply.IsError("NOPERM")) continue;  // The ACL forbids CONFIG: trust the operator.
-      if (reply.IsError()) return (*conn)->ReplyStatus(reply);
-      if (reply.elements.size() != 2) continue;
-      const std::string& name = reply.elements[0].str;
-      const std::string& value = reply.elements[1].str;
-      if ((name == "save" && !value.empty()) || (name == "appendonly" && value == "yes")) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            endpoint_.server, ": persists to disk (", name, " \"", value,
-            "\"): a restart would bring back values invalidated since the snapshot; configure "
-            "it with `save \"\"` and `appendonly no`"));
-      }
+  absl::Status Start(const RedisConfig& config) {
+    absl::StatusOr<std::vector<RedisAddress>> addresses = ParseRedisAddresses(config.address);
+    if (!addresses.ok()) return addresses.status();
+    std::vector<std::string> shas;
+    if (IsClusterAddress(config.address)) {
+      absl::StatusOr<std::unique_ptr<ClusterRouter>> router = ClusterRouter::Connect(
+          endpoint_, *std::move(addresses), config.connections, Scripts(), &shas);
+      if (!router.ok()) return router.status();
+      router_ = *std::move(router);
+    } else {
+      node_ = std::make_unique<RedisNode>(endpoint_, config.connections, Scripts());
+      absl::StatusOr<std::vector<std::string>> started = node_->Start();
+      if (!started.ok()) return started.status();
+      shas = *std::move(started);
     }
-    absl::StatusOr<std::vector<std::string>> shas = SetUp(**conn, deadline);
-    if (!shas.ok()) return shas.status();
-    get_lease_sha_ = (*shas)[0];
-    fill_sha_ = (*shas)[1];
-    invalidate_sha_ = (*shas)[2];
-    absl::MutexLock lock(&mu_);
-    ++open_;
-    idle_.push_back(*std::move(conn));
+    get_lease_sha_ = shas[0];
+    fill_sha_ = shas[1];
+    invalidate_sha_ = shas[2];
     return absl::OkStatus();
   }
 
-  // Runs `commands` in one round trip on a pooled connection, behind the breaker. EVALSHA
-  // commands that meet NOSCRIPT are run again after loading the scripts. Error replies come
-  // back as replies.
+  bool cluster() const { return router_ != nullptr; }
+
+  // The Redis key of `key`'s value / lease / marker.
+  std::string Value(std::string_view key) const {
+    return ValueKey(endpoint_.prefix, key, cluster());
+  }
+  std::string Lease(std::string_view key) const {
+    return LeaseKey(endpoint_.prefix, key, cluster());
+  }
+  std::string Marker(std::string_view key) const {
+    return MarkerKey(endpoint_.prefix, key, cluster());
+  }
+
+  // Runs `commands` in one round trip (on a cluster: one per master, each command on the master
+  // of the slot of its first key). Any error reply or failure fails the call.
   absl::StatusOr<std::vector<RedisReply>> Call(const std::vector<RedisCommand>& commands) {
-    bool probe = false;
-    absl::Status s = Admit(&probe);
-    if (!s.ok()) return Failed(s);
-    bool connection_failed = false;
-    absl::StatusOr<std::vector<RedisReply>> replies = RoundTrip(commands, &connection_failed);
-    if (connection_failed) {
-      DropIdle();  // The others to the same server are likely gone too.
-      Trip(probe);
-    } else if (replies.ok()) {
-      Close();
+    if (!cluster()) {
+      absl::StatusOr<std::vector<RedisReply>> replies = node_->Call(commands);
+      if (!replies.ok()) return Failed(replies.status());
+      for (const RedisReply& reply : *replies) {
+        if (reply.IsError())
+          return Failed(ReplyErrorStatus(reply, endpoint_.server, endpoint_.password));
+      }
+      return replies;
     }
-    if (!replies.ok()) return Failed(replies.status());
-    for (const RedisReply& reply : *replies) {
-      if (reply.IsError())
-        return Failed(ReplyErrorStatus(reply, endpoint_.server, endpoint_.password));
+    std::vector<absl::StatusOr<RedisReply>> each = CallEach(commands);
+    std::vector<RedisReply> replies;
+    replies.reserve(each.size());
+    for (absl::StatusOr<RedisReply>& reply : each) {
+      if (!reply.ok()) return Failed(reply.status());
+      if (reply->IsError()) {
+        return Failed(ReplyErrorStatus(*reply, endpoint_.server, endpoint_.password));
+      }
+      replies.push_back(*std::move(reply));
     }
     return replies;
+  }
+
+  // One result per command; on a plain server a failure is every command's.
+  std::vector<absl::StatusOr<RedisReply>> CallEach(const std::vector<RedisCommand>& commands) {
+    if (!cluster()) {
+      absl::StatusOr<std::vector<RedisReply>> replies = node_->Call(commands);
+      if (!replies.ok()) {
+        return std::vector<absl::StatusOr<RedisReply>>(commands.size(), replies.status());
+      }
+      return std::vector<absl::StatusOr<RedisReply>>(std::make_move_iterator(replies->begin()),
+                                                     std::make_move_iterator(replies->end()));
+    }
+    std::vector<uint16_t> slots;
+    slots.reserve(commands.size());
+    for (const RedisCommand& command : commands) slots.push_back(KeySlot(FirstKey(command)));
+    return router_->Call(commands, slots);
   }
 
   absl::Status Failed(absl::Status s) {
@@ -184,8 +217,9 @@ class RedisTier::Impl {
   }
 
   const RedisEndpoint endpoint_;
-  const int connections_;
-  // Set by Start(), before the tier is shared; constant afterwards.
+  // Set by Start(), before the tier is shared; constant afterwards. Exactly one is non-null.
+  std::unique_ptr<RedisNode> node_;
+  std::unique_ptr<ClusterRouter> router_;
   std::string get_lease_sha_;
   std::string fill_sha_;
   std::string invalidate_sha_;
@@ -199,194 +233,20 @@ class RedisTier::Impl {
   std::atomic<uint64_t> fills_rejected_{0};
   std::atomic<uint64_t> invalidations_{0};
   std::atomic<uint64_t> errors_{0};
-  std::atomic<uint64_t> reconnects_{0};
-  std::atomic<bool> available_{true};
-
-  std::string run_id() const {
-    absl::MutexLock lock(&mu_);
-    return run_id_;
-  }
 
  private:
-  // The breaker's verdict on a new call: OK to go (closed, or this call is the period's probe),
-  // else Unavailable at once.
-  absl::Status Admit(bool* probe) {
-    absl::MutexLock lock(&breaker_mu_);
-    if (!breaker_open_) return absl::OkStatus();
-    const int64_t now = util::MonotonicNanos();
-    if (now < probe_at_) {
-      return absl::UnavailableError(
-          absl::StrCat(endpoint_.server, ": unavailable (the last call failed; next try in ",
-                       (probe_at_ - now + 999999) / 1000000, " ms)"));
-    }
-    probe_at_ = now + backoff_;  // This call is the probe; the others wait for its period.
-    *probe = true;
-    return absl::OkStatus();
+  // The key a command routes by: EVALSHA's first key, else the first argument.
+  static std::string_view FirstKey(const RedisCommand& command) {
+    if (command.size() > 3 && command[0] == "EVALSHA") return command[3];
+    return command.size() > 1 ? std::string_view(command[1]) : std::string_view();
   }
-
-  // A call failed to reach Redis: open the breaker, or double its backoff when the probe failed.
-  // (Calls let through before it opened and failing since change nothing.)
-  void Trip(bool probe) {
-    absl::MutexLock lock(&breaker_mu_);
-    if (breaker_open_ && !probe) return;
-    backoff_ = breaker_open_ ? std::min(backoff_ * 2, kMaxBackoffNanos) : kFirstBackoffNanos;
-    breaker_open_ = true;
-    probe_at_ = util::MonotonicNanos() + backoff_;
-    available_.store(false, std::memory_order_relaxed);
-  }
-
-  void Close() {
-    if (available_.load(std::memory_order_relaxed)) return;
-    absl::MutexLock lock(&breaker_mu_);
-    breaker_open_ = false;
-    available_.store(true, std::memory_order_relaxed);
-  }
-
-  absl::StatusOr<std::vector<RedisReply>> RoundTrip(const std::vector<RedisCommand>& commands,
-                                                    bool* connection_failed) {
-    absl::StatusOr<std::unique_ptr<RedisConnection>> conn = Acquire(connection_failed);
-    if (!conn.ok()) return conn.status();
-    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
-    absl::StatusOr<std::vector<RedisReply>> replies = (*conn)->RunPipeline(commands, deadline);
-    if (replies.ok()) {
-      absl::Status s = RetryNoScript(**conn, commands, deadline, &*replies);
-      if (!s.ok()) replies = s;
-    }
-    *connection_failed = (*conn)->broken();
-    Release(*std::move(conn));
-    return replies;
-  }
-
-  // Loads the scripts again and reruns the commands that met NOSCRIPT (a restart or SCRIPT
-  // FLUSH emptied the script cache). A NOSCRIPT reply means the script did not run.
-  absl::Status RetryNoScript(RedisConnection& conn, const std::vector<RedisCommand>& commands,
-                             int64_t deadline, std::vector<RedisReply>* replies) {
-    std::vector<size_t> again;
-    for (size_t i = 0; i < replies->size(); ++i) {
-      if ((*replies)[i].IsError("NOSCRIPT")) again.push_back(i);
-    }
-    if (again.empty()) return absl::OkStatus();
-    std::vector<RedisCommand> retry = {{"SCRIPT", "LOAD", kGetLeaseScript},
-                                       {"SCRIPT", "LOAD", kFillScript},
-                                       {"SCRIPT", "LOAD", kInvalidateScript}};
-    const size_t loads = retry.size();
-    for (size_t i : again) retry.push_back(commands[i]);
-    absl::StatusOr<std::vector<RedisReply>> second = conn.RunPipeline(retry, deadline);
-    if (!second.ok()) return second.status();
-    for (size_t j = 0; j < again.size(); ++j) {
-      (*replies)[again[j]] = std::move((*second)[j + loads]);
-    }
-    return absl::OkStatus();
-  }
-
-  // An idle connection, or a new one in a free slot; waits for one at most the timeout.
-  absl::StatusOr<std::unique_ptr<RedisConnection>> Acquire(bool* connection_failed) {
-    {
-      absl::MutexLock lock(&mu_);
-      const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
-      while (idle_.empty() && open_ >= connections_) {
-        const int64_t left = deadline - util::MonotonicNanos();
-        if (left <= 0) {
-          return absl::DeadlineExceededError(absl::StrCat(
-              endpoint_.server, ": no free connection in time (all ", connections_, " in use)"));
-        }
-        slot_freed_.WaitWithTimeout(&mu_, absl::Nanoseconds(left));
-      }
-      if (!idle_.empty()) {
-        std::unique_ptr<RedisConnection> conn = std::move(idle_.back());
-        idle_.pop_back();
-        return conn;
-      }
-      ++open_;  // A slot for a new connection.
-    }
-    absl::StatusOr<std::unique_ptr<RedisConnection>> conn = Open();
-    if (!conn.ok()) {
-      *connection_failed = IsConnectionFailure(conn.status()) ||
-                           conn.status().code() == absl::StatusCode::kPermissionDenied;
-      FreeSlot();
-    }
-    return conn;
-  }
-
-  // A new data connection: connect, AUTH, SetUp.
-  absl::StatusOr<std::unique_ptr<RedisConnection>> Open() {
-    const int64_t deadline = util::MonotonicNanos() + endpoint_.timeout_nanos;
-    absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-        RedisConnection::Connect(endpoint_, deadline);
-    if (!conn.ok()) return conn.status();
-    absl::StatusOr<std::vector<std::string>> shas = SetUp(**conn, deadline);
-    if (!shas.ok()) return shas.status();
-    reconnects_.fetch_add(1, std::memory_order_relaxed);
-    return conn;
-  }
-
-  // On each new connection: notes the server's run_id and loads the scripts; returns their
-  // SHA1 digests (the same for every connection: they name the scripts' text).
-  absl::StatusOr<std::vector<std::string>> SetUp(RedisConnection& conn, int64_t deadline) {
-    absl::StatusOr<std::vector<RedisReply>> replies =
-        conn.RunPipeline({{"INFO", "server"},
-                          {"SCRIPT", "LOAD", kGetLeaseScript},
-                          {"SCRIPT", "LOAD", kFillScript},
-                          {"SCRIPT", "LOAD", kInvalidateScript}},
-                         deadline);
-    if (!replies.ok()) return replies.status();
-    for (const RedisReply& reply : *replies) {
-      if (reply.IsError()) return conn.ReplyStatus(reply);
-    }
-    const std::string& info = (*replies)[0].str;
-    const size_t at = info.find("run_id:");
-    if (at != std::string::npos) {
-      const size_t end = info.find_first_of("\r\n", at);
-      absl::MutexLock lock(&mu_);
-      run_id_ = info.substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
-    }
-    return std::vector<std::string>{(*replies)[1].str, (*replies)[2].str, (*replies)[3].str};
-  }
-
-  void Release(std::unique_ptr<RedisConnection> conn) {
-    if (conn->broken()) {
-      conn.reset();  // Closed outside the lock.
-      FreeSlot();
-      return;
-    }
-    absl::MutexLock lock(&mu_);
-    idle_.push_back(std::move(conn));
-    slot_freed_.Signal();
-  }
-
-  void FreeSlot() {
-    absl::MutexLock lock(&mu_);
-    --open_;
-    slot_freed_.Signal();
-  }
-
-  void DropIdle() {
-    std::vector<std::unique_ptr<RedisConnection>> dropped;
-    {
-      absl::MutexLock lock(&mu_);
-      dropped.swap(idle_);
-      open_ -= static_cast<int>(dropped.size());
-      if (!dropped.empty()) slot_freed_.SignalAll();
-    }
-  }
-
-  mutable absl::Mutex mu_;
-  absl::CondVar slot_freed_;  // Signalled when a connection becomes idle or a slot frees.
-  std::vector<std::unique_ptr<RedisConnection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string run_id_ ABSL_GUARDED_BY(mu_);
-
-  absl::Mutex breaker_mu_;
-  bool breaker_open_ ABSL_GUARDED_BY(breaker_mu_) = false;
-  int64_t backoff_ ABSL_GUARDED_BY(breaker_mu_) = kFirstBackoffNanos;
-  int64_t probe_at_ ABSL_GUARDED_BY(breaker_mu_) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<RedisTier>> RedisTier::Connect(const RedisConfig& config) {
   absl::StatusOr<RedisEndpoint> endpoint = MakeRedisEndpoint(config);
   if (!endpoint.ok()) return endpoint.status();
-  auto impl = std::make_unique<Impl>(*std::move(endpoint), config.connections);
-  absl::Status s = impl->Start();
+  auto impl = std::make_unique<Impl>(*std::move(endpoint));
+  absl::Status s = impl->Start(config);
   if (!s.ok()) return s;
   return std::unique_ptr<RedisTier>(new RedisTier(std::move(impl)));
 }
@@ -406,7 +266,7 @@ absl::StatusOr<std::vector<LeaseResult>> RedisTier::GetOrLease(
   std::vector<RedisCommand> commands;
   commands.reserve(2 * keys.size());
   for (std::string_view key : keys) {
-    std::string value_key = ValueKey(impl_->endpoint_.prefix, key);
+    std::string value_key = impl_->Value(key);
     commands.push_back({"GET", value_key});
     commands.push_back({"PTTL", std::move(value_key)});
   }
@@ -435,9 +295,8 @@ absl::StatusOr<std::vector<LeaseResult>> RedisTier::GetOrLease(
   tokens.reserve(missed.size());
   for (size_t i : missed) {
     tokens.push_back(impl_->NextToken());
-    commands.push_back(
-        {"EVALSHA", impl_->get_lease_sha_, "2", ValueKey(impl_->endpoint_.prefix, keys[i]),
-         LeaseKey(impl_->endpoint_.prefix, keys[i]), absl::StrCat(tokens.back()), lease_ms});
+    commands.push_back({"EVALSHA", impl_->get_lease_sha_, "2", impl_->Value(keys[i]),
+                        impl_->Lease(keys[i]), absl::StrCat(tokens.back()), lease_ms});
   }
   replies = impl_->Call(commands);
   if (!replies.ok()) return replies.status();
@@ -482,8 +341,8 @@ absl::StatusOr<std::vector<bool>> RedisTier::Fill(absl::Span<const FillRequest> 
     RedisCommand command = {"EVALSHA",
                             impl_->fill_sha_,
                             "2",
-                            ValueKey(impl_->endpoint_.prefix, fill.key),
-                            LeaseKey(impl_->endpoint_.prefix, fill.key),
+                            impl_->Value(fill.key),
+                            impl_->Lease(fill.key),
                             absl::StrCat(fill.token)};
     if (fill.value.has_value()) {
       if (fill.ttl <= absl::ZeroDuration()) {
@@ -510,26 +369,37 @@ absl::StatusOr<std::vector<bool>> RedisTier::Fill(absl::Span<const FillRequest> 
   return stored;
 }
 
-absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys) {
+absl::Status RedisTier::Invalidate(absl::Span<const std::string_view> keys,
+                                   std::vector<bool>* landed) {
+  if (landed != nullptr) landed->assign(keys.size(), false);
   if (keys.empty()) return absl::OkStatus();
   std::vector<RedisCommand> commands;
   commands.reserve(keys.size());
   for (std::string_view key : keys) {
-    const std::string& prefix = impl_->endpoint_.prefix;
-    commands.push_back({"EVALSHA", impl_->invalidate_sha_, "3", ValueKey(prefix, key),
-                        LeaseKey(prefix, key), MarkerKey(prefix, key)});
+    commands.push_back({"EVALSHA", impl_->invalidate_sha_, "3", impl_->Value(key),
+                        impl_->Lease(key), impl_->Marker(key)});
   }
-  absl::StatusOr<std::vector<RedisReply>> replies = impl_->Call(commands);
-  if (!replies.ok()) return replies.status();
-  for (const RedisReply& reply : *replies) {
+  std::vector<absl::StatusOr<RedisReply>> replies = impl_->CallEach(commands);
+  absl::Status first;
+  uint64_t done = 0;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    const absl::StatusOr<RedisReply>& reply = replies[i];
+    absl::Status s = reply.status();
     // E.g. OOM under maxmemory-policy noeviction: the marker was not written, so no Store heard
-    // of the write; the caller keeps the keys owed and tries again.
-    if (reply.IsError()) {
-      return absl::UnavailableError(
-          absl::StrCat(impl_->endpoint_.server, ": invalidation refused: ", reply.str));
+    // of the write; the caller keeps the key owed and tries again.
+    if (s.ok() && reply->IsError()) {
+      s = absl::UnavailableError(
+          absl::StrCat(impl_->endpoint_.server, ": invalidation refused: ", reply->str));
     }
+    if (!s.ok()) {
+      if (first.ok()) first = s;
+      continue;
+    }
+    ++done;
+    if (landed != nullptr) (*landed)[i] = true;
   }
-  impl_->invalidations_.fetch_add(keys.size(), std::memory_order_relaxed);
+  impl_->invalidations_.fetch_add(done, std::memory_order_relaxed);
+  if (!first.ok()) return impl_->Failed(first);
   return absl::OkStatus();
 }
 
@@ -540,37 +410,67 @@ absl::StatusOr<uint64_t> RedisTier::FlushAll() {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
     pattern.push_back(c);
   }
+  // Every server holds its own keys: a plain server, or each master of the cluster.
+  std::vector<std::optional<RedisAddress>> servers = {std::nullopt};
+  ClusterTopology topology;
+  if (impl_->cluster()) {
+    topology = impl_->router_->topology();
+    servers.assign(topology.masters.begin(), topology.masters.end());
+  }
   uint64_t removed = 0;
   for (const char* kind : {":l:*", ":v:*"}) {
     const std::string match = pattern + kind;
-    std::string cursor = "0";
-    do {
-      absl::StatusOr<std::vector<RedisReply>> page =
-          impl_->Call({{"SCAN", cursor, "MATCH", match, "COUNT", "1000"}});
-      if (!page.ok()) return page.status();
-      const RedisReply& reply = page->front();
-      if (reply.elements.size() != 2) {
-        return impl_->Failed(absl::InternalError(
-            absl::StrCat(impl_->endpoint_.server, ": unexpected reply to SCAN")));
-      }
-      cursor = reply.elements[0].str;
-      RedisCommand unlink = {"UNLINK"};
-      for (const RedisReply& key : reply.elements[1].elements) unlink.push_back(key.str);
-      if (unlink.size() == 1) continue;
-      absl::StatusOr<std::vector<RedisReply>> done = impl_->Call({unlink});
-      if (!done.ok()) return done.status();
-      removed += static_cast<uint64_t>(done->front().integer);
-    } while (cursor != "0");
+    for (const std::optional<RedisAddress>& server : servers) {
+      std::string cursor = "0";
+      do {
+        const std::vector<RedisCommand> scan = {{"SCAN", cursor, "MATCH", match, "COUNT", "1000"}};
+        absl::StatusOr<std::vector<RedisReply>> page =
+            server.has_value() ? impl_->router_->CallOn(*server, scan) : impl_->Call(scan);
+        if (!page.ok()) return impl_->Failed(page.status());
+        const RedisReply& reply = page->front();
+        if (reply.elements.size() != 2) {
+          return impl_->Failed(absl::InternalError(
+              absl::StrCat(impl_->endpoint_.server, ": unexpected reply to SCAN")));
+        }
+        cursor = reply.elements[0].str;
+        // One UNLINK for the page; on a cluster one per key (the keys span slots).
+        std::vector<RedisCommand> unlink = {{"UNLINK"}};
+        for (const RedisReply& key : reply.elements[1].elements) {
+          if (impl_->cluster()) {
+            unlink.push_back({"UNLINK", key.str});
+          } else {
+            unlink.front().push_back(key.str);
+          }
+        }
+        if (impl_->cluster()) unlink.erase(unlink.begin());
+        if (unlink.empty() || unlink.front().size() == 1) continue;
+        absl::StatusOr<std::vector<RedisReply>> done = impl_->Call(unlink);
+        if (!done.ok()) return done.status();
+        for (const RedisReply& r : *done) removed += static_cast<uint64_t>(r.integer);
+      } while (cursor != "0");
+    }
   }
   // Values are not tracked: the flush marker tells every Store to flush its near cache (and
-  // reject the fills in flight), after the values are gone.
+  // reject the fills in flight), after the values are gone. On a cluster each master tracks its
+  // own slots: one marker per master, tagged onto one of its slots.
+  std::vector<RedisCommand> told;
   const std::string flush = FlushMarkerKey(impl_->endpoint_.prefix);
-  absl::StatusOr<std::vector<RedisReply>> told = impl_->Call({{"SET", flush, "1"}, {"DEL", flush}});
-  if (!told.ok()) return told.status();
-  for (const RedisReply& reply : *told) {
-    if (reply.IsError()) {
-      return absl::UnavailableError(
-          absl::StrCat(impl_->endpoint_.server, ": flush marker refused: ", reply.str));
+  if (!impl_->cluster()) {
+    told = {{"SET", flush, "1"}, {"DEL", flush}};
+  }
+  for (size_t m = 0; m < topology.masters.size(); ++m) {
+    const uint16_t slot = topology.FirstSlotOf(m);
+    if (slot == ClusterTopology::kUnassigned) continue;
+    const std::string marker = absl::StrCat(flush, "{", TagForSlot(slot), "}");
+    told.push_back({"SET", marker, "1"});
+    told.push_back({"DEL", marker});
+  }
+  std::vector<absl::StatusOr<RedisReply>> answers = impl_->CallEach(told);
+  for (const absl::StatusOr<RedisReply>& reply : answers) {
+    if (!reply.ok()) return impl_->Failed(reply.status());
+    if (reply->IsError()) {
+      return impl_->Failed(absl::UnavailableError(
+          absl::StrCat(impl_->endpoint_.server, ": flush marker refused: ", reply->str)));
     }
   }
   absl::StatusOr<std::vector<RedisReply>> cleared =
@@ -591,8 +491,7 @@ absl::StatusOr<bool> RedisTier::FlushOwed() {
 }
 
 absl::StatusOr<std::string> RedisTier::GetValue(std::string_view key) {
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      impl_->Call({{"GET", ValueKey(impl_->endpoint_.prefix, key)}});
+  absl::StatusOr<std::vector<RedisReply>> replies = impl_->Call({{"GET", impl_->Value(key)}});
   if (!replies.ok()) return replies.status();
   const RedisReply& reply = replies->front();
   if (reply.type == RedisReply::Type::kNil) {
@@ -601,9 +500,29 @@ absl::StatusOr<std::string> RedisTier::GetValue(std::string_view key) {
   return reply.str;
 }
 
-bool RedisTier::available() const { return impl_->available_.load(std::memory_order_relaxed); }
+bool RedisTier::available() const {
+  return impl_->cluster() ? impl_->router_->available() : impl_->node_->available();
+}
 
-std::string RedisTier::run_id() const { return impl_->run_id(); }
+std::string RedisTier::run_id() const {
+  return impl_->cluster() ? std::string() : impl_->node_->run_id();
+}
+
+bool RedisTier::cluster() const { return impl_->cluster(); }
+
+uint64_t RedisTier::topology_epoch() const {
+  return impl_->cluster() ? impl_->router_->epoch() : 0;
+}
+
+absl::StatusOr<bool> RedisTier::RefreshTopology() {
+  if (!impl_->cluster()) return false;
+  return impl_->router_->Refresh();
+}
+
+std::vector<RedisAddress> RedisTier::masters() const {
+  if (!impl_->cluster()) return {impl_->endpoint_.address};
+  return impl_->router_->topology().masters;
+}
 
 RedisTierStats RedisTier::GetStats() const {
   RedisTierStats s;
@@ -614,7 +533,7 @@ RedisTierStats RedisTier::GetStats() const {
   s.fills_rejected = impl_->fills_rejected_.load(std::memory_order_relaxed);
   s.invalidations = impl_->invalidations_.load(std::memory_order_relaxed);
   s.errors = impl_->errors_.load(std::memory_order_relaxed);
-  s.reconnects = impl_->reconnects_.load(std::memory_order_relaxed);
+  s.reconnects = impl_->cluster() ? impl_->router_->reconnects() : impl_->node_->reconnects();
   return s;
 }
 

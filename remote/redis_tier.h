@@ -1,4 +1,5 @@
-// RedisTier: the shared remote cache tier on one Redis server, with memcache-style leases.
+// RedisTier: the shared remote cache tier on one Redis server or a Redis Cluster, with
+// memcache-style leases.
 //
 // Keys (RedisConfig::prefix "akv"):  value   akv:v:{k}   (opaque bytes, with a TTL)
 //                                     lease   akv:l:{k}   (a 64-bit token, with a TTL)
@@ -35,12 +36,22 @@
 // set of the NSDI '13 memcache paper), and concurrent misses of one key across every process
 // cost one store read: only the lease holder reads, the others see kHeld and retry.
 //
+// Redis Cluster (RedisConfig::address "redis-cluster://host:port,..."; masters only): every
+// command runs on the master of its key's slot, MOVED / ASK / TRYAGAIN followed
+// (remote/cluster_router.h). The three keys of k share k's hash tag, hence one slot; a key that
+// starts with '}' (whose braces would hash to nothing) is written "akv:v:#{#}k" instead, on a
+// cluster only. A call spanning masters makes one round trip per master. FlushAll scans every
+// master and sets one flush marker per master ("akv:w:*{t}", t a tag of one of its slots), since
+// each master broadcasts only its own keys' changes. topology_epoch() rises with every change of
+// the slot map the tier sees (a MOVED, or RefreshTopology finding another map).
+//
 // Failure: a call that cannot reach Redis, or gets no answer within RedisConfig::timeout, returns
 // Unavailable / DeadlineExceeded naming the server (never the password), closes the connection it
 // used, and opens a breaker: for the next `backoff` (100 ms, doubling to 2 s while failures
 // go on) every call fails at once with Unavailable, without touching the network, except one
-// probe call per backoff period. A call that succeeds closes the breaker. available() tells
-// whether the breaker is closed.
+// probe call per backoff period (remote/redis_node.h; on a cluster one breaker per master, and
+// a master that is down fails only the calls that need it). A call that succeeds closes the
+// breaker. available() tells whether the breaker (every master's) is closed.
 //
 // Thread safety: every method may be called concurrently; each call borrows one pooled
 //   connection for its round trip (calls beyond RedisConfig::connections wait for one).
@@ -114,8 +125,11 @@ class RedisTier {
   // token (the value, if any, is stored, and the lease released), false when it was gone.
   absl::StatusOr<std::vector<bool>> Fill(absl::Span<const FillRequest> fills);
   // UNLINKs each key's value and lease and broadcasts its write (see the file comment), in one
-  // pipelined round trip. OK once Redis answered every key; Unavailable when it refused one.
-  absl::Status Invalidate(absl::Span<const std::string_view> keys);
+  // pipelined round trip. OK once Redis answered every key; Unavailable (or the failure) when it
+  // refused one or could not be reached. *landed, when given: per key, whether it was done (on
+  // a cluster the keys of reachable masters land even when another master is down).
+  absl::Status Invalidate(absl::Span<const std::string_view> keys,
+                          std::vector<bool>* landed = nullptr);
 
   // UNLINKs every key under the prefix: first every lease, then every value (SCAN MATCH
   // "<prefix>:l:*", then "<prefix>:v:*"; other prefixes are left alone). Leases first, so that a
@@ -137,8 +151,17 @@ class RedisTier {
 
   // The breaker is closed (the last call reached Redis, or none failed yet).
   bool available() const;
-  // The server's run_id as of the last (re)connect of a data connection.
+  // The server's run_id as of the last (re)connect of a data connection ("" on a cluster).
   std::string run_id() const;
+
+  // Whether the tier runs on a Redis Cluster.
+  bool cluster() const;
+  // Cluster: raised by every change of the slot map the tier sees; 0 on a plain server.
+  uint64_t topology_epoch() const;
+  // Cluster: reads the slot map again (CLUSTER SLOTS); true when it changed. False otherwise.
+  absl::StatusOr<bool> RefreshTopology();
+  // The masters of the cluster as the tier knows them; the one server otherwise.
+  std::vector<RedisAddress> masters() const;
   RedisTierStats GetStats() const;
   // The server in messages ("redis 127.0.0.1:6380").
   const std::string& server() const;
@@ -149,14 +172,18 @@ class RedisTier {
   std::unique_ptr<Impl> impl_;
 };
 
-// The Redis key of `key`'s value / lease under `prefix`.
-std::string ValueKey(std::string_view prefix, std::string_view key);
-std::string LeaseKey(std::string_view prefix, std::string_view key);
+// The Redis key of `key`'s value / lease under `prefix` (`cluster`: the cluster's form of the
+// keys that start with '}', see the file comment).
+std::string ValueKey(std::string_view prefix, std::string_view key, bool cluster = false);
+std::string LeaseKey(std::string_view prefix, std::string_view key, bool cluster = false);
 // The write marker of `key`, and the marker that asks every Store to flush, under `prefix`.
-std::string MarkerKey(std::string_view prefix, std::string_view key);
+std::string MarkerKey(std::string_view prefix, std::string_view key, bool cluster = false);
 std::string FlushMarkerKey(std::string_view prefix);
-// The user key of a write marker under `prefix` (the inverse of MarkerKey); nullopt if
-// `redis_key` is not one (the flush marker is not).
+// Whether `redis_key` is a flush marker: FlushMarkerKey, or it followed by a hash tag (a
+// cluster's per-master markers).
+bool IsFlushMarkerKey(std::string_view prefix, std::string_view redis_key);
+// The user key of a write marker under `prefix` (the inverse of MarkerKey, either form); nullopt
+// if `redis_key` is not one (the flush marker is not).
 std::optional<std::string_view> KeyOfMarkerKey(std::string_view prefix, std::string_view redis_key);
 
 }  // namespace asidekv::remote

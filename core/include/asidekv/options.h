@@ -127,7 +127,14 @@ struct Options {
   // until it is back. Redis down or unreachable makes reads slower, never wrong: they go to the
   // database, and writes still succeed (in kBounded). The server must not persist (save "",
   // appendonly no: a restart would restore values deleted since). Forms: "HOST:PORT",
-  // "[IPv6]:PORT", "unix:/path/to/socket". Needs a shared database. Default: empty (no Redis).
+  // "[IPv6]:PORT", "unix:/path/to/socket", or a Redis Cluster
+  // "redis-cluster://HOST:PORT,HOST:PORT,..." (seed nodes; the masters are read from any one of
+  // them with CLUSTER SLOTS). A cluster must have masters only (no replicas: their asynchronous
+  // failover loses invalidations), each without persistence; keys go to their slot's master
+  // (MOVED and ASK followed), this Store tracks invalidations on every master, and a change of
+  // the slot map or a lost master flushes this Store's cache, which serves no hit until every
+  // master's invalidation channel answers again. Needs a shared database. Default: empty (no
+  // Redis).
   std::string redis;
   // AUTH: `redis_password` alone (requirepass), or with `redis_user` (an ACL user). The
   // password never appears in an error, a log line or the admin endpoint's output. Default:
