@@ -143,6 +143,14 @@ class RedisTier::Impl {
       absl::StatusOr<std::vector<std::string>> started = node_->Start();
       if (!started.ok()) return started.status();
       shas = *std::move(started);
+      // A cluster node named as a plain server would answer MOVED for most keys.
+      absl::StatusOr<std::vector<RedisReply>> info = node_->Call({{"INFO", "cluster"}});
+      if (!info.ok()) return info.status();
+      if (info->front().str.find("cluster_enabled:1") != std::string::npos) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            endpoint_.server, ": is a Redis Cluster node: give the cluster as \"",
+            util::ToAbsl(kClusterScheme), "host:port,...\" (this node serves only its slots)"));
+      }
     }
     get_lease_sha_ = shas[0];
     fill_sha_ = shas[1];

@@ -59,6 +59,90 @@ bool Pings(int port) {
   return ok;
 }
 
+// A blocking reader of one RESP2 reply from a socket.
+class RespReader {
+ public:
+  explicit RespReader(int fd) : fd_(fd) {}
+
+  // One reply as Call() describes it; `error` gets an error reply's text.
+  absl::StatusOr<std::string> Reply(std::string* error) {
+    absl::StatusOr<std::string> line = Line();
+    if (!line.ok()) return line.status();
+    if (line->empty()) return absl::InternalError("empty reply line");
+    const char type = (*line)[0];
+    const std::string rest = line->substr(1);
+    switch (type) {
+      case '+':
+      case ':':
+        return rest;
+      case '-':
+        if (error->empty()) *error = rest;
+        return rest;
+      case '$': {
+        const long n = std::strtol(rest.c_str(), nullptr, 10);
+        if (n < 0) return std::string();
+        absl::StatusOr<std::string> bytes = Bytes(static_cast<size_t>(n) + 2);
+        if (!bytes.ok()) return bytes.status();
+        return bytes->substr(0, static_cast<size_t>(n));
+      }
+      case '*': {
+        const long n = std::strtol(rest.c_str(), nullptr, 10);
+        std::string out;
+        for (long i = 0; i < n; ++i) {
+          absl::StatusOr<std::string> element = Reply(error);
+          if (!element.ok()) return element.status();
+          if (i > 0) out += "\n";
+          out += *element;
+        }
+        return out;
+      }
+      default:
+        return absl::InternalError(absl::StrCat("unexpected reply: ", *line));
+    }
+  }
+
+ private:
+  absl::StatusOr<std::string> Line() {
+    while (true) {
+      const size_t end = buffer_.find("\r\n");
+      if (end != std::string::npos) {
+        std::string line = buffer_.substr(0, end);
+        buffer_.erase(0, end + 2);
+        return line;
+      }
+      absl::Status s = Fill();
+      if (!s.ok()) return s;
+    }
+  }
+
+  absl::StatusOr<std::string> Bytes(size_t n) {
+    while (buffer_.size() < n) {
+      absl::Status s = Fill();
+      if (!s.ok()) return s;
+    }
+    std::string out = buffer_.substr(0, n);
+    buffer_.erase(0, n);
+    return out;
+  }
+
+  absl::Status Fill() {
+    char chunk[4096];
+    const ssize_t n = read(fd_, chunk, sizeof(chunk));
+    if (n <= 0) return absl::UnavailableError("the server closed the connection or timed out");
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return absl::OkStatus();
+  }
+
+  const int fd_;
+  std::string buffer_;
+};
+
+std::string Resp(const std::vector<std::string>& args) {
+  std::string out = absl::StrCat("*", args.size(), "\r\n");
+  for (const std::string& arg : args) absl::StrAppend(&out, "$", arg.size(), "\r\n", arg, "\r\n");
+  return out;
+}
+
 }  // namespace
 
 RedisServer::RedisServer() = default;
@@ -89,6 +173,12 @@ absl::Status RedisServer::Init(const RedisServerOptions& options) {
     absl::StatusOr<int> port = FreePort(6379);
     if (!port.ok()) return port.status();
     port_ = *port;
+    if (options_.cluster) {
+      absl::StatusOr<int> bus = FreePort(16379);
+      if (!bus.ok()) return bus.status();
+      if (*bus == port_) continue;
+      cluster_port_ = *bus;
+    }
     started = Start();
     if (started.ok()) break;
   }
@@ -121,6 +211,13 @@ absl::Status RedisServer::Start() {
                 "no"};
   if (!options_.password.empty()) {
     spawn.argv.insert(spawn.argv.end(), {"--requirepass", options_.password});
+    if (options_.cluster) spawn.argv.insert(spawn.argv.end(), {"--masterauth", options_.password});
+  }
+  if (options_.cluster) {
+    spawn.argv.insert(spawn.argv.end(),
+                      {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                       "--cluster-port", std::to_string(cluster_port_), "--cluster-node-timeout",
+                       "2000", "--cluster-require-full-coverage", "no"});
   }
   for (const RedisServerOptions::User& user : options_.users) {
     spawn.argv.insert(spawn.argv.end(), {"--user", user.name});
@@ -193,6 +290,42 @@ absl::StatusOr<std::string> RedisServer::Cli(const std::vector<std::string>& arg
   std::vector<std::string> argv = {cli_bin_, "-h", "127.0.0.1", "-p", std::to_string(port_)};
   argv.insert(argv.end(), args.begin(), args.end());
   return Capture(argv, {{"REDISCLI_AUTH", options_.password}});
+}
+
+absl::StatusOr<std::string> RedisServer::Call(const std::vector<std::string>& args) const {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError("socket failed");
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to 127.0.0.1:", port_));
+  }
+  std::string request;
+  if (!options_.password.empty()) request = Resp({"AUTH", options_.password});
+  request += Resp(args);
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = write(fd, request.data() + sent, request.size() - sent);
+    if (n <= 0) {
+      close(fd);
+      return absl::UnavailableError("write failed");
+    }
+    sent += static_cast<size_t>(n);
+  }
+  RespReader reader(fd);
+  std::string error;
+  absl::StatusOr<std::string> reply = std::string();
+  if (!options_.password.empty()) reply = reader.Reply(&error);
+  if (reply.ok() && error.empty()) reply = reader.Reply(&error);
+  close(fd);
+  if (!reply.ok()) return reply.status();
+  if (!error.empty()) return absl::InternalError(absl::StrCat("redis: ", error));
+  return reply;
 }
 
 }  // namespace asidekv::testing

@@ -44,6 +44,11 @@ struct RedisServerOptions {
     std::string rules;
   };
   std::vector<User> users;
+  // A Redis Cluster node: --cluster-enabled yes, its nodes.conf in its folder (kept across
+  // Kill/Start, so a restarted node rejoins with its slots), a second free port for the cluster
+  // bus, --cluster-node-timeout 2000, --cluster-require-full-coverage no. tests/testing/
+  // redis_cluster.h joins nodes into a cluster.
+  bool cluster = false;
 };
 
 class RedisServer {
@@ -60,6 +65,7 @@ class RedisServer {
   std::string address() const;
   std::string unix_address() const;
   int port() const { return port_; }
+  int cluster_port() const { return cluster_port_; }
 
   // Fault injection (see the file comment). Start() waits until the server answers PING.
   absl::Status Kill();
@@ -72,6 +78,11 @@ class RedisServer {
   // Runs redis-cli with `args` against the server over TCP (as the default user, with the
   // password when one was set); its output, or an error with it. Not while paused.
   absl::StatusOr<std::string> Cli(const std::vector<std::string>& args) const;
+  // Runs one command over TCP in this process (no child process: safe while threads run), with
+  // AUTH first when a password was set. The reply as text: a string or status as is, an integer
+  // in decimal, nil as "", an array's elements one per line (nested arrays flattened). An error
+  // reply is an Internal error with Redis's text.
+  absl::StatusOr<std::string> Call(const std::vector<std::string>& args) const;
 
  private:
   absl::Status WaitReady();
@@ -84,6 +95,7 @@ class RedisServer {
   std::string socket_;
   std::string log_path_;
   int port_ = 0;
+  int cluster_port_ = 0;
   pid_t pid_ = -1;
 };
 
