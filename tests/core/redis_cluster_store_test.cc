@@ -33,20 +33,36 @@ using ::testing::HasSubstr;
 
 constexpr absl::Duration kBound = absl::Milliseconds(50);
 
+// One PostgreSQL and one cluster for the suite (starting them takes seconds): each test leaves
+// the cluster healthy, with every master up, and uses keys of its own.
 class RedisClusterStoreTest : public ::testing::Test {
  protected:
+  static void SetUpTestSuite() {
+    postgres_ = new PostgresServer();
+    cluster_ = new RedisCluster();
+    absl::Status s = postgres_->Init();
+    if (s.ok()) s = cluster_->Init(3);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    delete postgres_;
+    cluster_ = nullptr;
+    postgres_ = nullptr;
+  }
   void SetUp() override {
-    ASSERT_OK(postgres_.Init());
-    ASSERT_OK(cluster_.Init(3));
+    ASSERT_NE(cluster_, nullptr);
+    ASSERT_OK(cluster_->WaitHealthy());
+    name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
   // kStrict: once a write returns, a Get that starts afterwards on any Store sees it.
-  Options MakeOptions() const {
+  static Options MakeOptions() {
     Options o;
-    o.postgres = postgres_.conninfo();
+    o.postgres = postgres_->conninfo();
     o.postgres_connections = 2;
     o.max_staleness = absl::Seconds(30);
-    o.redis = cluster_.address();
+    o.redis = cluster_->address();
     o.redis_connections = 2;
     o.redis_timeout = absl::Milliseconds(500);
     o.coherence_bound = kBound;
@@ -63,13 +79,13 @@ class RedisClusterStoreTest : public ::testing::Test {
   // A key whose slot node `node` serves, distinct for each `i`.
   std::string KeyOn(int node, int i) {
     for (int n = 0;; ++n) {
-      std::string key = absl::StrCat("k", i, "-", n);
-      absl::StatusOr<int> at = cluster_.NodeOf(SlotOfKey(key));
+      std::string key = absl::StrCat(name_, "-", i, "-", n);
+      absl::StatusOr<int> at = cluster_->NodeOf(SlotOfKey(key));
       if (at.ok() && *at == node) return key;
     }
   }
   int SlotOfKey(const std::string& key) {
-    absl::StatusOr<int> slot = cluster_.SlotOf(absl::StrCat("{", key, "}"));
+    absl::StatusOr<int> slot = cluster_->SlotOf(absl::StrCat("{", key, "}"));
     EXPECT_TRUE(slot.ok()) << slot.status();
     return slot.ok() ? *slot : 0;
   }
@@ -90,9 +106,13 @@ class RedisClusterStoreTest : public ::testing::Test {
     return false;
   }
 
-  PostgresServer postgres_;
-  RedisCluster cluster_;
+  static PostgresServer* postgres_;
+  static RedisCluster* cluster_;
+  std::string name_;
 };
+
+PostgresServer* RedisClusterStoreTest::postgres_ = nullptr;
+RedisCluster* RedisClusterStoreTest::cluster_ = nullptr;
 
 TEST_F(RedisClusterStoreTest, AWriteReachesAnotherStoresCacheOnEveryMaster) {
   auto a = Open(MakeOptions());
@@ -160,11 +180,11 @@ TEST_F(RedisClusterStoreTest, ASlotMigrationUnderTrafficKeepsReadsRightAndFlushe
   });
   // The migration in Redis's steps, with traffic between them (ASK and TRYAGAIN, then MOVED).
   absl::SleepFor(absl::Milliseconds(200));
-  ASSERT_OK(cluster_.BeginMigration(slot, 2));
+  ASSERT_OK(cluster_->BeginMigration(slot, 2));
   absl::SleepFor(absl::Milliseconds(200));
-  ASSERT_OK(cluster_.MigrateKeys(slot));
+  ASSERT_OK(cluster_->MigrateKeys(slot));
   absl::SleepFor(absl::Milliseconds(200));
-  ASSERT_OK(cluster_.FinishMigration(slot));
+  ASSERT_OK(cluster_->FinishMigration(slot));
   absl::SleepFor(absl::Milliseconds(500));
   stop.store(true);
   writer.join();
@@ -174,7 +194,7 @@ TEST_F(RedisClusterStoreTest, ASlotMigrationUnderTrafficKeepsReadsRightAndFlushe
   EXPECT_EQ(read_errors.load(), 0);
   EXPECT_EQ(stale_reads.load(), 0);
   EXPECT_GT(b->GetStats().coherence_flushes, flushes);  // The change of the map flushed b.
-  ASSERT_OK_AND_ASSIGN(int now_at, cluster_.NodeOf(slot));
+  ASSERT_OK_AND_ASSIGN(int now_at, cluster_->NodeOf(slot));
   EXPECT_EQ(now_at, 2);
   // And b's cache serves again, with the latest values.
   ASSERT_OK(a->Put(moving, "last"));
@@ -196,7 +216,7 @@ TEST_F(RedisClusterStoreTest, AKilledMasterIsASlowdownNotAnOutage) {
     ASSERT_TRUE(ServesFromCache(*b, key));
   }
   const uint64_t flushes = b->GetStats().coherence_flushes;
-  ASSERT_OK(cluster_.node(1).Kill());
+  ASSERT_OK(cluster_->node(1).Kill());
   // b flushed, and serves no cache hit while a master's channel is down, not even of the keys
   // of the live masters: every read goes to Redis or the database, and is right.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
@@ -216,12 +236,13 @@ TEST_F(RedisClusterStoreTest, AKilledMasterIsASlowdownNotAnOutage) {
   }
   EXPECT_GT(a->GetStats().owed_invalidations, 0u);
   // Back (empty, with its slots): the Stores recover by themselves.
-  ASSERT_OK(cluster_.node(1).Start());
+  ASSERT_OK(cluster_->node(1).Start());
   ASSERT_OK(a->Put(dead, "v3"));
   EXPECT_TRUE(ServesFromCache(*b, live));
   EXPECT_THAT(b->Get(dead), IsOkAndHolds("v3"));
   EXPECT_TRUE(ServesFromCache(*b, dead));
   EXPECT_THAT(b->Get(dead), IsOkAndHolds("v3"));
+  ASSERT_OK(cluster_->WaitHealthy());
 }
 
 TEST_F(RedisClusterStoreTest, BadClusterAddressesAreRefusedClearly) {
@@ -229,10 +250,10 @@ TEST_F(RedisClusterStoreTest, BadClusterAddressesAreRefusedClearly) {
   o.redis = "redis-cluster://";
   EXPECT_THAT(Store::Open(o).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("redis: bad Redis Cluster")));
-  o.redis = absl::StrCat(cluster_.address(), ",nohost");
+  o.redis = absl::StrCat(cluster_->address(), ",nohost");
   EXPECT_THAT(Store::Open(o).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("seed \"nohost\"")));
-  o.redis = cluster_.node(0).address();  // A node of the cluster as a plain server.
+  o.redis = cluster_->node(0).address();  // A node of the cluster as a plain server.
   EXPECT_THAT(Store::Open(o).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("redis-cluster://")));
 }
