@@ -44,6 +44,14 @@ absl::Status RedisCluster::Init(int masters, RedisServerOptions options) {
         nodes_[i]->Call({"CLUSTER", "ADDSLOTSRANGE", std::to_string(first), std::to_string(last)});
     if (!r.ok()) return r.status();
   }
+  // Distinct config epochs before the nodes meet (as redis-cli --cluster create does): else
+  // they settle their collisions while the first tests run, and a slot given away by
+  // SETSLOT NODE can bounce back to a node whose epoch came out higher.
+  for (int i = 0; i < masters; ++i) {
+    absl::StatusOr<std::string> r =
+        nodes_[i]->Call({"CLUSTER", "SET-CONFIG-EPOCH", std::to_string(i + 1)});
+    if (!r.ok()) return r.status();
+  }
   for (int i = 1; i < masters; ++i) {
     absl::StatusOr<std::string> r =
         nodes_[0]->Call({"CLUSTER", "MEET", "127.0.0.1", std::to_string(nodes_[i]->port()),
@@ -162,6 +170,19 @@ absl::Status RedisCluster::FinishMigration(int slot) {
     if (!r.ok()) return r.status();
   }
   migrating_slot_ = -1;
+  // Until every running node names the target.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (int i = 0; i < size(); ++i) {
+    while (nodes_[i]->running()) {
+      absl::StatusOr<int> at = NodeOf(slot, i);
+      if (at.ok() && *at == to_) break;
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("node ", i, " does not see slot ", slot, " on node ", to_));
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
   return absl::OkStatus();
 }
 
