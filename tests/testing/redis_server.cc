@@ -37,19 +37,29 @@ std::string FindBinary(const std::string& name) {
   return "";
 }
 
-// Sends PING to 127.0.0.1:port; true when the server answers it (+PONG, or -NOAUTH).
-bool Pings(int port) {
+// A socket connected to 127.0.0.1:port whose reads time out after `seconds`, or -1.
+int ConnectLocal(int port, int seconds) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  timeval tv{1, 0};
+  if (fd < 0) return -1;
+  timeval tv{seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends PING to 127.0.0.1:port; true when the server answers it (+PONG, or -NOAUTH).
+bool Pings(int port) {
+  const int fd = ConnectLocal(port, 1);
+  if (fd < 0) return false;
   bool ok = false;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      write(fd, "PING\r\n", 6) == 6) {
+  if (write(fd, "PING\r\n", 6) == 6) {
     char buf[64] = {};
     const ssize_t n = read(fd, buf, sizeof(buf) - 1);
     const std::string_view reply(buf, n > 0 ? static_cast<size_t>(n) : 0);
@@ -293,16 +303,8 @@ absl::StatusOr<std::string> RedisServer::Cli(const std::vector<std::string>& arg
 }
 
 absl::StatusOr<std::string> RedisServer::Call(const std::vector<std::string>& args) const {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError("socket failed");
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port_));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
+  const int fd = ConnectLocal(port_, 10);
+  if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot connect to 127.0.0.1:", port_));
   }
   std::string request;
