@@ -205,9 +205,7 @@ TEST_F(RedisClusterTest, MovedAndAskAreFollowedDuringASlotMigration) {
 
 TEST_F(RedisClusterTest, EveryMastersWritesReachTheSink) {
   ASSERT_NO_FATAL_FAILURE(Watch());
-  RedisTier* tier = tier_.get();
   CountingSink& sink = sink_;
-  ClusterInvalidation* channels = channels_.get();
   std::unique_ptr<RedisTier> writer = Connect();
   ASSERT_NE(writer, nullptr);
   for (int node = 0; node < 3; ++node) {
