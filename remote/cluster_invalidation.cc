@@ -1,5 +1,6 @@
 #include "remote/cluster_invalidation.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -22,6 +23,12 @@
 #include "util/monotonic_clock.h"
 
 namespace asidekv::remote {
+namespace {
+
+constexpr int64_t kFirstRetryNanos = 10 * 1000 * 1000;
+constexpr int64_t kMaxRetryNanos = 1000 * 1000 * 1000;
+
+}  // namespace
 
 class ClusterInvalidation::Impl {
  public:
@@ -132,6 +139,9 @@ class ClusterInvalidation::Impl {
 
   void Run() {
     int64_t next_refresh = util::MonotonicNanos() + absl::ToInt64Nanoseconds(kTopologyPoll);
+    // After a failed reconcile (a new master not reachable yet): 10 ms doubling to 1 s.
+    int64_t backoff = 0;
+    int64_t retry_at = 0;
     while (true) {
       {
         absl::MutexLock lock(&mu_);
@@ -145,9 +155,13 @@ class ClusterInvalidation::Impl {
         tier_->RefreshTopology().IgnoreError();  // A change raises the epoch: handled below.
       }
       const uint64_t epoch = tier_->topology_epoch();
-      if (epoch == epoch_.load(std::memory_order_acquire)) continue;
+      if (epoch == epoch_.load(std::memory_order_acquire) || now < retry_at) continue;
       if (Reconcile(epoch).ok()) {
         topology_changes_.fetch_add(1, std::memory_order_relaxed);
+        backoff = 0;
+      } else {
+        backoff = std::clamp<int64_t>(2 * backoff, kFirstRetryNanos, kMaxRetryNanos);
+        retry_at = util::MonotonicNanos() + backoff;
       }
     }
   }

@@ -16,7 +16,7 @@
 //   2. flushes the sink (OnInvalidateAll: drop everything and reject every fill in flight: the
 //      instance no longer vouches for what it cached under the old map),
 //   3. starts a channel for each master it has none for (one that cannot connect yet: the gate
-//      stays closed and the thread tries again),
+//      stays closed and the thread tries again after 10 ms, doubling to 1 s),
 //   4. publishes the masters and the reconcile instant; the gate reopens once every master's
 //      channel PONGs a PING sent after it.
 // A lost master (killed, paused, cut off) closes the gate through its channel until it answers

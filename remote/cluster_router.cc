@@ -203,13 +203,22 @@ absl::StatusOr<std::vector<RedisReply>> ClusterRouter::CallOn(
 }
 
 absl::StatusOr<bool> ClusterRouter::Refresh() {
-  std::vector<RedisAddress> ask;
+  std::vector<RedisAddress> masters;
   {
     absl::MutexLock lock(&mu_);
-    ask = topology_.masters;
+    masters = topology_.masters;
   }
-  ask.insert(ask.end(), seeds_.begin(), seeds_.end());
-  absl::StatusOr<ClusterTopology> fresh = FetchClusterTopology(endpoint_, ask);
+  // The masters' pooled connections first (no new connection each time; a master that is
+  // down fails at once behind its breaker), then the seeds on fresh ones.
+  absl::StatusOr<ClusterTopology> fresh = absl::UnavailableError("no master answered");
+  for (const RedisAddress& master : masters) {
+    std::shared_ptr<RedisNode> node = NodeAt(master);
+    absl::StatusOr<std::vector<RedisReply>> reply = node->Call({{"CLUSTER", "SLOTS"}});
+    if (!reply.ok() || reply->front().IsError()) continue;
+    fresh = ParseClusterSlots(reply->front(), node->endpoint().server, master);
+    if (fresh.ok()) break;
+  }
+  if (!fresh.ok()) fresh = FetchClusterTopology(endpoint_, seeds_);
   if (!fresh.ok()) return fresh.status();
   absl::MutexLock lock(&mu_);
   if (*fresh == topology_) return false;

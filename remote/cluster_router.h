@@ -17,8 +17,8 @@
 // At most kMaxRedirects redirections per command. A master that cannot be reached fails its
 // commands (its breaker opens: RedisNode), not the others'.
 //
-// Refresh() reads CLUSTER SLOTS again (from the known masters, then the seeds); a map that
-// differs from the router's replaces it and raises the epoch.
+// Refresh() reads CLUSTER SLOTS again (from the known masters over their pooled connections,
+// then the seeds); a map that differs from the router's replaces it and raises the epoch.
 //
 // Thread safety: every method may be called concurrently. The map and the nodes are guarded by
 //   mu_, never held across a round trip. Nodes are shared: a call keeps the ones it uses alive.
