@@ -282,5 +282,30 @@ TEST_F(RedisClusterTest, BadConfigurationsAreNamed) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a Redis Cluster")));
 }
 
+// AUTH as on one server: every master (data and invalidation connections) with the password.
+TEST(RedisClusterAuthTest, EveryMasterIsReachedWithThePassword) {
+  RedisCluster cluster;
+  testing::RedisServerOptions options;
+  options.password = "cluster-secret";
+  ASSERT_OK(cluster.Init(3, options));
+  RedisConfig config;
+  config.address = cluster.address();
+  config.password = "cluster-secret";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<RedisTier> tier, RedisTier::Connect(config));
+  CountingSink sink;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ClusterInvalidation> channels,
+                       ClusterInvalidation::Start(config, kBound, &sink, tier.get()));
+  EXPECT_TRUE(channels->WaitServing(absl::Seconds(10)));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 30; ++i) keys.push_back(absl::StrCat("auth:", i));
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  EXPECT_OK(tier->GetOrLease(views, absl::Seconds(10)).status());
+  EXPECT_OK(tier->Invalidate(views));
+  EXPECT_TRUE(Eventually([&] { return sink.Has(keys.back()); }));
+  config.password = "wrong";
+  EXPECT_THAT(RedisTier::Connect(config).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied, ::testing::Not(HasSubstr("wrong"))));
+}
+
 }  // namespace
 }  // namespace asidekv::remote
