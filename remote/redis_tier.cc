@@ -432,9 +432,14 @@ absl::StatusOr<uint64_t> RedisTier::FlushAll() {
       std::string cursor = "0";
       do {
         const std::vector<RedisCommand> scan = {{"SCAN", cursor, "MATCH", match, "COUNT", "1000"}};
+        // (Call counts its failures; CallOn, which skips the routing, does not.)
         absl::StatusOr<std::vector<RedisReply>> page =
             server.has_value() ? impl_->router_->CallOn(*server, scan) : impl_->Call(scan);
-        if (!page.ok()) return impl_->Failed(page.status());
+        if (!page.ok()) return server.has_value() ? impl_->Failed(page.status()) : page.status();
+        if (server.has_value() && page->front().IsError()) {
+          return impl_->Failed(
+              ReplyErrorStatus(page->front(), impl_->endpoint_.server, impl_->endpoint_.password));
+        }
         const RedisReply& reply = page->front();
         if (reply.elements.size() != 2) {
           return impl_->Failed(absl::InternalError(
