@@ -418,7 +418,9 @@ void RemoteTier::AddStats(Stats* stats) const {
   stats->coherence_flushes += flushes_.load(std::memory_order_relaxed);
   if (channel_ != nullptr) stats->heartbeat_lapses += channel_->GetStats().lapses;
   if (cluster_channels_ != nullptr) {
-    stats->heartbeat_lapses += cluster_channels_->GetStats().channels.lapses;
+    const remote::ClusterInvalidationStats c = cluster_channels_->GetStats();
+    stats->heartbeat_lapses += c.channels.lapses;
+    stats->cluster_topology_changes += c.topology_changes;
   }
   stats->owed_invalidations += owed_total_.load(std::memory_order_relaxed);
   stats->owed_keys += owed_count_.load(std::memory_order_relaxed);

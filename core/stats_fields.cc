@@ -59,6 +59,8 @@ constexpr StatField kStatFields[] = {
      &Stats::coherence_flushes},
     {"heartbeat_lapses", kCounter, "Invalidation channel heartbeats that lapsed.",
      &Stats::heartbeat_lapses},
+    {"cluster_topology_changes", kCounter,
+     "Redis Cluster slot map changes followed (a flush each).", &Stats::cluster_topology_changes},
     {"owed_invalidations", kCounter, "Redis invalidations that failed after a commit.",
      &Stats::owed_invalidations},
     {"owed_keys", kGauge, "Keys whose Redis invalidation is still owed.", &Stats::owed_keys},

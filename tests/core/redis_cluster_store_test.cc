@@ -194,6 +194,7 @@ TEST_F(RedisClusterStoreTest, ASlotMigrationUnderTrafficKeepsReadsRightAndFlushe
   EXPECT_EQ(read_errors.load(), 0);
   EXPECT_EQ(stale_reads.load(), 0);
   EXPECT_GT(b->GetStats().coherence_flushes, flushes);  // The change of the map flushed b.
+  EXPECT_GE(b->GetStats().cluster_topology_changes, 1u);
   ASSERT_OK_AND_ASSIGN(int now_at, cluster_->NodeOf(slot));
   EXPECT_EQ(now_at, 2);
   // And b's cache serves again, with the latest values.

@@ -90,10 +90,13 @@ struct Stats {
   uint64_t remote_errors = 0;
   // Keys the invalidation channel dropped from this Store's cache (others' writes, and echoes
   // of this Store's own); flushes of the whole cache because the channel was lost, lapsed or
-  // told of a FLUSHALL; heartbeat lapses among them.
+  // told of a FLUSHALL; heartbeat lapses among them. On a Redis Cluster, changes of the slot
+  // map this Store followed (cluster_topology_changes: each one flushed the cache, counted in
+  // coherence_flushes too).
   uint64_t invalidations_received = 0;
   uint64_t coherence_flushes = 0;
   uint64_t heartbeat_lapses = 0;
+  uint64_t cluster_topology_changes = 0;
   // Keys whose Redis invalidation failed after their write committed; this Store reads them
   // from the database, bypassing Redis, until a retry lands (owed_keys: now, a gauge).
   uint64_t owed_invalidations = 0;
