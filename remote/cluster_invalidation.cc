@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "remote/invalidation_channel.h"
 #include "remote/redis_config.h"
 #include "remote/redis_tier.h"
@@ -30,18 +32,24 @@ constexpr int64_t kMaxRetryNanos = 1000 * 1000 * 1000;
 
 }  // namespace
 
-class ClusterInvalidation::Impl {
+// The channels' sink: forwards invalidations, and turns their deadlines into one (Publish).
+class ClusterInvalidation::Impl final : public InvalidationSink {
  public:
   Impl(RedisConfig config, absl::Duration bound, InvalidationSink* sink, RedisTier* tier)
       : config_(std::move(config)), bound_(bound), sink_(sink), tier_(tier) {}
 
-  ~Impl() {
+  ~Impl() override {
     {
       absl::MutexLock lock(&mu_);
       stop_ = true;
       wake_.SignalAll();
     }
     if (thread_.joinable()) thread_.join();
+    {
+      // A channel still running may report while another is destroyed: Publish reads none.
+      absl::MutexLock lock(&publish_mu_);
+      active_count_.store(0, std::memory_order_release);
+    }
     // The channels go with channels_ (after the thread, which also touches them).
   }
 
@@ -63,6 +71,11 @@ class ClusterInvalidation::Impl {
     }
     return n > 0;
   }
+
+  // InvalidationSink, from the channels' threads.
+  void OnInvalidate(absl::Span<const std::string_view> keys) override { sink_->OnInvalidate(keys); }
+  void OnInvalidateAll() override { sink_->OnInvalidateAll(); }
+  void OnServingUntil(int64_t) override { Publish(); }
 
   bool WaitServing(absl::Duration timeout) const {
     const int64_t deadline = util::MonotonicNanos() + absl::ToInt64Nanoseconds(timeout);
@@ -94,6 +107,26 @@ class ClusterInvalidation::Impl {
   }
 
  private:
+  // The deadline over every master (see the file comment), handed to the sink.
+  void Publish() {
+    absl::MutexLock lock(&publish_mu_);
+    int64_t horizon = 0;
+    if (tier_->topology_epoch() == epoch_.load(std::memory_order_acquire)) {
+      const int64_t since = reconciled_at_.load(std::memory_order_acquire);
+      const int n = active_count_.load(std::memory_order_acquire);
+      const int64_t bound = absl::ToInt64Nanoseconds(bound_);
+      for (int i = 0; i < n; ++i) {
+        const int64_t until = active_[i].load(std::memory_order_acquire)->ServingUntil();
+        if (until - bound <= since) {  // Closed, or no PONG for a PING since the reconcile.
+          horizon = 0;
+          break;
+        }
+        horizon = i == 0 ? until : std::min(horizon, until);
+      }
+    }
+    sink_->OnServingUntil(horizon);
+  }
+
   // Steps 1-4 of the file comment, for the map as of `epoch` (read before the refresh).
   absl::Status Reconcile(uint64_t epoch) {
     // A failed read keeps the map the tier has (it follows MOVEDs by itself).
@@ -119,7 +152,7 @@ class ClusterInvalidation::Impl {
         RedisConfig one = config_;
         one.address = name;
         absl::StatusOr<std::unique_ptr<InvalidationChannel>> started =
-            InvalidationChannel::Start(one, bound_, sink_);
+            InvalidationChannel::Start(one, bound_, this);
         if (!started.ok()) return started.status();
         channel = started->get();
         absl::MutexLock lock(&mu_);
@@ -134,6 +167,7 @@ class ClusterInvalidation::Impl {
     active_count_.store(static_cast<int>(active.size()), std::memory_order_release);
     reconciled_at_.store(util::MonotonicNanos(), std::memory_order_release);
     epoch_.store(epoch, std::memory_order_release);
+    Publish();
     return absl::OkStatus();
   }
 
@@ -142,6 +176,7 @@ class ClusterInvalidation::Impl {
     // After a failed reconcile (a new master not reachable yet): 10 ms doubling to 1 s.
     int64_t backoff = 0;
     int64_t retry_at = 0;
+    uint64_t published_epoch = epoch_.load(std::memory_order_acquire);
     while (true) {
       {
         absl::MutexLock lock(&mu_);
@@ -155,7 +190,12 @@ class ClusterInvalidation::Impl {
         tier_->RefreshTopology().IgnoreError();  // A change raises the epoch: handled below.
       }
       const uint64_t epoch = tier_->topology_epoch();
-      if (epoch == epoch_.load(std::memory_order_acquire) || now < retry_at) continue;
+      if (epoch == epoch_.load(std::memory_order_acquire)) continue;
+      if (epoch != published_epoch) {  // Close the sink's horizon at once.
+        published_epoch = epoch;
+        Publish();
+      }
+      if (now < retry_at) continue;
       if (Reconcile(epoch).ok()) {
         topology_changes_.fetch_add(1, std::memory_order_relaxed);
         backoff = 0;
@@ -177,6 +217,8 @@ class ClusterInvalidation::Impl {
   std::atomic<int64_t> reconciled_at_{0};
   std::atomic<uint64_t> epoch_{0};
   std::atomic<uint64_t> topology_changes_{0};
+
+  absl::Mutex publish_mu_;  // Publish() one at a time; never held with mu_.
 
   mutable absl::Mutex mu_;
   mutable absl::CondVar wake_;  // Wakes the thread to stop; WaitServing's timed wait.

@@ -24,6 +24,13 @@
 // resubscription. Channels of masters that leave the map are kept (idle, and reused if the
 // master comes back) until destruction, so that Serving() never reads a freed channel.
 //
+// The sink's horizon (InvalidationSink::OnServingUntil): the channels report to this object,
+// which hands the sink the gate's deadline over all of them: the earliest master's deadline
+// while the map is unchanged and every master has answered a PING sent after the reconcile,
+// else 0. It is recomputed (under one mutex, so an older answer never overwrites a newer one)
+// at every channel's report, and by the thread when it sees a new epoch (within kEpochPoll of
+// a MOVED) and after each reconcile.
+//
 // Cost: Serving() reads the clock once and makes 2 + 1 per master atomic loads.
 //
 // Thread safety: Serving(), WaitServing() and GetStats() may be called from any thread. The sink

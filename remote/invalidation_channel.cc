@@ -79,6 +79,8 @@ class InvalidationChannel::Impl {
     return util::MonotonicNanos() < serving_until_.load(std::memory_order_acquire);
   }
 
+  int64_t ServingUntil() const { return serving_until_.load(std::memory_order_acquire); }
+
   bool ServingSince(int64_t since_nanos, int64_t now_nanos) const {
     const int64_t until = serving_until_.load(std::memory_order_acquire);
     return now_nanos < until && until - bound_nanos_ > since_nanos;
@@ -311,6 +313,7 @@ bool InvalidationChannel::Serving() const { return impl_->Serving(); }
 bool InvalidationChannel::WaitServing(absl::Duration timeout) const {
   return impl_->WaitServing(timeout);
 }
+int64_t InvalidationChannel::ServingUntil() const { return impl_->ServingUntil(); }
 bool InvalidationChannel::ServingSince(int64_t since_nanos, int64_t now_nanos) const {
   return impl_->ServingSince(since_nanos, now_nanos);
 }

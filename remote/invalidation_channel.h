@@ -91,6 +91,8 @@ class InvalidationChannel {
   // Serving() holds on a PONG for a PING sent after `since_nanos` (a util::MonotonicNanos()
   // instant), read against `now_nanos`: the cluster's gate asks each master's channel.
   bool ServingSince(int64_t since_nanos, int64_t now_nanos) const;
+  // The gate's deadline: Serving() iff util::MonotonicNanos() < it (0 while closed).
+  int64_t ServingUntil() const;
   // Waits until Serving() or `timeout` passes; returns Serving(). For Open and tests.
   bool WaitServing(absl::Duration timeout) const;
 

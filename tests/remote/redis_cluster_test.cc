@@ -27,6 +27,7 @@
 #include "remote/redis_tier.h"
 #include "tests/remote/test_util.h"
 #include "tests/testing/status_matchers.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv::remote {
 namespace {
@@ -45,6 +46,9 @@ class CountingSink : public InvalidationSink {
     for (std::string_view key : keys) keys_.insert(std::string(key));
   }
   void OnInvalidateAll() override { flushes_.fetch_add(1); }
+  void OnServingUntil(int64_t nanos) override { horizon_.store(nanos); }
+  // The last horizon ClusterInvalidation handed over: whether it is open now.
+  bool HorizonOpen() const { return util::MonotonicNanos() < horizon_.load(); }
   bool Has(const std::string& key) const {
     absl::MutexLock lock(&mu_);
     return keys_.contains(key);
@@ -55,6 +59,7 @@ class CountingSink : public InvalidationSink {
   mutable absl::Mutex mu_;
   std::set<std::string> keys_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> flushes_{0};
+  std::atomic<int64_t> horizon_{0};
 };
 
 // One cluster for the suite (forming one takes about 2 s): each test leaves every master up,
@@ -111,6 +116,7 @@ class RedisClusterTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(channels_,
                          ClusterInvalidation::Start(Config(), kBound, &sink_, tier_.get()));
     ASSERT_TRUE(channels_->WaitServing(absl::Seconds(10)));
+    ASSERT_TRUE(Eventually([&] { return sink_.HorizonOpen(); }));
   }
 
   static RedisCluster* cluster_;
@@ -252,6 +258,7 @@ TEST_F(RedisClusterTest, ALostMasterFlushesAndClosesTheGateUntilItIsBack) {
   ASSERT_OK(cluster_->node(1).Kill());
   EXPECT_TRUE(Eventually([&] { return sink.flushes() > flushes; }));
   EXPECT_FALSE(channels->Serving());
+  EXPECT_FALSE(sink.HorizonOpen());
   // The other masters still answer; the dead one's keys fail, alone.
   EXPECT_OK(LeaseOne(*tier, on_live).status());
   EXPECT_THAT(LeaseOne(*tier, on_dead).status(), StatusIs(absl::StatusCode::kUnavailable));
@@ -262,6 +269,7 @@ TEST_F(RedisClusterTest, ALostMasterFlushesAndClosesTheGateUntilItIsBack) {
   // Back (empty, with its slots): the gate reopens by itself.
   ASSERT_OK(cluster_->node(1).Start());
   EXPECT_TRUE(channels->WaitServing(absl::Seconds(20)));
+  EXPECT_TRUE(Eventually([&] { return sink.HorizonOpen(); }));
 }
 
 TEST_F(RedisClusterTest, BadConfigurationsAreNamed) {
