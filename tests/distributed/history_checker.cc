@@ -139,8 +139,7 @@ class KeyChecker {
     const State* latest = nullptr;
     for (const auto& [writer, list] : completed_) {
       const auto& [process, indeterminate] = writer;
-      const int64_t bound =
-          process == r.process && !indeterminate ? 0 : BoundNanos(r.process, process);
+      const int64_t bound = BoundFor(r.process, process, indeterminate);
       int64_t limit;
       if (__builtin_sub_overflow(r.invoke_nanos, bound, &limit)) continue;  // Nothing that old.
       auto it = std::upper_bound(list.begin(), list.end(), limit,
@@ -163,20 +162,21 @@ class KeyChecker {
     return r.invoke_nanos - it->second;
   }
 
-  // How long a read by `reader` may miss a write by `writer` (another process).
-  int64_t BoundNanos(int reader, int writer) const {
+  // How long a read by `reader` may miss a write by `writer`: an OK one (0 for the writer's
+  // own reads), or an indeterminate one from the first read of it.
+  int64_t BoundFor(int reader, int writer, bool indeterminate) const {
     auto at = [](const std::vector<absl::Duration>& v, int p) {
       return p < 0 || static_cast<size_t>(p) >= v.size() ? absl::ZeroDuration()
                                                          : v[static_cast<size_t>(p)];
     };
-    return absl::ToInt64Nanoseconds(
-        std::max(at(options_.bound, reader), at(options_.writer_slack, writer)));
+    if (reader == writer && !indeterminate) return 0;
+    absl::Duration bound = std::max(at(options_.bound, reader), at(options_.writer_slack, writer));
+    if (indeterminate) bound = std::max(bound, at(options_.indeterminate_slack, writer));
+    return absl::ToInt64Nanoseconds(bound);
   }
 
   void ReportStale(const Operation& r, const std::string& read_state, const State& missed) {
-    const int64_t bound = missed.op->process == r.process && !missed.indeterminate
-                              ? 0
-                              : BoundNanos(r.process, missed.op->process);
+    const int64_t bound = BoundFor(r.process, missed.op->process, missed.indeterminate);
     Flag(ViolationKind::kStaleRead,
          absl::StrFormat("%s is stale: it read the state of %s, but %s %s %.3f ms before "
                          "the read began (bound %.3f ms) and began after that state was written",

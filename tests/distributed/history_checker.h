@@ -13,9 +13,9 @@
 // unknown outcome, it is indeterminate: it may never happen, or happen at any instant after
 // W.invoke (a server may commit after the client gave up), so its end is +infinity. Once a read
 // R returned its value, though, it certainly happened before R.complete: from then on it counts
-// as a write that returned at R.complete (the earliest such R), whose bound is
-// bound(R2, W) with the writer's own process not exempt (its Store may not know the outcome
-// either). W2 certainly follows W when W.end < W2.invoke (real-time order); writes that overlap
+// as a write that returned at R.complete (the earliest such R), whose bound is bound(R2, W)
+// raised to CheckOptions::indeterminate_slack[W.process], with the writer's own process not
+// exempt (its Store may not know the outcome either). W2 certainly follows W when W.end < W2.invoke (real-time order); writes that overlap
 // may have happened in either order and are never ordered here.
 //
 // Checks, for each read R (a Get, a final read, and the database's final content read as a final
@@ -79,6 +79,11 @@ struct CheckOptions {
   // The database's content after the run, read with the cache off (key -> value; a key not in
   // the map is absent). Unset: not checked.
   std::optional<std::map<std::string, std::string>> database;
+  // indeterminate_slack[w]: once a read returned a failed write of process w, reads by any
+  // process may still miss it for up to this long (at least the bound above): a write that
+  // returned "committed, but not invalidated" is seen by the others within max_staleness.
+  // Past the end: zero.
+  std::vector<absl::Duration> indeterminate_slack;
   // Processes killed during the run: they make no final reads, and what they wrote is in the
   // history as failed writes (indeterminate: see the file comment).
   std::vector<int> crashed;

@@ -311,6 +311,16 @@ TEST(HistoryCheckerTest, OnceAReadSawAnIndeterminateWriteLaterReadsMayNotGoBack)
                      Get(2, "a", 200, 210)},
                     slack)
                   .ok());
+  // So does its indeterminate slack, to its failed writes only.
+  CheckOptions failed = Bounded();
+  failed.indeterminate_slack = {absl::Seconds(1)};
+  EXPECT_TRUE(Check({Put(1, "a", 0, 10), Put(0, "b", 20, 30, killed), Get(1, "b", 40, 50),
+                     Get(2, "a", 200, 210)},
+                    failed)
+                  .ok());
+  EXPECT_TRUE(
+      Check({Put(1, "a", 0, 10), Put(0, "b", 20, 30), Get(2, "a", 200, 210)}, failed)
+          .Has(ViolationKind::kStaleRead));
 }
 
 // A crashed process makes no final reads; its writes are checked as indeterminate.

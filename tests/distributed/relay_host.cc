@@ -36,6 +36,15 @@ namespace {
   char c;
   while (read(control, &c, 1) > 0) {
   }
+  const Stats s = (*store)->GetStats();
+  std::fprintf(stderr,
+               "relay host: leader %llu, %llu transactions, %llu invalidations, %llu flushes, "
+               "lag p50 %.3f ms p99 %.3f ms max %.3f ms\n",
+               static_cast<unsigned long long>(s.relay_leader),
+               static_cast<unsigned long long>(s.relay_transactions),
+               static_cast<unsigned long long>(s.relay_invalidations),
+               static_cast<unsigned long long>(s.relay_flushes), s.relay_lag.p50_ns / 1e6,
+               s.relay_lag.p99_ns / 1e6, s.relay_lag.max_ns / 1e6);
   store->reset();
   _exit(0);
 }
