@@ -248,7 +248,6 @@ TEST_F(RelayStoreTest, InvalidatesOnlyOnceTheChangeIsVisible) {
             }),
             absl::InfiniteDuration())
       << "Redis kept the value read before the change became visible";
-
 }
 
 TEST_F(RelayStoreTest, WritesOtherProgramsMakeToTheTableAreRelayed) {

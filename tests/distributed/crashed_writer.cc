@@ -50,8 +50,7 @@ struct Report {
 }  // namespace
 
 absl::StatusOr<CrashedWrite> KillWriterAfterCommit(const Options& options, int process, int thread,
-                                                   const std::string& key,
-                                                   const std::string& value,
+                                                   const std::string& key, const std::string& value,
                                                    absl::Duration timeout) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");

@@ -30,8 +30,8 @@
 namespace asidekv::distributed {
 
 struct CrashedWrite {
-  Operation op;            // As logged by a writer that never returned (above).
-  bool committed = false;  // The database answered OK before the kill.
+  Operation op;                    // As logged by a writer that never returned (above).
+  bool committed = false;          // The database answered OK before the kill.
   int64_t committed_by_nanos = 0;  // When committed: a time after the commit, before the kill.
 };
 
@@ -39,8 +39,7 @@ struct CrashedWrite {
 // all the same, and its Put may have committed). Unavailable when the child could not open its
 // Store (nothing was written).
 absl::StatusOr<CrashedWrite> KillWriterAfterCommit(const Options& options, int process, int thread,
-                                                   const std::string& key,
-                                                   const std::string& value,
+                                                   const std::string& key, const std::string& value,
                                                    absl::Duration timeout = absl::Seconds(20));
 
 }  // namespace asidekv::distributed

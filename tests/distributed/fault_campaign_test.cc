@@ -269,8 +269,8 @@ TEST_P(FaultCampaignTest, ThreeProcessesKeepTheModesBound) {
   }
   std::cout << "campaign " << scenario.name << ": " << check.Report(3) << "\n";
   if (!UsesRelay(scenario.fault)) return;
-  const size_t committed = static_cast<size_t>(
-      std::count_if(crashed.begin(), crashed.end(), [](const CrashedWrite& c) { return c.committed; }));
+  const size_t committed = static_cast<size_t>(std::count_if(
+      crashed.begin(), crashed.end(), [](const CrashedWrite& c) { return c.committed; }));
   EXPECT_GE(committed, 3u) << "writers killed after their commit: " << crashed.size();
   const CheckResult as_committed = Recheck(AsCommitted(*result, crashed), w.check);
   EXPECT_TRUE(as_committed.ok()) << as_committed.Report(400);
@@ -281,10 +281,9 @@ TEST_P(FaultCampaignTest, ThreeProcessesKeepTheModesBound) {
 INSTANTIATE_TEST_SUITE_P(
     Scenarios, FaultCampaignTest,
     ::testing::Values(
-        Scenario{"BoundedInvalidate", Consistency::kBounded, WritePolicy::kInvalidate,
-                 Fault::kNone, true},
-        Scenario{"BoundedUpdate", Consistency::kBounded, WritePolicy::kUpdate, Fault::kNone,
-                 false},
+        Scenario{"BoundedInvalidate", Consistency::kBounded, WritePolicy::kInvalidate, Fault::kNone,
+                 true},
+        Scenario{"BoundedUpdate", Consistency::kBounded, WritePolicy::kUpdate, Fault::kNone, false},
         Scenario{"StrictInvalidate", Consistency::kStrict, WritePolicy::kInvalidate, Fault::kNone,
                  false},
         Scenario{"StrictUpdate", Consistency::kStrict, WritePolicy::kUpdate, Fault::kNone, false},

@@ -252,8 +252,8 @@ void CheckFinalReads(const std::map<std::string, KeyHistory>& keys, const std::s
                         disagreement, " (process -1 is the database); seed ", options.seed)});
     }
     for (int p : processes) {
-      if (!seen.contains(p) && std::find(options.crashed.begin(), options.crashed.end(), p) ==
-                                   options.crashed.end()) {
+      if (!seen.contains(p) &&
+          std::find(options.crashed.begin(), options.crashed.end(), p) == options.crashed.end()) {
         result->violations.push_back({ViolationKind::kMissingFinalRead, key,
                                       absl::StrCat("key ", key, ": process ", p,
                                                    " made no final read; seed ", options.seed)});

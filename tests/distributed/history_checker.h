@@ -15,8 +15,9 @@
 // R returned its value, though, it certainly happened before R.complete: from then on it counts
 // as a write that returned at R.complete (the earliest such R), whose bound is bound(R2, W)
 // raised to CheckOptions::indeterminate_slack[W.process], with the writer's own process not
-// exempt (its Store may not know the outcome either). W2 certainly follows W when W.end < W2.invoke (real-time order); writes that overlap
-// may have happened in either order and are never ordered here.
+// exempt (its Store may not know the outcome either). W2 certainly follows W when W.end < W2.invoke
+// (real-time order); writes that overlap may have happened in either order and are never ordered
+// here.
 //
 // Checks, for each read R (a Get, a final read, and the database's final content read as a final
 // read at the end of time with bound 0) of a key:

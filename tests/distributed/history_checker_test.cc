@@ -279,23 +279,20 @@ TEST(HistoryCheckerTest, WriterSlackAppliesToThatWritersWritesOnly) {
 // process, the writer's own included.
 TEST(HistoryCheckerTest, OnceAReadSawAnIndeterminateWriteLaterReadsMayNotGoBack) {
   const absl::Status killed = absl::AbortedError("writer killed");
-  const CheckResult back = Check(
-      {Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50), Get(2, "a", 200, 210)});
+  const CheckResult back = Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed),
+                                  Get(1, "b", 40, 50), Get(2, "a", 200, 210)});
   EXPECT_TRUE(back.Has(ViolationKind::kStaleRead)) << back.Report();
   EXPECT_THAT(back.Report(), HasSubstr("was first read 150.000 ms before"));
   // Within the bound of that read: legal.
-  EXPECT_TRUE(
-      Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50),
-             Get(2, "a", 120, 130)})
-          .ok());
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50),
+                     Get(2, "a", 120, 130)})
+                  .ok());
   // Never read: it may not have happened, so the old state stays legal.
-  EXPECT_TRUE(
-      Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(2, "a", 500, 510)}).ok());
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(2, "a", 500, 510)}).ok());
   // The writer's own process gets the bound too (its Store may not know the outcome either).
-  EXPECT_TRUE(
-      Check({Put(0, "a", 0, 10), Put(1, "b", 20, 30, killed), Get(2, "b", 40, 50),
-             Get(1, "a", 120, 130)})
-          .ok());
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(1, "b", 20, 30, killed), Get(2, "b", 40, 50),
+                     Get(1, "a", 120, 130)})
+                  .ok());
   // Once read, it certainly precedes a write invoked after that read: a read of it after that
   // write returned (beyond the bound) is stale.
   const CheckResult superseded = Check({Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50),
@@ -318,9 +315,8 @@ TEST(HistoryCheckerTest, OnceAReadSawAnIndeterminateWriteLaterReadsMayNotGoBack)
                      Get(2, "a", 200, 210)},
                     failed)
                   .ok());
-  EXPECT_TRUE(
-      Check({Put(1, "a", 0, 10), Put(0, "b", 20, 30), Get(2, "a", 200, 210)}, failed)
-          .Has(ViolationKind::kStaleRead));
+  EXPECT_TRUE(Check({Put(1, "a", 0, 10), Put(0, "b", 20, 30), Get(2, "a", 200, 210)}, failed)
+                  .Has(ViolationKind::kStaleRead));
 }
 
 // A crashed process makes no final reads; its writes are checked as indeterminate.

@@ -175,15 +175,28 @@ void PutHot(const Options& options, const std::string& value) {
   ASSERT_OK((*store)->Put("hot", value));
 }
 
-TEST(RedisStampedeTest, ThreeProcessesTimesFourThreadsCostOneDatabaseRead) {
-  PostgresServer postgres;
-  ASSERT_OK(postgres.Init());
-  RedisServer redis;
-  ASSERT_OK(redis.Init());
-  Options options;
-  options.postgres = postgres.conninfo();
-  options.max_staleness = absl::Seconds(30);
-  options.redis = redis.address();
+// A private PostgreSQL and redis-server per test, and Options for both.
+class RedisStampedeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(postgres_.Init());
+    ASSERT_OK(redis_.Init());
+  }
+
+  Options BaseOptions() const {
+    Options options;
+    options.postgres = postgres_.conninfo();
+    options.max_staleness = absl::Seconds(30);
+    options.redis = redis_.address();
+    return options;
+  }
+
+  PostgresServer postgres_;
+  RedisServer redis_;
+};
+
+TEST_F(RedisStampedeTest, ThreeProcessesTimesFourThreadsCostOneDatabaseRead) {
+  Options options = BaseOptions();
   options.lease_ttl = absl::Seconds(10);  // No waiter gives up: every Get waits for the holder.
   {
     // The hot key is in the database; its Redis copy and lease are gone (the Put's UNLINK).
@@ -193,10 +206,9 @@ TEST(RedisStampedeTest, ThreeProcessesTimesFourThreadsCostOneDatabaseRead) {
     ASSERT_OK((*store)->Get("hot").status());  // Fills Redis...
     ASSERT_OK((*store)->Put("hot", "fresh"));  // ...and this write invalidates it everywhere.
   }
-  const std::vector<std::string> reports =
-      RunChildren(options, {[] {}}, [](int, Store& store, const std::function<void()>&) {
-        return GetOnceEach(store, "fresh");
-      });
+  const std::vector<std::string> reports = RunChildren(
+      options, {[] {}},
+      [](int, Store& store, const std::function<void()>&) { return GetOnceEach(store, "fresh"); });
   std::cout << "stampede (right db_reads per process):\n";
   for (const std::string& r : reports) std::cout << "  " << r << "\n";
   EXPECT_EQ(Sum(reports, 0), static_cast<uint64_t>(kProcesses * kThreads));
@@ -252,16 +264,9 @@ std::string Hammer(int process, Store& store, absl::Duration duration) {
                       after.coalesced_waits - before.coalesced_waits);
 }
 
-TEST(RedisStampedeTest, ThreeProcessesTimesFourThreadsDuringARedisRestart) {
-  PostgresServer postgres;
-  ASSERT_OK(postgres.Init());
-  RedisServer redis;
-  ASSERT_OK(redis.Init());
-  Options options;
-  options.postgres = postgres.conninfo();
+TEST_F(RedisStampedeTest, ThreeProcessesTimesFourThreadsDuringARedisRestart) {
+  Options options = BaseOptions();
   options.postgres_connections = 4;
-  options.max_staleness = absl::Seconds(30);
-  options.redis = redis.address();
   options.redis_timeout = absl::Milliseconds(300);
   options.lease_ttl = absl::Seconds(2);
   options.log = [](LogSeverity, std::string_view) {};
@@ -278,9 +283,9 @@ TEST(RedisStampedeTest, ThreeProcessesTimesFourThreadsDuringARedisRestart) {
       {// Every Store is open: the hammer starts; Redis dies and comes back while it runs.
        [&] {
          absl::SleepFor(absl::Milliseconds(800));
-         EXPECT_OK(redis.Kill());
+         EXPECT_OK(redis_.Kill());
          absl::SleepFor(absl::Milliseconds(800));
-         EXPECT_OK(redis.Start());
+         EXPECT_OK(redis_.Start());
        },
        // The hammer is over: one more write, seen by every Store within the bound.
        [&] {

@@ -17,8 +17,7 @@ namespace asidekv::distributed {
 namespace {
 
 // Exits 0 after the control pipe closed; 2 if the Store did not open; 3 if it never led.
-[[noreturn]] void RunHost(const Options& options, absl::Duration timeout, int report,
-                          int control) {
+[[noreturn]] void RunHost(const Options& options, absl::Duration timeout, int report, int control) {
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
   if (!store.ok()) {
     std::fprintf(stderr, "relay host: %s\n", store.status().ToString().c_str());
