@@ -70,7 +70,7 @@ class CommitLogRelay {
   // How often a follower tries to take the lead.
   static constexpr absl::Duration kLeaderRetry = absl::Milliseconds(250);
   // How often a batch whose commits are not visible yet is looked at again.
-  static constexpr absl::Duration kVisibleRetry = absl::Milliseconds(1);
+  static constexpr absl::Duration kVisibleRetry = absl::Microseconds(200);
 
   // The relay's slot for `options` (relay_slot, or the name derived from postgres_table).
   static std::string SlotName(const Options& options);
