@@ -268,8 +268,12 @@ absl::StatusOr<int> PostgresServer::TerminateBackends(std::string_view backend_t
       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '", kDatabase,
       "' AND pid <> pg_backend_pid() AND backend_type = '", std::string(backend_type), "'"));
   if (!out.ok()) return out.status();
+  // The count is the last line: a session that ended before its turn adds a WARNING before it.
+  std::string_view text = absl::StripAsciiWhitespace(*out);
+  const size_t newline = text.rfind('\n');
+  if (newline != std::string_view::npos) text = text.substr(newline + 1);
   int n = 0;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*out), &n)) {
+  if (!absl::SimpleAtoi(text, &n)) {
     return absl::InternalError(absl::StrCat("unexpected psql output: ", *out));
   }
   return n;
