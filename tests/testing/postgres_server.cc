@@ -269,9 +269,9 @@ absl::StatusOr<int> PostgresServer::TerminateBackends(std::string_view backend_t
       "' AND pid <> pg_backend_pid() AND backend_type = '", std::string(backend_type), "'"));
   if (!out.ok()) return out.status();
   // The count is the last line: a session that ended before its turn adds a WARNING before it.
-  std::string_view text = absl::StripAsciiWhitespace(*out);
+  absl::string_view text = absl::StripAsciiWhitespace(*out);
   const size_t newline = text.rfind('\n');
-  if (newline != std::string_view::npos) text = text.substr(newline + 1);
+  if (newline != absl::string_view::npos) text = text.substr(newline + 1);
   int n = 0;
   if (!absl::SimpleAtoi(text, &n)) {
     return absl::InternalError(absl::StrCat("unexpected psql output: ", *out));
