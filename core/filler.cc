@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "db/value_format.h"
+#include "util/sync_point.h"
 
 namespace asidekv::core {
 
@@ -48,7 +49,10 @@ Filler::Loaded Filler::Read(std::string_view key) {
   db_reads_.fetch_add(1, std::memory_order_relaxed);
   const int64_t start = ReadStart();
   std::string value;
+  // Tests: how many database reads are in flight (coalescing bounds them per key).
+  ASIDEKV_SYNC_POINT("Filler::Read:Begin");
   absl::Status s = db_->Get(key, &value);
+  ASIDEKV_SYNC_POINT("Filler::Read:End");
   if (!s.ok()) return Decode(std::move(s), start);
   return Decode(std::move(value), start);
 }

@@ -125,7 +125,22 @@ void CommitLogRelay::Lead() {
   }
 }
 
+bool CommitLogRelay::AwaitVisible(const std::vector<db::FeedTransaction>& batch) {
+  while (true) {
+    absl::StatusOr<bool> visible = feed_->Visible(batch);
+    if (!visible.ok()) {
+      Warn("cannot read which transactions are visible", visible.status());
+      return false;
+    }
+    if (*visible) return true;
+    if (WaitStopping(kVisibleRetry) || !feed_->CheckLeadership()) return false;
+  }
+}
+
 bool CommitLogRelay::Process(const std::vector<db::FeedTransaction>& batch) {
+  // Not before the batch is visible: a reader that missed after an invalidation sent earlier
+  // would read the old rows and fill Redis with them, and nothing would invalidate them again.
+  if (!AwaitVisible(batch)) return false;
   const uint64_t seen_end = feed_->server_wal_end();  // Before any flush below.
   bool all_keys = false;
   bool behind = false;

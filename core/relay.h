@@ -13,6 +13,10 @@
 //           flush-owed marker set in Redis before the slot is made, and cleared by FlushAll,
 //           hands that flush to the next leader if this one dies in between)
 //   leader: Read a batch of transactions (up to 1024 already received, waiting up to 100 ms)
+//       -> wait until each is visible to new snapshots: decoding streams a commit once its
+//          record is flushed, before the server ends the transaction, and a reader that missed
+//          in between would read the old rows and put them back into Redis (one round trip on
+//          the leader session per batch; polled every kVisibleRetry while it says no)
 //       -> some transaction TRUNCATEd or changed keys it cannot name      -> FlushAll
 //       -> some transaction committed longer than relay_max_lag ago      -> FlushAll, confirm
 //          the server's WAL end seen before the flush, and reopen (the backlog is skipped)
@@ -65,6 +69,8 @@ class CommitLogRelay {
  public:
   // How often a follower tries to take the lead.
   static constexpr absl::Duration kLeaderRetry = absl::Milliseconds(250);
+  // How often a batch whose commits are not visible yet is looked at again.
+  static constexpr absl::Duration kVisibleRetry = absl::Microseconds(200);
 
   // The relay's slot for `options` (relay_slot, or the name derived from postgres_table).
   static std::string SlotName(const Options& options);
@@ -88,6 +94,10 @@ class CommitLogRelay {
   void Run();
   // One term as leader; returns when the leadership is lost or the relay stops.
   void Lead();
+  // Waits until every transaction of `batch` is visible to new snapshots (db::ChangeFeed::
+  // Visible), polling every kVisibleRetry; false when the relay stopped, lost the lead or
+  // failed to ask.
+  bool AwaitVisible(const std::vector<db::FeedTransaction>& batch);
   // Handles one batch (see the file comment). False when the stream must be reopened.
   bool Process(const std::vector<db::FeedTransaction>& batch);
   // FlushAll, retried until it lands; false when the relay stopped or lost the lead first.

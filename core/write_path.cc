@@ -81,8 +81,10 @@ absl::Status StoreImpl::WriteOne(std::string_view key, std::optional<std::string
   // The Redis tier first: a local fill that read Redis before its UNLINK holds a token older
   // than the local invalidation below, which rejects it.
   const std::string_view keys[] = {key};
-  // Tests: a writer that dies between its commit and its Redis invalidation.
+  // Tests: a writer that dies between its commit and its Redis invalidation (CommitStatus's
+  // arg is the database's status, const absl::Status*; Committed's, whether to skip it).
   bool lose_invalidation = false;
+  ASIDEKV_SYNC_POINT_CALLBACK("StoreImpl::WriteOne:CommitStatus", &s);
   ASIDEKV_SYNC_POINT_CALLBACK("StoreImpl::WriteOne:Committed", &lose_invalidation);
   const bool landed = db_changed && !lose_invalidation ? InvalidateRemote(keys) : true;
   if (update) {

@@ -130,6 +130,34 @@ absl::StatusOr<bool> ChangeFeed::TryLead() {
   return true;
 }
 
+absl::StatusOr<bool> ChangeFeed::Visible(const std::vector<FeedTransaction>& batch) {
+  if (leader_ == nullptr) return absl::FailedPreconditionError("the change feed does not lead");
+  std::string xids;
+  for (const FeedTransaction& t : batch) {
+    if (t.xid.has_value()) absl::StrAppend(&xids, xids.empty() ? "" : ",", *t.xid);
+  }
+  if (xids.empty()) return true;
+  // A 32-bit xid made 64-bit with the epoch of the snapshot's xmax (every decoded transaction
+  // began before it; an xid above xmax's low half is from the previous epoch).
+  absl::StatusOr<PgResult> r = leader_->Run(
+      PgStatement::Sql(absl::StrCat(
+          "SELECT CASE WHEN count(*) = 0 THEN 'y' ELSE 'n' END FROM "
+          "(SELECT pg_current_snapshot() AS snap) s, "
+          "(SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) m, "
+          "unnest('{",
+          xids,
+          "}'::bigint[]) AS x WHERE NOT pg_visible_in_snapshot((((m.xmax >> 32) - "
+          "CASE WHEN x > (m.xmax & 4294967295) THEN 1 ELSE 0 END) << 32 | x)::text::xid8, "
+          "s.snap)")),
+      Deadline());
+  if (!r.ok()) {
+    Resign();
+    return r.status();
+  }
+  leader_checked_nanos_ = util::MonotonicNanos();
+  return r->rows() == 1 && r->Get(0, 0) == "y";
+}
+
 bool ChangeFeed::CheckLeadership() {
   if (leader_ == nullptr) return false;
   // Anything the server sent to an idle session (a termination notice, EOF), or a second gone
@@ -214,7 +242,7 @@ absl::StatusOr<ChangeFeed::SlotState> ChangeFeed::Open(
   if (!set.ok()) return set.status();
   absl::Status s = (*stream)->StartCopyBoth(
       absl::StrCat("START_REPLICATION SLOT \"", options_.slot,
-                   "\" LOGICAL 0/0 (\"include-xids\" '0', \"include-timestamp\" '1', "
+                   "\" LOGICAL 0/0 (\"include-xids\" '1', \"include-timestamp\" '1', "
                    "\"skip-empty-xacts\" '1')"),
       deadline);
   if (!s.ok()) return s;
@@ -260,6 +288,7 @@ absl::Status ChangeFeed::Handle(std::string_view message, std::vector<FeedTransa
     case DecodedChange::Kind::kBegin:
       in_transaction_ = true;
       open_ = FeedTransaction();
+      open_.xid = change.xid;
       break;
     case DecodedChange::Kind::kRow:
       if (open_.all_keys) break;

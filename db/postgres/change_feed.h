@@ -12,7 +12,7 @@
 // The stream. Open() makes sure the slot exists and can be read, then starts the streaming
 // replication protocol on a replication connection (replication=database):
 //   SET bytea_output = 'hex';
-//   START_REPLICATION SLOT <slot> LOGICAL 0/0 ("include-xids" '0', "include-timestamp" '1',
+//   START_REPLICATION SLOT <slot> LOGICAL 0/0 ("include-xids" '1', "include-timestamp" '1',
 //                                              "skip-empty-xacts" '1')
 // It resumes after the slot's confirmed position: every transaction committed after it comes
 // again, in commit order (at least once: Confirm() is the only thing that moves it). The slot
@@ -85,6 +85,8 @@ struct FeedTransaction {
   std::optional<int64_t> server_delay_micros;
   // util::MonotonicNanos() when its COMMIT arrived.
   int64_t received_nanos = 0;
+  // Its transaction id (32 bits), for Visible(); nullopt when the output carried none.
+  std::optional<uint32_t> xid;
 };
 
 class ChangeFeed {
@@ -133,6 +135,12 @@ class ChangeFeed {
   // REQUIRES: streaming(). Reports every transaction up to `lsn` handled: the slot may move
   // there. An error closes the stream.
   absl::Status Confirm(uint64_t lsn);
+  // Whether every transaction of `batch` is visible to a snapshot taken now, on the leader
+  // session. A transaction is decoded (and streamed) as soon as its commit record is flushed,
+  // which is before the server ends it in its process array: until then a read still sees the
+  // rows it replaced. One round trip; transactions without an xid count as visible. REQUIRES:
+  // leading(). An error closes the leader session (CheckLeadership() then says false).
+  absl::StatusOr<bool> Visible(const std::vector<FeedTransaction>& batch);
   // The latest end of the server's WAL that the stream reported (0 before any message).
   uint64_t server_wal_end() const { return server_wal_end_; }
 

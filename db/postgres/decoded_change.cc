@@ -173,14 +173,33 @@ std::optional<int64_t> ParsePgTimestamp(std::string_view s) {
   return seconds * kMicrosPerSecond + micros;
 }
 
+namespace {
+
+// The decimal transaction id that starts `text` (up to a space or the end), or nullopt.
+std::optional<uint32_t> ParseXid(std::string_view text) {
+  const size_t end = std::min(text.find(' '), text.size());
+  if (end == 0 || end > 10) return std::nullopt;
+  uint64_t xid = 0;
+  for (char c : text.substr(0, end)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    xid = xid * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (xid > 0xffffffffu) return std::nullopt;
+  return static_cast<uint32_t>(xid);
+}
+
+}  // namespace
+
 DecodedChange ParseDecodedChange(std::string_view line, std::string_view table) {
   DecodedChange change;
   if (line == "BEGIN" || line.substr(0, 6) == "BEGIN ") {
     change.kind = DecodedChange::Kind::kBegin;
+    change.xid = ParseXid(line.substr(std::min<size_t>(line.size(), 6)));
     return change;
   }
   if (line == "COMMIT" || line.substr(0, 7) == "COMMIT ") {
     change.kind = DecodedChange::Kind::kCommit;
+    change.xid = ParseXid(line.substr(std::min<size_t>(line.size(), 7)));
     const size_t at = line.find(" (at ");
     if (at != std::string_view::npos && line.back() == ')') {
       change.commit_micros = ParsePgTimestamp(line.substr(at + 5, line.size() - at - 6));

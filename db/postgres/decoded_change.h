@@ -2,15 +2,15 @@
 // reads it (core/relay.h), reduced to what a cache needs: which keys of the store's table a
 // transaction changed, or that it changed keys the line does not name (TRUNCATE).
 //
-// Lines (PostgreSQL 15, options include-xids 0, include-timestamp 1, skip-empty-xacts 1; the
+// Lines (PostgreSQL 15, options include-xids 1, include-timestamp 1, skip-empty-xacts 1; the
 // bytea output is hex, which the relay's session sets):
-//   BEGIN
+//   BEGIN 741
 //   table public.kv: INSERT: key[bytea]:'\x0061' value[bytea]:'\x...' version[bigint]:7
 //   table public.kv: UPDATE: key[bytea]:'\x0061' value[bytea]:...
 //   table public.kv: UPDATE: old-key: key[bytea]:'\x0061' new-tuple: key[bytea]:'\x62' ...
 //   table public.kv: DELETE: key[bytea]:'\x0061'
 //   table public.kv, public."user": TRUNCATE: (no-flags)
-//   COMMIT (at 2026-11-29 23:55:31.074937+00)
+//   COMMIT 741 (at 2026-11-29 23:55:31.074937+00)
 // Relation names are schema-qualified and quoted when they must be ("user"); a line names the
 // store's table when the relation part (after the last dot, unquoted) equals it, in any schema
 // (a same-named table in another schema only causes extra invalidations, never missing ones).
@@ -48,6 +48,9 @@ struct DecodedChange {
   // kCommit: the commit time, microseconds since 2000-01-01 00:00 UTC (PostgreSQL's epoch) on
   // the server's clock; nullopt when the line carries none.
   std::optional<int64_t> commit_micros;
+  // kBegin, kCommit: the transaction's id (32 bits, as test_decoding writes it); nullopt when
+  // the line carries none (include-xids 0).
+  std::optional<uint32_t> xid;
 };
 
 // Parses one line of test_decoding output for `table` (a lowercase identifier, unquoted).

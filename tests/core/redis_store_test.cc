@@ -1,7 +1,7 @@
 // A Store with a Redis tier (Options::redis) over PostgreSQL, against a private redis-server and
 // PostgreSQL (tests/testing/): the tiers in order (near, Redis, database), invalidation pushed to
 // another Store, the two consistency modes' promises, Redis failure as a slowdown, options and
-// secrets. Cross-process promises are checked by tests/distributed/redis_history_test.cc.
+// secrets. Cross-process promises are checked by tests/distributed/fault_campaign_test.cc.
 #include <atomic>
 #include <cstdint>
 #include <memory>

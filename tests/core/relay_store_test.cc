@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -206,6 +207,49 @@ TEST_F(RelayStoreTest, AWriteWhoseInvalidationWasLostReachesEveryTier) {
   EXPECT_LT(s.relay_lag.p50_ns, uint64_t{1'000'000'000});
 }
 
+// A transaction is decoded as soon as its commit record is flushed, which is before it ends in
+// the server's process array: a read in between still sees the old row. A relay that
+// invalidated then would let a reader put the old value back into Redis, where nothing would
+// invalidate it again (until max_staleness). Forced here with synchronous replication to a
+// standby that does not exist: the commit is flushed and decoded, and stays invisible until
+// the setting is cleared.
+TEST_F(RelayStoreTest, InvalidatesOnlyOnceTheChangeIsVisible) {
+  Options o = MakeOptions();
+  o.raw_values = true;  // So that psql writes values the Stores read as they are.
+  auto relay = Open(o);
+  WaitLeading(*relay);
+  o.commit_log_relay = false;
+  auto reader = Open(o);
+  ASSERT_OK(relay->Put("k", "old"));
+  CacheIn(*reader, "k", "old");
+  const uint64_t relayed = relay->GetStats().relay_invalidations;
+  ASSERT_OK(postgres_.Psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'").status());
+  ASSERT_OK(postgres_.Psql("SELECT pg_reload_conf()").status());
+  std::thread update([&] {
+    EXPECT_OK(postgres_.Psql("UPDATE asidekv SET value = 'new' WHERE key = 'k'").status());
+  });
+  // The commit is flushed (the relay may receive it) and not visible: a reader still gets the
+  // old value from the database.
+  ASSERT_NE(WaitFor([&] {
+              return Sql(postgres_,
+                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") ==
+                     "1";
+            }),
+            absl::InfiniteDuration());
+  WaitFor([&] { return relay->GetStats().relay_invalidations > relayed; }, absl::Seconds(1));
+  EXPECT_THAT(reader->Get("k"), IsOkAndHolds("old"));
+  ASSERT_OK(postgres_.Psql("ALTER SYSTEM RESET synchronous_standby_names").status());
+  ASSERT_OK(postgres_.Psql("SELECT pg_reload_conf()").status());
+  update.join();
+  // Visible now: every tier lets go of the old value.
+  EXPECT_NE(WaitFor([&] {
+              absl::StatusOr<std::string> v = reader->Get("k");
+              return v.ok() && *v == "new";
+            }),
+            absl::InfiniteDuration())
+      << "Redis kept the value read before the change became visible";
+}
+
 TEST_F(RelayStoreTest, WritesOtherProgramsMakeToTheTableAreRelayed) {
   Options o = MakeOptions();
   o.raw_values = true;  // So that psql writes values the Stores read as they are.
@@ -246,11 +290,13 @@ TEST_F(RelayStoreTest, ARelayThatDiedBeforeConfirmingReplaysHarmlessly) {
   auto relay = Open(MakeOptions());
   WaitLeading(*relay);
   auto reader = Open(MakeOptions(/*relay=*/false));
-  ASSERT_OK(reader->Put("k", "v1"));
+  // Neither write is confirmed (a confirmation of the first that reached the server before the
+  // relay died would leave one transaction to replay).
   util::SyncPoint* sp = util::SyncPoint::Get();
   sp->SetCallBack("CommitLogRelay::Process:BeforeConfirm",
                   [](void* arg) { *static_cast<bool*>(arg) = true; });
   sp->EnableProcessing();
+  ASSERT_OK(reader->Put("k", "v1"));
   ASSERT_OK(reader->Put("k", "v2"));
   const std::string at = Sql(postgres_, "SELECT pg_current_wal_lsn()");
   ASSERT_NE(WaitFor([&] { return relay->GetStats().relay_transactions >= 2; }),
@@ -263,11 +309,16 @@ TEST_F(RelayStoreTest, ARelayThatDiedBeforeConfirmingReplaysHarmlessly) {
   ASSERT_EQ(Sql(postgres_, confirmed_past), "f");
   CacheIn(*reader, "k", "v2");  // Redis holds v2 again.
   auto next = Open(MakeOptions());
-  // The next relay sends the unconfirmed invalidations again: a miss, never an old value. At
-  // least v2's (v1's too when the dead relay had not confirmed it before the callback was
-  // set: either way, only replays, since nothing was written since).
-  EXPECT_NE(WaitFor([&] { return next->GetStats().relay_invalidations >= 1; }),
-            absl::InfiniteDuration());
+  // The next relay sends the same invalidations again: a miss, never an old value.
+  EXPECT_NE(WaitFor([&] { return next->GetStats().relay_invalidations >= 2; }),
+            absl::InfiniteDuration())
+      << "leader " << next->GetStats().relay_leader << ", transactions "
+      << next->GetStats().relay_transactions << ", invalidations "
+      << next->GetStats().relay_invalidations << ", flushes " << next->GetStats().relay_flushes
+      << ", slot: "
+      << Sql(postgres_, "SELECT active, confirmed_flush_lsn FROM pg_replication_slots")
+      << ", WAL now " << Sql(postgres_, "SELECT pg_current_wal_lsn()") << ", WAL at the write "
+      << at;
   EXPECT_NE(WaitFor([&] { return Sql(postgres_, confirmed_past) == "t"; }),
             absl::InfiniteDuration());
   EXPECT_THAT(reader->Get("k"), IsOkAndHolds("v2"));

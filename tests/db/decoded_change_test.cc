@@ -29,6 +29,11 @@ using Kind = DecodedChange::Kind;
 TEST(DecodedChangeTest, BeginAndCommitWithItsTime) {
   EXPECT_EQ(ParseDecodedChange("BEGIN", "kv").kind, Kind::kBegin);
   EXPECT_EQ(ParseDecodedChange("BEGIN 741", "kv").kind, Kind::kBegin);
+  EXPECT_EQ(ParseDecodedChange("BEGIN 741", "kv").xid, 741u);
+  EXPECT_EQ(ParseDecodedChange("BEGIN 4294967295", "kv").xid, 4294967295u);
+  EXPECT_EQ(ParseDecodedChange("BEGIN", "kv").xid, std::nullopt);
+  EXPECT_EQ(ParseDecodedChange("BEGIN 4294967296", "kv").xid, std::nullopt);
+  EXPECT_EQ(ParseDecodedChange("COMMIT 741 (at 2026-11-29 23:55:31.074937+00)", "kv").xid, 741u);
   const DecodedChange c = ParseDecodedChange("COMMIT (at 2026-11-29 23:55:31.074937+00)", "kv");
   EXPECT_EQ(c.kind, Kind::kCommit);
   ASSERT_TRUE(c.commit_micros.has_value());
@@ -145,7 +150,7 @@ TEST(DecodedChangeTest, RoundTripThroughARealServer) {
   ASSERT_OK((*db)->Delete(keys[0]));
   absl::StatusOr<std::string> out = server.Psql(
       "SET bytea_output = 'hex'; SELECT data FROM pg_logical_slot_peek_changes('t', NULL, NULL, "
-      "'include-xids', '0', 'include-timestamp', '1', 'skip-empty-xacts', '1')");
+      "'include-xids', '1', 'include-timestamp', '1', 'skip-empty-xacts', '1')");
   ASSERT_OK(out.status());
   std::vector<std::string> seen;
   int commits = 0;
@@ -156,6 +161,10 @@ TEST(DecodedChangeTest, RoundTripThroughARealServer) {
     if (c.kind == Kind::kCommit) {
       ++commits;
       EXPECT_TRUE(c.commit_micros.has_value()) << line;
+      EXPECT_TRUE(c.xid.has_value()) << line;
+    }
+    if (c.kind == Kind::kBegin) {
+      EXPECT_TRUE(c.xid.has_value()) << line;
     }
     for (const std::string& k : c.keys) seen.push_back(k);
   }

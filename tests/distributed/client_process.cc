@@ -66,6 +66,8 @@ void ClientProcess::Run(int thread, int64_t stop_nanos) {
   std::vector<Operation>& log = records_[thread];
   uint64_t counter = 0;
   auto key = [&] { return Key(options_, static_cast<int>(rng() % options_.keys)); };
+  const int readable = options_.keys + options_.read_only_keys;
+  auto read_key = [&] { return Key(options_, static_cast<int>(rng() % readable)); };
   auto value = [&](const std::string& k) {
     return UniqueValue(k, process_, thread, ++counter, options_.value_size);
   };
@@ -83,7 +85,7 @@ void ClientProcess::Run(int thread, int64_t stop_nanos) {
     const int dice = static_cast<int>(rng() % 100);
     if (dice < options_.get_percent) {
       op.kind = OpKind::kGet;
-      op.keys.push_back({key(), std::nullopt});
+      op.keys.push_back({read_key(), std::nullopt});
       Read(*store_, op);
     } else if (dice < options_.get_percent + options_.put_percent) {
       op.kind = OpKind::kPut;
@@ -117,7 +119,7 @@ void ClientProcess::Run(int thread, int64_t stop_nanos) {
 
 void ClientProcess::FinalReads() {
   records_.emplace_back();
-  for (int i = 0; i < options_.keys; ++i) {
+  for (int i = 0; i < options_.keys + options_.read_only_keys; ++i) {
     Operation op;
     op.process = process_;
     op.kind = OpKind::kFinalRead;

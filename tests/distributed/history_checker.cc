@@ -24,7 +24,8 @@ struct State {
   const Operation* op = nullptr;
   std::optional<std::string> value;  // nullopt: absent.
   int64_t invoke = kNever;
-  int64_t end = kNever;  // complete_nanos if OK, kUnknown if failed.
+  int64_t end = kNever;  // complete_nanos if OK; if failed, the first read of it, else kUnknown.
+  bool indeterminate = false;  // Failed (or its writer crashed): end is a read's, if any.
 };
 
 // Certain writes of one process, by completion time, with the latest-invoked one so far.
@@ -33,6 +34,11 @@ struct Completed {
   int64_t max_invoke;   // Over this entry and every earlier one.
   const State* latest;  // The write with that invoke time.
 };
+
+// The writes of one process in KeyChecker::completed_: those that returned OK, or the
+// indeterminate ones that some read returned (the writer's own reads are not exempt from the
+// bound for those).
+using WriterKey = std::pair<int, bool>;  // (process, indeterminate)
 
 struct KeyHistory {
   std::vector<State> states;  // states[0] is the initial state.
@@ -44,7 +50,7 @@ class KeyChecker {
   KeyChecker(const std::string& key, KeyHistory& h, const CheckOptions& options, int64_t origin,
              CheckResult* result)
       : key_(key), h_(h), options_(options), origin_(origin), result_(result) {
-    for (const State& s : h_.states) {
+    for (State& s : h_.states) {
       if (s.op == nullptr) continue;
       if (s.value.has_value()) {
         auto [it, fresh] = by_value_.emplace(*s.value, &s);
@@ -56,10 +62,19 @@ class KeyChecker {
       } else {
         deletes_.push_back(&s);
       }
-      if (s.end != kUnknown) {
-        completed_[s.op->process].push_back({s.op->complete_nanos, 0, &s});
-        by_invoke_.emplace_back(s.invoke, s.end);
-      }
+    }
+    // An indeterminate write that a read returned happened before that read returned.
+    for (const Operation* r : h_.reads) {
+      if (!r->status.ok() || !r->keys[0].value.has_value()) continue;
+      auto it = by_value_.find(*r->keys[0].value);
+      if (it == by_value_.end() || !it->second->indeterminate) continue;
+      State& w = *it->second;
+      if (r->complete_nanos >= w.invoke) w.end = std::min(w.end, r->complete_nanos);
+    }
+    for (const State& s : h_.states) {
+      if (s.op == nullptr || s.end == kUnknown) continue;
+      completed_[{s.op->process, s.indeterminate}].push_back({s.end, 0, &s});
+      by_invoke_.emplace_back(s.invoke, s.end);
     }
     // by_invoke_[i].second becomes the earliest completion among writes i.. (by invoke time).
     std::sort(by_invoke_.begin(), by_invoke_.end());
@@ -122,8 +137,9 @@ class KeyChecker {
   // (nullptr when none did).
   const State* LatestCertainBefore(const Operation& r) const {
     const State* latest = nullptr;
-    for (const auto& [process, list] : completed_) {
-      const int64_t bound = process == r.process ? 0 : BoundNanos(r.process, process);
+    for (const auto& [writer, list] : completed_) {
+      const auto& [process, indeterminate] = writer;
+      const int64_t bound = BoundFor(r.process, process, indeterminate);
       int64_t limit;
       if (__builtin_sub_overflow(r.invoke_nanos, bound, &limit)) continue;  // Nothing that old.
       auto it = std::upper_bound(list.begin(), list.end(), limit,
@@ -146,24 +162,27 @@ class KeyChecker {
     return r.invoke_nanos - it->second;
   }
 
-  // How long a read by `reader` may miss a write by `writer` (another process).
-  int64_t BoundNanos(int reader, int writer) const {
+  // How long a read by `reader` may miss a write by `writer`: an OK one (0 for the writer's
+  // own reads), or an indeterminate one from the first read of it.
+  int64_t BoundFor(int reader, int writer, bool indeterminate) const {
     auto at = [](const std::vector<absl::Duration>& v, int p) {
       return p < 0 || static_cast<size_t>(p) >= v.size() ? absl::ZeroDuration()
                                                          : v[static_cast<size_t>(p)];
     };
-    return absl::ToInt64Nanoseconds(
-        std::max(at(options_.bound, reader), at(options_.writer_slack, writer)));
+    if (reader == writer && !indeterminate) return 0;
+    absl::Duration bound = std::max(at(options_.bound, reader), at(options_.writer_slack, writer));
+    if (indeterminate) bound = std::max(bound, at(options_.indeterminate_slack, writer));
+    return absl::ToInt64Nanoseconds(bound);
   }
 
   void ReportStale(const Operation& r, const std::string& read_state, const State& missed) {
-    const int64_t bound =
-        missed.op->process == r.process ? 0 : BoundNanos(r.process, missed.op->process);
+    const int64_t bound = BoundFor(r.process, missed.op->process, missed.indeterminate);
     Flag(ViolationKind::kStaleRead,
-         absl::StrFormat("%s is stale: it read the state of %s, but %s returned %.3f ms before "
+         absl::StrFormat("%s is stale: it read the state of %s, but %s %s %.3f ms before "
                          "the read began (bound %.3f ms) and began after that state was written",
                          Describe(r, origin_), read_state, Describe(*missed.op, origin_),
-                         (r.invoke_nanos - missed.op->complete_nanos) / 1e6, bound / 1e6));
+                         missed.indeterminate ? "was first read" : "returned",
+                         (r.invoke_nanos - missed.end) / 1e6, bound / 1e6));
   }
 
   void Flag(ViolationKind kind, std::string message) {
@@ -176,11 +195,11 @@ class KeyChecker {
   const CheckOptions& options_;
   const int64_t origin_;
   CheckResult* const result_;
-  absl::flat_hash_map<std::string, const State*> by_value_;
+  absl::flat_hash_map<std::string, State*> by_value_;
   std::vector<const State*> deletes_;
-  std::map<int, std::vector<Completed>> completed_;
-  // Every OK write as (invoke, earliest completion among it and the writes invoked after it),
-  // by invoke time.
+  std::map<WriterKey, std::vector<Completed>> completed_;
+  // Every write with an end (OK, or indeterminate and read) as (invoke, earliest end among it
+  // and the writes invoked after it), by invoke time.
   std::vector<std::pair<int64_t, int64_t>> by_invoke_;
 };
 
@@ -233,7 +252,8 @@ void CheckFinalReads(const std::map<std::string, KeyHistory>& keys, const std::s
                         disagreement, " (process -1 is the database); seed ", options.seed)});
     }
     for (int p : processes) {
-      if (!seen.contains(p)) {
+      if (!seen.contains(p) &&
+          std::find(options.crashed.begin(), options.crashed.end(), p) == options.crashed.end()) {
         result->violations.push_back({ViolationKind::kMissingFinalRead, key,
                                       absl::StrCat("key ", key, ": process ", p,
                                                    " made no final read; seed ", options.seed)});
@@ -334,7 +354,7 @@ CheckResult CheckHistory(absl::Span<const Operation> history, const CheckOptions
         ++(op.status.ok() ? result.writes : result.failed_writes);
         key_history(op.keys[i].key)
             .states.push_back({&op, op.keys[i].value, op.invoke_nanos,
-                               op.status.ok() ? op.complete_nanos : kUnknown});
+                               op.status.ok() ? op.complete_nanos : kUnknown, !op.status.ok()});
       }
     } else if (op.keys.size() == 1) {
       ++result.reads;

@@ -9,10 +9,15 @@
 // "absent" may come from the initial state or from any delete of the key.
 //
 // Time. A write W happened at some instant in [W.invoke, W.complete] if it returned OK. A write
-// that failed has an unknown outcome: it may never happen, or happen at any instant after
-// W.invoke (a server may commit after the client gave up), so it is never taken as certainly
-// applied and its end is +infinity. W2 certainly follows W when W.complete < W2.invoke (real-time
-// order); writes that overlap may have happened in either order and are never ordered here.
+// that failed (or whose writer was killed before it returned: CheckOptions::crashed) has an
+// unknown outcome, it is indeterminate: it may never happen, or happen at any instant after
+// W.invoke (a server may commit after the client gave up), so its end is +infinity. Once a read
+// R returned its value, though, it certainly happened before R.complete: from then on it counts
+// as a write that returned at R.complete (the earliest such R), whose bound is bound(R2, W)
+// raised to CheckOptions::indeterminate_slack[W.process], with the writer's own process not
+// exempt (its Store may not know the outcome either). W2 certainly follows W when W.end < W2.invoke
+// (real-time order); writes that overlap may have happened in either order and are never ordered
+// here.
 //
 // Checks, for each read R (a Get, a final read, and the database's final content read as a final
 // read at the end of time with bound 0) of a key:
@@ -25,8 +30,8 @@
 //      writes at once) and max(CheckOptions::bound[R.process],
 //      CheckOptions::writer_slack[W2.process]) otherwise.
 //   4. kFinalReadFailed, kMissingFinalRead, kFinalDisagreement: after quiescence every process
-//      read every key once, successfully, and all of them (and the database, when given) read
-//      the same state.
+//      (but the crashed ones) read every key once, successfully, and all of them (and the
+//      database, when given) read the same state.
 //   5. kDuplicateValue: two writes of one key wrote the same value (a broken workload: the
 //      checks above would be unsound).
 // The checks are exact where they flag: a history a correct system could produce (for the given
@@ -35,7 +40,8 @@
 // Staleness (Polaris-style "N nines of reads consistent within T"). Every successful Get and
 // final read by a process (not the database's content) also gets a staleness: how long before
 // it began the state it returned was already certainly superseded, i.e. R.invoke minus the
-// earliest completion of an OK write that certainly follows that state (for "absent", of the
+// earliest end (its completion, or for an indeterminate write its first read) of a write that
+// certainly follows that state (for "absent", of the
 // candidate superseded last), or 0 when no such write returned before R began. A read is
 // consistent within T when its staleness is <= T; kStaleRead above is "staleness > bound" with
 // the reader's own process's writes held to 0. The report gives the fraction of reads consistent
@@ -74,6 +80,14 @@ struct CheckOptions {
   // The database's content after the run, read with the cache off (key -> value; a key not in
   // the map is absent). Unset: not checked.
   std::optional<std::map<std::string, std::string>> database;
+  // indeterminate_slack[w]: once a read returned a failed write of process w, reads by any
+  // process may still miss it for up to this long (at least the bound above): a write that
+  // returned "committed, but not invalidated" is seen by the others within max_staleness.
+  // Past the end: zero.
+  std::vector<absl::Duration> indeterminate_slack;
+  // Processes killed during the run: they make no final reads, and what they wrote is in the
+  // history as failed writes (indeterminate: see the file comment).
+  std::vector<int> crashed;
   // The report's delta (the consistency report's T = delta, 10 delta); zero: the largest bound.
   absl::Duration delta;
   // The run's seed, printed in every violation so the run can be replayed.

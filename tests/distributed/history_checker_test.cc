@@ -274,5 +274,61 @@ TEST(HistoryCheckerTest, WriterSlackAppliesToThatWritersWritesOnly) {
   EXPECT_TRUE(Check(from_other, o).Has(ViolationKind::kStaleRead));
 }
 
+// An indeterminate write (failed, or its writer killed) that some read returned has happened: a
+// read that begins the bound after that read returned may not go back to an older state, on any
+// process, the writer's own included.
+TEST(HistoryCheckerTest, OnceAReadSawAnIndeterminateWriteLaterReadsMayNotGoBack) {
+  const absl::Status killed = absl::AbortedError("writer killed");
+  const CheckResult back = Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed),
+                                  Get(1, "b", 40, 50), Get(2, "a", 200, 210)});
+  EXPECT_TRUE(back.Has(ViolationKind::kStaleRead)) << back.Report();
+  EXPECT_THAT(back.Report(), HasSubstr("was first read 150.000 ms before"));
+  // Within the bound of that read: legal.
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50),
+                     Get(2, "a", 120, 130)})
+                  .ok());
+  // Never read: it may not have happened, so the old state stays legal.
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(2, "a", 500, 510)}).ok());
+  // The writer's own process gets the bound too (its Store may not know the outcome either).
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(1, "b", 20, 30, killed), Get(2, "b", 40, 50),
+                     Get(1, "a", 120, 130)})
+                  .ok());
+  // Once read, it certainly precedes a write invoked after that read: a read of it after that
+  // write returned (beyond the bound) is stale.
+  const CheckResult superseded = Check({Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50),
+                                        Put(0, "c", 60, 70), Get(2, "b", 300, 310)});
+  EXPECT_TRUE(superseded.Has(ViolationKind::kStaleRead)) << superseded.Report();
+  ASSERT_EQ(superseded.staleness_nanos.size(), 2u);
+  EXPECT_EQ(superseded.staleness_nanos[1], 230 * kMs);
+  // The writer's slack applies to it as to its returned writes.
+  CheckOptions slack = Bounded();
+  slack.writer_slack = {absl::ZeroDuration(), absl::ZeroDuration(), absl::ZeroDuration(),
+                        absl::Seconds(1)};
+  EXPECT_TRUE(Check({Put(0, "a", 0, 10), Put(3, "b", 20, 30, killed), Get(1, "b", 40, 50),
+                     Get(2, "a", 200, 210)},
+                    slack)
+                  .ok());
+  // So does its indeterminate slack, to its failed writes only.
+  CheckOptions failed = Bounded();
+  failed.indeterminate_slack = {absl::Seconds(1)};
+  EXPECT_TRUE(Check({Put(1, "a", 0, 10), Put(0, "b", 20, 30, killed), Get(1, "b", 40, 50),
+                     Get(2, "a", 200, 210)},
+                    failed)
+                  .ok());
+  EXPECT_TRUE(Check({Put(1, "a", 0, 10), Put(0, "b", 20, 30), Get(2, "a", 200, 210)}, failed)
+                  .Has(ViolationKind::kStaleRead));
+}
+
+// A crashed process makes no final reads; its writes are checked as indeterminate.
+TEST(HistoryCheckerTest, CrashedProcessesOweNoFinalReads) {
+  CheckOptions o = Bounded();
+  const std::vector<Operation> h = {Put(3, "a", 0, 10, absl::AbortedError("writer killed")),
+                                    Final(0, "a", 500, 510), Final(1, "a", 500, 510),
+                                    Final(2, "a", 500, 510)};
+  EXPECT_TRUE(Check(h, o).Has(ViolationKind::kMissingFinalRead));
+  o.crashed = {3};
+  EXPECT_TRUE(Check(h, o).ok()) << Check(h, o).Report();
+}
+
 }  // namespace
 }  // namespace asidekv::distributed

@@ -307,7 +307,7 @@ absl::StatusOr<WorkloadResult> RunWorkload(const WorkloadOptions& o, const OpenS
                                            const OpenDatabaseReader& open_database) {
   WorkloadResult result;
   result.seed = ChooseSeed(o);
-  if (o.log_dir.empty() || o.processes < 1 || o.threads < 1 || o.keys < 1 ||
+  if (o.log_dir.empty() || o.processes < 1 || o.threads < 1 || o.keys < 1 || o.read_only_keys < 0 ||
       o.get_percent + o.put_percent + o.delete_percent > 100 || open == nullptr) {
     return WithSeed(absl::InvalidArgumentError("bad WorkloadOptions"), result.seed);
   }

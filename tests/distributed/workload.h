@@ -78,6 +78,11 @@ struct WorkloadOptions {
   int processes = 3;
   int threads = 2;  // Per process.
   int keys = 8;     // Keys "<key_prefix>0" .. "<key_prefix><keys-1>", all absent at the start.
+  // Keys "<key_prefix><keys>" .. "<key_prefix><keys + read_only_keys - 1>": the threads read
+  // them (a Get picks among every key) and never write them; something else may (a fault
+  // campaign's killed writers, whose missing invalidations no later write then hides). The final
+  // reads cover them too.
+  int read_only_keys = 0;
   std::string key_prefix = "k";
   // How long the threads run operations; $ASIDEKV_DISTRIBUTED_SECONDS replaces it when set.
   absl::Duration duration = absl::Seconds(3);

@@ -21,6 +21,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/testing/subprocess.h"
 
@@ -247,6 +249,34 @@ absl::Status PostgresServer::Stop() {
   if (WaitExit(pid_, 30) == -1) return Kill();
   pid_ = -1;
   return absl::OkStatus();
+}
+
+absl::Status PostgresServer::StopImmediate() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("the server is not running");
+  if (paused_) {
+    absl::Status s = Unpause();
+    if (!s.ok()) return s;
+  }
+  kill(pid_, SIGQUIT);  // Immediate shutdown: no checkpoint; recovery at the next start.
+  if (WaitExit(pid_, 30) == -1) return Kill();
+  pid_ = -1;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> PostgresServer::TerminateBackends(std::string_view backend_type) const {
+  absl::StatusOr<std::string> out = Psql(absl::StrCat(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '", kDatabase,
+      "' AND pid <> pg_backend_pid() AND backend_type = '", std::string(backend_type), "'"));
+  if (!out.ok()) return out.status();
+  // The count is the last line: a session that ended before its turn adds a WARNING before it.
+  absl::string_view text = absl::StripAsciiWhitespace(*out);
+  const size_t newline = text.rfind('\n');
+  if (newline != absl::string_view::npos) text = text.substr(newline + 1);
+  int n = 0;
+  if (!absl::SimpleAtoi(text, &n)) {
+    return absl::InternalError(absl::StrCat("unexpected psql output: ", *out));
+  }
+  return n;
 }
 
 absl::Status PostgresServer::Pause() {

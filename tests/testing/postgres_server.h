@@ -11,9 +11,11 @@
 // (fork, setgid, setuid, exec). Clients (psql) run as the caller.
 //
 // Fault injection: Kill() (SIGKILL of the postmaster and every backend: a crash), Stop() (fast
-// shutdown), Start() (restart on the same folder and port, after crash recovery if it was
-// killed), Pause() / Unpause() (SIGSTOP / SIGCONT of the postmaster and every backend: a server
-// that accepts bytes and answers nothing).
+// shutdown), StopImmediate() (SIGQUIT: `pg_ctl stop -m immediate`, every backend quits at once
+// and the next start runs crash recovery), Start() (restart on the same folder and port, after
+// crash recovery if it was killed), Pause() / Unpause() (SIGSTOP / SIGCONT of the postmaster and
+// every backend: a server that accepts bytes and answers nothing), TerminateBackends()
+// (pg_terminate_backend of some sessions: the connection of a Store, or a relay's stream).
 //
 // Example:
 //   PostgresServer server;
@@ -79,10 +81,14 @@ class PostgresServer {
   // Fault injection (see the file comment). Start() waits until the server accepts connections.
   absl::Status Kill();
   absl::Status Stop();
+  absl::Status StopImmediate();
   absl::Status Start();
   absl::Status Pause();
   absl::Status Unpause();
   bool running() const { return pid_ > 0; }
+  // pg_terminate_backend of every session of kDatabase (but psql's own) of `backend_type`, as
+  // pg_stat_activity names it ("client backend", "walsender"); how many were terminated.
+  absl::StatusOr<int> TerminateBackends(std::string_view backend_type) const;
 
   // Runs `sql` with psql (-X -A -t -q, ON_ERROR_STOP) in kDatabase (or `database`) over the
   // Unix socket; its output, or an error with psql's output.
