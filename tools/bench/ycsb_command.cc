@@ -1,5 +1,6 @@
 #include "tools/bench/ycsb_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -189,10 +190,13 @@ int RunYcsbCommand(YcsbPreset preset, int argc, const char* const* argv, int fir
 
   report.clock_cost_ns = MeasureClockCostNanos();
   ProgressLine progress(config.progress);
-  // Rounds alternate the backends (a, b, a, b, ...), so that the machine's drift and noise fall
-  // on every backend alike.
+  // Rounds interleave the backends, odd rounds in reverse order (a b, b a, a b, ...), so that
+  // neither runs always first or always second, and the machine's drift and noise fall on every
+  // backend alike.
   for (int round = 0; round < config.rounds; ++round) {
-    for (const std::string& name : config.backends) {
+    std::vector<std::string> order = config.backends;
+    if (round % 2 == 1) std::reverse(order.begin(), order.end());
+    for (const std::string& name : order) {
       report.backends.push_back(
           fleet != nullptr ? RunFleetBackend(name, config, plans, codec, *fleet, progress)
                            : RunNamedBackend(name, config, plans, codec,
