@@ -22,6 +22,10 @@
 //   evicted or expired in between (versions are kept apart from entries, for a bounded number of
 //   recently written keys per shard; older ones are covered by a per-shard floor below which
 //   every token is rejected: rejecting a fill is always safe, it only costs a later miss).
+//   Only the tokens of loads in flight can still be judged, and a load is registered until it
+//   completes or an invalidation or write detaches it (recording a version as it does): so an
+//   Invalidate() of a key with no load and no write in flight records nothing, and a
+//   write-heavy workload does not churn the version table with keys nobody reads.
 //
 // kUpdate writers: EndWrite() installs the written value only if no other write or invalidation
 // of the key overlapped this one (began after BeginWrite, or was in flight at BeginWrite).

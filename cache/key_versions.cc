@@ -18,6 +18,12 @@ void KeyVersions::Bump(uint64_t key_hash, Record& r) {
   if (r.writers == 0) order_.push_back(Item{r.version, key_hash});
 }
 
+bool KeyVersions::WriteInFlight(uint64_t key_hash) const {
+  if (pinned_ == 0) return false;
+  auto it = records_.find(key_hash);
+  return it != records_.end() && it->second.writers > 0;
+}
+
 void KeyVersions::Invalidate(uint64_t key_hash) {
   Bump(key_hash, records_[key_hash]);
   TrimToBound();

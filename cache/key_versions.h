@@ -63,6 +63,10 @@ class KeyVersions {
   // An invalidation of the key: rejects every token issued so far for it.
   void Invalidate(uint64_t key_hash);
 
+  // Whether a write of the key (or of a key with the same hash) is in flight. O(1); no lookup
+  // at all while no write is in flight anywhere in the shard.
+  bool WriteInFlight(uint64_t key_hash) const;
+
   // A write of the key begins. Returns its version and whether no other write of the key (or of
   // a key with the same hash) was in flight.
   std::pair<uint64_t, bool> BeginWrite(uint64_t key_hash);

@@ -200,8 +200,12 @@ void Shard::Invalidate(const HashedKey& k) {
   Garbage garbage;
   {
     MutexLock lock(&mu_);
-    if (versions_) versions_->Invalidate(k.hash);
-    DetachFlightLocked(k.key, nullptr);
+    // Tokens of the key still to be judged belong to a flight registered now (loads detached
+    // earlier were covered by the version recorded when they were detached), and only a write in
+    // flight can still install: with neither, there is nothing for a version to reject, and none
+    // is recorded (an invalidation of a key nobody is loading costs no version record).
+    const bool loading = DetachFlightLocked(k.key, nullptr);
+    if (versions_ && (loading || versions_->WriteInFlight(k.hash))) versions_->Invalidate(k.hash);
     if (EraseLocked(k, &garbage)) ++stats_.invalidations;
     EvictToBudgetLocked(&garbage);
   }
@@ -364,11 +368,12 @@ void Shard::EvictToBudgetLocked(Garbage* garbage) {
   stats_.bookkeeping = bookkeeping;
 }
 
-void Shard::DetachFlightLocked(std::string_view key, const Flight* only) {
+bool Shard::DetachFlightLocked(std::string_view key, const Flight* only) {
   auto it = flights_.find(key);
-  if (it == flights_.end()) return;
-  if (only != nullptr && it->second.flight.get() != only) return;
+  if (it == flights_.end()) return false;
+  if (only != nullptr && it->second.flight.get() != only) return false;
   flights_.erase(it);
+  return true;
 }
 
 size_t Shard::SweepLocked(size_t max_entries, Garbage* garbage) {

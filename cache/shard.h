@@ -176,7 +176,9 @@ class Shard {
   // Publishes `e` (replacing any entry of its key), then evicts to budget.
   void PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos,
                      Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void DetachFlightLocked(std::string_view key, const Flight* only)
+  // Withdraws the flight registered for `key` (only if it is `only`, when not null). Returns
+  // whether one was withdrawn.
+  bool DetachFlightLocked(std::string_view key, const Flight* only)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t SweepLocked(size_t max_entries, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes every entry; returns how many there were.

@@ -292,13 +292,40 @@ TEST_F(StaleFillTest, OldTokenIsRejectedAfterItsRecordIsDropped) {
   ASSERT_NE(cache_, nullptr);
   FillTicket t = cache_->BeginFill("k");
   cache_->Invalidate("k");
-  for (int i = 0; i < 100; ++i) cache_->Invalidate(absl::StrCat("other", i));
+  // Invalidations of keys being loaded: each records a version, pushing k's record out.
+  for (int i = 0; i < 100; ++i) {
+    const std::string other = absl::StrCat("other", i);
+    FillTicket loading = cache_->BeginFill(other);
+    cache_->Invalidate(other);
+  }
   EXPECT_EQ(Complete(*cache_, t, "old"), FillResult::kStale);
   // A fresh load after all that is accepted.
   FillTicket fresh = cache_->BeginFill("k");
   ASSERT_EQ(fresh.role(), FillTicket::Role::kLeader);
   EXPECT_EQ(Complete(*cache_, fresh, "new"), FillResult::kInserted);
   EXPECT_EQ(Get("k"), "new");
+}
+
+TEST_F(StaleFillTest, InvalidatingKeysNobodyLoadsRecordsNoVersion) {
+  const uint64_t before = cache_->GetStats().bookkeeping;
+  for (int i = 0; i < 100; ++i) cache_->Invalidate(absl::StrCat("k", i));
+  EXPECT_EQ(cache_->GetStats().bookkeeping, before);
+  // A key with a load in flight, or a write in flight, still gets its version.
+  FillTicket t = cache_->BeginFill("loaded");
+  ASSERT_EQ(t.role(), FillTicket::Role::kLeader);
+  cache_->Invalidate("loaded");
+  EXPECT_GT(cache_->GetStats().bookkeeping, before);
+  EXPECT_EQ(Complete(*cache_, t, "old"), FillResult::kStale);
+}
+
+TEST_F(StaleFillTest, InvalidationOfAKeyWithNoLoadStillStopsAWriteInFlight) {
+  ASSERT_TRUE(cache_->Insert("k", "v0", {}));
+  WriteToken w = cache_->BeginWrite("k");
+  FillTicket unrelated = cache_->BeginFill("other");  // Another key's load, not k's.
+  cache_->Invalidate("k");  // E.g. another process wrote k after this write committed.
+  const std::string_view value = "v1";
+  cache_->EndWrite(w, /*db_ok=*/true, &value, {});
+  EXPECT_EQ(Get("k"), "<miss>");
 }
 
 TEST_F(StaleFillTest, ClearKeepsVersions) {

@@ -67,8 +67,9 @@ void AppendHeader(const BenchReport& report, std::string& out) {
                     "ops/s is the sum of the nodes'\n");
   }
   if (c.rounds > 1) {
-    absl::StrAppend(&out, "rounds: ", c.rounds,
-                    ", the backends interleaved (odd rounds in reverse order), each round from a fresh load\n");
+    absl::StrAppend(
+        &out, "rounds: ", c.rounds,
+        ", the backends interleaved (odd rounds in reverse order), each round from a fresh load\n");
   }
   absl::StrAppend(&out, "machine: ", m.cpu_model, ", ", m.logical_cpus, " logical CPUs, ", m.kernel,
                   "; ", m.compiler, " ", m.build_type, m.assertions ? " WITH ASSERTIONS" : "",
