@@ -1,8 +1,9 @@
 // asidekv-bench: benchmarks asidekv against RocksDB baselines and an in-memory ceiling.
 //
 //   asidekv-bench ycsb [flags]   YCSB core workloads A-F (see `asidekv-bench ycsb --help`)
-//   asidekv-bench demo [flags]   a ~30 s --compare tour of A-F on a temporary folder
-//   asidekv-bench stampede [flags]  one hot key with a short TTL under many readers, refresh-ahead
+//   asidekv-bench demo [flags]   a --compare tour of A-F, 3 interleaved rounds, in a temporary
+//   folder asidekv-bench stampede [flags]  one hot key with a short TTL under many readers,
+//   refresh-ahead
 //                                off, background and XFetch (DB reads per expiry, p99)
 //   asidekv-bench trace [flags]  hit ratios of the eviction policies and OPT on a cache trace
 //                                (tools/trace/, when built)
@@ -64,7 +65,9 @@ int RunTrace(int argc, const char* const* argv, int first) {
 
 constexpr Command kCommands[] = {
     {"ycsb", "YCSB core workloads A-F on aside and, with --compare, the baselines", RunYcsb},
-    {"demo", "a short --compare run of A-F (about 30 s) in a temporary folder", RunDemo},
+    {"demo",
+     "a short --compare run of A-F, 3 interleaved rounds (about a minute), in a temporary folder",
+     RunDemo},
     {"stampede", "a hot key with a short TTL under many readers, refresh-ahead off/on/XFetch",
      asidekv::bench::RunStampedeCommand},
 #ifdef ASIDEKV_BENCH_WITH_TRACE
