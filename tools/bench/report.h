@@ -24,7 +24,7 @@ struct RatioPair {
   // (the cost of a miss, when every read misses).
   bool read_p50;
 };
-inline constexpr RatioPair kRatioPairs[] = {{"aside", "rocksdb", false},
+inline constexpr RatioPair kRatioPairs[] = {{"aside", "rocksdb", true},
                                             {"aside", "rocksdb-rowcache", false},
                                             {"aside", "ceiling", false},
                                             {"aside-postgres", "postgres", true},
