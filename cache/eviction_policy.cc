@@ -23,6 +23,8 @@ std::unique_ptr<EvictionPolicy> NewEvictionPolicy(PolicyKind kind, NodeHashFn no
       return std::make_unique<LruPolicy>();
     case PolicyKind::kWTinyLfu:
       return std::make_unique<WTinyLfuPolicy>(node_hash);
+    case PolicyKind::kAdaptiveS3Fifo:
+      return std::make_unique<AdaptiveS3FifoPolicy>(node_hash);
     case PolicyKind::kS3Fifo:
       break;
   }

@@ -4,18 +4,56 @@
 
 namespace asidekv::cache {
 
-S3FifoPolicy::S3FifoPolicy(NodeHashFn node_hash) : node_hash_(node_hash) {}
+S3FifoPolicy::S3FifoPolicy(NodeHashFn node_hash, Split split)
+    : node_hash_(node_hash), split_(split) {}
 
 void S3FifoPolicy::SetCapacity(uint64_t capacity) {
   // floor(0.1 * capacity) and floor(0.9 * capacity), in integers.
-  small_capacity_ = capacity / 10;
+  const uint64_t ghost_capacity = capacity - capacity / 10 - (capacity % 10 != 0 ? 1 : 0);
+  ghost_.SetCapacity(ghost_capacity);
+  if (split_ == Split::kFixed || capacity_ == 0) {
+    small_capacity_ = capacity / 10;
+  } else {
+    // Keep the adapted share of the capacity.
+    small_capacity_ =
+        static_cast<uint64_t>(static_cast<double>(small_capacity_) * static_cast<double>(capacity) /
+                              static_cast<double>(capacity_));
+  }
+  capacity_ = capacity;
+  if (split_ == Split::kAdaptive) {
+    main_ghost_.SetCapacity(ghost_capacity);
+    min_small_ = capacity / 100;
+    max_small_ = ghost_capacity;
+    small_capacity_ = std::clamp(small_capacity_, min_small_, max_small_);
+  }
   main_capacity_ = capacity - small_capacity_;
-  ghost_.SetCapacity(capacity - capacity / 10 - (capacity % 10 != 0 ? 1 : 0));
+}
+
+void S3FifoPolicy::SetMemoryLimit(uint64_t bytes) {
+  if (split_ == Split::kFixed) {
+    ghost_.SetMaxBytes(bytes);
+    return;
+  }
+  ghost_.SetMaxBytes(bytes / 2);
+  main_ghost_.SetMaxBytes(bytes / 2);
+}
+
+void S3FifoPolicy::MoveSplit(bool grow_small, uint64_t charge) {
+  if (grow_small) {
+    small_capacity_ = std::min(small_capacity_ + charge, max_small_);
+  } else {
+    small_capacity_ = small_capacity_ > min_small_ + charge ? small_capacity_ - charge : min_small_;
+  }
+  main_capacity_ = capacity_ - small_capacity_;
 }
 
 void S3FifoPolicy::OnInsert(PolicyNode* node, uint64_t hash) {
   node->freq = 0;
-  if (ghost_.Remove(hash)) {
+  const bool small_ghost_hit = ghost_.Remove(hash);
+  const bool main_ghost_hit =
+      !small_ghost_hit && split_ == Split::kAdaptive && main_ghost_.Remove(hash);
+  if (small_ghost_hit || main_ghost_hit) {
+    if (split_ == Split::kAdaptive) MoveSplit(/*grow_small=*/small_ghost_hit, node->charge);
     node->queue = kMain;
     main_.PushFront(node);
   } else {
@@ -40,9 +78,13 @@ PolicyNode* S3FifoPolicy::Evict() {
 }
 
 PolicyNode* S3FifoPolicy::EvictFromSmall() {
+  bool parked = false;
   while (PolicyNode* node = small_.back()) {
     small_.Remove(node);
-    if (node->freq >= kMoveToMainHits) {
+    const bool park =
+        split_ == Split::kAdaptive && !parked && main_.charge() + node->charge <= main_capacity_;
+    if (node->freq >= kMoveToMainHits || park) {
+      parked = parked || node->freq < kMoveToMainHits;
       node->freq = 0;
       node->queue = kMain;
       main_.PushFront(node);
@@ -57,7 +99,10 @@ PolicyNode* S3FifoPolicy::EvictFromSmall() {
 PolicyNode* S3FifoPolicy::EvictFromMain() {
   while (PolicyNode* node = main_.back()) {
     main_.Remove(node);
-    if (node->freq == 0) return node;
+    if (node->freq == 0) {
+      if (split_ == Split::kAdaptive) main_ghost_.Insert(node_hash_(node), node->charge);
+      return node;
+    }
     --node->freq;
     main_.PushFront(node);
   }

@@ -1,5 +1,5 @@
-// WTinyLfuPolicy: W-TinyLFU with a window that adapts by hill climbing, on CLOCK queues, the
-// default policy.
+// WTinyLfuPolicy: W-TinyLFU with a window that adapts by hill climbing, on CLOCK queues (not the
+// default: see the README's replay table).
 //
 // Where it comes from
 //   W-TinyLFU (Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy",

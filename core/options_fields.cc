@@ -90,6 +90,8 @@ std::string_view EvictionPolicyName(EvictionPolicy p) {
       return "lru";
     case EvictionPolicy::kWTinyLfu:
       return "wtinylfu";
+    case EvictionPolicy::kAdaptiveS3Fifo:
+      return "adaptive";
   }
   return "unknown";
 }

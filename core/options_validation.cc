@@ -175,6 +175,7 @@ absl::Status ValidateOptions(const Options& o, bool database_given) {
     case EvictionPolicy::kS3Fifo:
     case EvictionPolicy::kLru:
     case EvictionPolicy::kWTinyLfu:
+    case EvictionPolicy::kAdaptiveS3Fifo:
       break;
     default:
       return Bad("eviction_policy is not a known policy");

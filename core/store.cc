@@ -28,6 +28,8 @@ cache::PolicyKind ToPolicyKind(EvictionPolicy p) {
       return cache::PolicyKind::kS3Fifo;
     case EvictionPolicy::kWTinyLfu:
       return cache::PolicyKind::kWTinyLfu;
+    case EvictionPolicy::kAdaptiveS3Fifo:
+      return cache::PolicyKind::kAdaptiveS3Fifo;
     case EvictionPolicy::kDefault:
       break;
   }
@@ -41,6 +43,8 @@ EvictionPolicy FromPolicyKind(cache::PolicyKind p) {
       return EvictionPolicy::kLru;
     case cache::PolicyKind::kWTinyLfu:
       return EvictionPolicy::kWTinyLfu;
+    case cache::PolicyKind::kAdaptiveS3Fifo:
+      return EvictionPolicy::kAdaptiveS3Fifo;
     case cache::PolicyKind::kS3Fifo:
       break;
   }

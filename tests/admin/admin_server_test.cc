@@ -117,7 +117,7 @@ TEST_F(AdminServerTest, StatsMetricsAndConfigListEveryField) {
   }
   EXPECT_EQ(fields->keys.size(), core::OptionFields().size());
   EXPECT_EQ(Field(*fields, "cache_shards").text, "4");
-  EXPECT_EQ(Field(*fields, "eviction_policy").text, "s3fifo");  // kDefault, resolved.
+  EXPECT_EQ(Field(*fields, "eviction_policy").text, "adaptive");  // kDefault, resolved.
 }
 
 // An admin `get` that misses is one cache miss, as a Get is (it used to count two).
@@ -144,7 +144,7 @@ TEST_F(AdminServerTest, OptionsAreResolved) {
   o.eviction_policy = EvictionPolicy::kDefault;
   ASSERT_OK_AND_ASSIGN(store_, Store::Open(o));
   EXPECT_GT(store_->options().cache_shards, 0);
-  EXPECT_EQ(store_->options().eviction_policy, EvictionPolicy::kS3Fifo);
+  EXPECT_EQ(store_->options().eviction_policy, EvictionPolicy::kAdaptiveS3Fifo);
   auto c = Connect();
   ASSERT_NE(c, nullptr);
   const admin::JsonValue config = Call(*c, "config");

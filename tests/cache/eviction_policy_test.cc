@@ -26,9 +26,23 @@ uint64_t TestNodeHash(PolicyNode* node) { return reinterpret_cast<TestNode*>(nod
 
 class EvictionPolicyTest : public ::testing::TestWithParam<PolicyKind> {};
 
+std::string KindName(PolicyKind kind) {
+  switch (kind) {
+    case PolicyKind::kLru:
+      return "lru";
+    case PolicyKind::kS3Fifo:
+      return "s3fifo";
+    case PolicyKind::kWTinyLfu:
+      return "wtinylfu";
+    case PolicyKind::kAdaptiveS3Fifo:
+      return "adaptive";
+  }
+  return "unknown";
+}
+
 TEST_P(EvictionPolicyTest, NamesMatchKinds) {
   std::unique_ptr<EvictionPolicy> policy = NewEvictionPolicy(GetParam(), &TestNodeHash);
-  EXPECT_EQ(policy->name(), GetParam() == PolicyKind::kLru ? "lru" : "s3fifo");
+  EXPECT_EQ(policy->name(), KindName(GetParam()));
   EXPECT_EQ(NewEvictionPolicy(GetParam())->name(), policy->name());
 }
 
@@ -106,9 +120,10 @@ TEST_P(EvictionPolicyTest, RandomOperationsKeepInvariants) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllPolicies, EvictionPolicyTest,
-                         ::testing::Values(PolicyKind::kLru, PolicyKind::kS3Fifo),
+                         ::testing::Values(PolicyKind::kLru, PolicyKind::kS3Fifo,
+                                           PolicyKind::kWTinyLfu, PolicyKind::kAdaptiveS3Fifo),
                          [](const ::testing::TestParamInfo<PolicyKind>& info) {
-                           return std::string(info.param == PolicyKind::kLru ? "Lru" : "S3Fifo");
+                           return KindName(info.param);
                          });
 
 }  // namespace

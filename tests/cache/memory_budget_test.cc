@@ -126,16 +126,18 @@ TEST_P(HeapWithinBudgetTest, SmallEntriesStayWithinCapacity) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, HeapWithinBudgetTest,
-                         ::testing::Values(BudgetCase{PolicyKind::kLru, false},
-                                           BudgetCase{PolicyKind::kLru, true},
-                                           BudgetCase{PolicyKind::kS3Fifo, false},
-                                           BudgetCase{PolicyKind::kS3Fifo, true}),
-                         [](const auto& info) {
-                           return absl::StrCat(
-                               info.param.policy == PolicyKind::kLru ? "Lru" : "S3Fifo",
-                               info.param.ttl ? "WithTtl" : "NoTtl");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Policies, HeapWithinBudgetTest,
+    ::testing::Values(BudgetCase{PolicyKind::kLru, false}, BudgetCase{PolicyKind::kLru, true},
+                      BudgetCase{PolicyKind::kS3Fifo, false}, BudgetCase{PolicyKind::kS3Fifo, true},
+                      BudgetCase{PolicyKind::kAdaptiveS3Fifo, false},
+                      BudgetCase{PolicyKind::kAdaptiveS3Fifo, true}),
+    [](const auto& info) {
+      return absl::StrCat(info.param.policy == PolicyKind::kLru      ? "Lru"
+                          : info.param.policy == PolicyKind::kS3Fifo ? "S3Fifo"
+                                                                     : "AdaptiveS3Fifo",
+                          info.param.ttl ? "WithTtl" : "NoTtl");
+    });
 
 // --- Bookkeeping that grows after the entries filled the budget -------------------------------
 
@@ -175,7 +177,7 @@ TEST_P(BookkeepingSetAsideTest, EntriesNeverTakeWhatTheBookkeepingWillNeed) {
 
 INSTANTIATE_TEST_SUITE_P(Policies, BookkeepingSetAsideTest,
                          ::testing::Values(PolicyKind::kLru, PolicyKind::kS3Fifo,
-                                           PolicyKind::kWTinyLfu),
+                                           PolicyKind::kWTinyLfu, PolicyKind::kAdaptiveS3Fifo),
                          [](const auto& info) {
                            switch (info.param) {
                              case PolicyKind::kLru:
@@ -184,6 +186,8 @@ INSTANTIATE_TEST_SUITE_P(Policies, BookkeepingSetAsideTest,
                                return "S3Fifo";
                              case PolicyKind::kWTinyLfu:
                                return "WTinyLfu";
+                             case PolicyKind::kAdaptiveS3Fifo:
+                               return "AdaptiveS3Fifo";
                            }
                            return "Unknown";
                          });

@@ -514,12 +514,14 @@ TEST_P(ShardedCacheModelTest, AgreesWithReferenceMap) {
 
 INSTANTIATE_TEST_SUITE_P(ShardsAndPolicies, ShardedCacheModelTest,
                          ::testing::Combine(::testing::Values(1, 4),
-                                            ::testing::Values(PolicyKind::kS3Fifo,
-                                                              PolicyKind::kLru)),
+                                            ::testing::Values(PolicyKind::kS3Fifo, PolicyKind::kLru,
+                                                              PolicyKind::kAdaptiveS3Fifo)),
                          [](const auto& info) {
-                           return absl::StrCat(
-                               std::get<0>(info.param), "Shards",
-                               std::get<1>(info.param) == PolicyKind::kLru ? "Lru" : "S3Fifo");
+                           const PolicyKind kind = std::get<1>(info.param);
+                           return absl::StrCat(std::get<0>(info.param), "Shards",
+                                               kind == PolicyKind::kLru      ? "Lru"
+                                               : kind == PolicyKind::kS3Fifo ? "S3Fifo"
+                                                                             : "AdaptiveS3Fifo");
                          });
 
 }  // namespace

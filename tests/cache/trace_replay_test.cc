@@ -44,7 +44,8 @@ TEST(TraceReplayTest, ArcOltpAtOnePercentMatchesTheReference) {
 }
 
 // The slice of cache2k_web12 in the repository (testdata/README.md), so this runs from a clean
-// clone: LRU and S3-FIFO at 1%, 5% and 10% of its 6,376 unique keys, to 2 decimals.
+// clone: LRU, S3-FIFO and adaptive S3-FIFO (the default) at 1%, 5% and 10% of its 6,376 unique
+// keys, to 2 decimals.
 TEST(TraceReplayTest, Web12SliceMatchesItsReference) {
   const std::string dir = ASIDEKV_TESTDATA_DIR;
   ASSERT_OK_AND_ASSIGN(Trace trace, ReadTrace(dir + "/cache2k_web12_first20000.keys"));
@@ -54,13 +55,20 @@ TEST(TraceReplayTest, Web12SliceMatchesItsReference) {
     uint64_t capacity;
     std::string lru;
     std::string s3fifo;
+    std::string adaptive;
   };
-  const Cell cells[] = {{63, "28.21", "27.14"}, {318, "42.45", "45.91"}, {637, "49.45", "52.23"}};
+  const Cell cells[] = {{63, "28.21", "27.14", "29.76"},
+                        {318, "42.45", "45.91", "46.25"},
+                        {637, "49.45", "52.23", "52.35"}};
   for (const Cell& c : cells) {
     ASSERT_OK_AND_ASSIGN(ReplayResult lru, ReplayPolicy(trace, "lru", c.capacity));
     EXPECT_EQ(TwoDecimals(lru), c.lru) << c.capacity << " objects";
     ASSERT_OK_AND_ASSIGN(ReplayResult s3fifo, ReplayPolicy(trace, "s3fifo", c.capacity));
     EXPECT_EQ(TwoDecimals(s3fifo), c.s3fifo) << c.capacity << " objects";
+    ASSERT_OK_AND_ASSIGN(ReplayResult adaptive, ReplayPolicy(trace, "adaptive", c.capacity));
+    EXPECT_EQ(TwoDecimals(adaptive), c.adaptive) << c.capacity << " objects";
+    ASSERT_OK_AND_ASSIGN(ReplayResult def, ReplayPolicy(trace, "default", c.capacity));
+    EXPECT_EQ(TwoDecimals(def), c.adaptive) << c.capacity << " objects";
   }
 
   // The README next to the slice documents the same figures.
@@ -132,7 +140,8 @@ TEST(TraceToolTest, PrintsOneLinePerCapacityAndPolicy) {
                            "policy=lru hit_ratio=10.00 capacity_objects=2\n"
                            "policy=s3fifo hit_ratio=20.00 capacity_objects=2\n"
                            "policy=wtinylfu hit_ratio=30.00 capacity_objects=2\n"
-                           "policy=default hit_ratio=20.00 capacity_objects=2\n"
+                           "policy=adaptive hit_ratio=10.00 capacity_objects=2\n"
+                           "policy=default hit_ratio=10.00 capacity_objects=2\n"
                            "policy=opt hit_ratio=20.00 capacity_objects=2\n");
 
   options.file = dir.Sub("missing.keys");

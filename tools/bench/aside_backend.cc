@@ -17,6 +17,7 @@ Options AsideBackend::StoreOptions(const BackendOptions& options) {
   store_options.eviction_policy = options.eviction == "lru"        ? EvictionPolicy::kLru
                                   : options.eviction == "s3fifo"   ? EvictionPolicy::kS3Fifo
                                   : options.eviction == "wtinylfu" ? EvictionPolicy::kWTinyLfu
+                                  : options.eviction == "adaptive" ? EvictionPolicy::kAdaptiveS3Fifo
                                                                    : EvictionPolicy::kDefault;
   store_options.audit_fraction = options.audit_fraction;
   store_options.audit_delay = options.audit_delay;
@@ -78,7 +79,8 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
       {"write_policy", o.write_policy == WritePolicy::kUpdate ? "update" : "invalidate"},
       {"eviction_policy", o.eviction_policy == EvictionPolicy::kLru        ? "lru"
                           : o.eviction_policy == EvictionPolicy::kWTinyLfu ? "wtinylfu"
-                                                                           : "s3fifo"},
+                          : o.eviction_policy == EvictionPolicy::kS3Fifo   ? "s3fifo"
+                                                                           : "adaptive"},
   };
   if (o.audit_fraction > 0) {
     out.emplace_back("audit_fraction", absl::StrCat(o.audit_fraction));

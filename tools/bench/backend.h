@@ -44,7 +44,7 @@ struct BackendOptions {
   size_t db_block_cache_bytes = 8 << 20;
   // aside: WritePolicy::kUpdate instead of kInvalidate.
   bool write_policy_update = false;
-  // aside: "default", "s3fifo" or "lru".
+  // aside: "default", "adaptive", "s3fifo", "lru" or "wtinylfu".
   std::string eviction = "default";
   // Benchmark threads (the ceiling backend locks only when there are 2 or more).
   int threads = 1;

@@ -208,7 +208,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddDouble("db-block-cache-mb", &db_block_cache_mb, 0, 1 << 30,
                   "RocksDB block cache behind the asidekv cache and behind the row cache, MiB");
   flags.AddString("write-policy", &write_policy, "aside: invalidate or update");
-  flags.AddString("eviction", &eviction, "aside: default, s3fifo, lru or wtinylfu");
+  flags.AddString("eviction", &eviction, "aside: default, adaptive, s3fifo, lru or wtinylfu");
   flags.AddString("compression", &compression,
                   "RocksDB baselines: snappy, lz4 (asidekv's), zstd or none");
   flags.AddBool("rocksdb-statistics", &rocksdb_statistics,
@@ -315,10 +315,10 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                    absl::StrCat("unknown '", write_policy, "' (invalidate, update)"));
   }
   config.write_policy = write_policy;
-  if (eviction != "default" && eviction != "s3fifo" && eviction != "lru" &&
-      eviction != "wtinylfu") {
-    return Invalid("eviction",
-                   absl::StrCat("unknown '", eviction, "' (default, s3fifo, lru, wtinylfu)"));
+  if (eviction != "default" && eviction != "adaptive" && eviction != "s3fifo" &&
+      eviction != "lru" && eviction != "wtinylfu") {
+    return Invalid("eviction", absl::StrCat("unknown '", eviction,
+                                            "' (default, adaptive, s3fifo, lru, wtinylfu)"));
   }
   config.eviction = eviction;
   if (compression != "snappy" && compression != "lz4" && compression != "zstd" &&

@@ -41,7 +41,7 @@ struct YcsbConfig {
   std::optional<double> cache_fraction;  // when the cache was sized as a fraction of the data
   size_t db_block_cache_bytes = 0;
   std::string write_policy;  // aside: "invalidate" or "update"
-  std::string eviction;      // aside: "default", "s3fifo" or "lru"
+  std::string eviction;      // aside: "default", "adaptive", "s3fifo", "lru" or "wtinylfu"
   std::string compression;   // RocksDB baselines
   bool rocksdb_statistics = true;
   std::string postgres;          // PostgreSQL backends: libpq connection string

@@ -93,6 +93,7 @@ absl::StatusOr<cache::PolicyKind> PolicyKindByName(std::string_view policy) {
   if (policy == "lru") return cache::PolicyKind::kLru;
   if (policy == "s3fifo") return cache::PolicyKind::kS3Fifo;
   if (policy == "wtinylfu") return cache::PolicyKind::kWTinyLfu;
+  if (policy == "adaptive") return cache::PolicyKind::kAdaptiveS3Fifo;
   if (policy == "default") return cache::kDefaultPolicy;
   return absl::InvalidArgumentError(absl::StrCat("unknown policy '", util::ToAbsl(policy), "'"));
 }
@@ -140,7 +141,7 @@ ReplayResult Replay(const Trace& trace, ReplayCache* cache) {
 
 const std::vector<std::string_view>& PolicyNames() {
   static const auto* const kNames =
-      new std::vector<std::string_view>{"lru", "s3fifo", "wtinylfu", "default", "opt"};
+      new std::vector<std::string_view>{"lru", "s3fifo", "wtinylfu", "adaptive", "default", "opt"};
   return *kNames;
 }
 
@@ -184,7 +185,7 @@ absl::StatusOr<ReplayResult> ReplayPolicyBytes(const Trace& trace, std::string_v
 
 std::string_view TraceToolUsage() {
   return "usage: asidekv-trace --file F (--capacity-objects N[,N...] | "
-         "--capacity-percent P[,P...]) [--policy lru|s3fifo|wtinylfu|default|opt[,...]] "
+         "--capacity-percent P[,P...]) [--policy lru|s3fifo|wtinylfu|adaptive|default|opt[,...]] "
          "[--bytes]\n"
          "       asidekv-trace --dir D   (every trace of D at 1%, 5%, 10%, against D/README.md)";
 }

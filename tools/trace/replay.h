@@ -58,8 +58,8 @@ absl::StatusOr<std::unique_ptr<ReplayCache>> NewReplayCache(cache::PolicyKind ki
 
 ReplayResult Replay(const Trace& trace, ReplayCache* cache);
 
-// The policy names the tool accepts, in report order: "lru", "s3fifo", "wtinylfu", "default",
-// "opt".
+// The policy names the tool accepts, in report order: "lru", "s3fifo", "wtinylfu", "adaptive",
+// "default", "opt".
 const std::vector<std::string_view>& PolicyNames();
 
 // Replays `trace` with the named policy ("opt" is Belady's MIN); InvalidArgument for an unknown

@@ -31,10 +31,11 @@ enum class WritePolicy {
 
 // Which keys the cache keeps when it is full.
 enum class EvictionPolicy {
-  kDefault,   // The recommended policy (currently S3-FIFO); may change between releases.
+  kDefault,   // The recommended policy (currently kAdaptiveS3Fifo); may change between releases.
   kS3Fifo,    // S3-FIFO: small probationary FIFO, main FIFO with reinsertion, ghost queue.
   kLru,       // Plain least-recently-used; kept as a baseline.
   kWTinyLfu,  // W-TinyLFU: frequency-sketch admission, window sized by hill climbing.
+  kAdaptiveS3Fifo,  // S3-FIFO whose small/main split follows ghost hits (ARC's rule).
 };
 
 // How a Store refreshes cache entries before their TTL runs out, so that a hot key does not
