@@ -14,7 +14,7 @@ void S3FifoPolicy::SetCapacity(uint64_t capacity) {
 }
 
 void S3FifoPolicy::OnInsert(PolicyNode* node, uint64_t hash) {
-  node->freq = 0;
+  StoreFreq(node, 0);
   if (ghost_.Remove(hash)) {
     node->queue = kMain;
     main_.PushFront(node);
@@ -25,7 +25,8 @@ void S3FifoPolicy::OnInsert(PolicyNode* node, uint64_t hash) {
 }
 
 void S3FifoPolicy::OnAccess(PolicyNode* node) {
-  if (node->freq < kMaxFreq) ++node->freq;
+  const uint8_t freq = LoadFreq(node);
+  if (freq < kMaxFreq) StoreFreq(node, freq + 1);
 }
 
 void S3FifoPolicy::OnRemove(PolicyNode* node) {
@@ -42,8 +43,8 @@ PolicyNode* S3FifoPolicy::Evict() {
 PolicyNode* S3FifoPolicy::EvictFromSmall() {
   while (PolicyNode* node = small_.back()) {
     small_.Remove(node);
-    if (node->freq >= kMoveToMainHits) {
-      node->freq = 0;
+    if (LoadFreq(node) >= kMoveToMainHits) {
+      StoreFreq(node, 0);
       node->queue = kMain;
       main_.PushFront(node);
     } else {
@@ -57,8 +58,9 @@ PolicyNode* S3FifoPolicy::EvictFromSmall() {
 PolicyNode* S3FifoPolicy::EvictFromMain() {
   while (PolicyNode* node = main_.back()) {
     main_.Remove(node);
-    if (node->freq == 0) return node;
-    --node->freq;
+    const uint8_t freq = LoadFreq(node);
+    if (freq == 0) return node;
+    StoreFreq(node, freq - 1);
     main_.PushFront(node);
   }
   return nullptr;
