@@ -78,7 +78,7 @@ Entry* Shard::LockFreeHit(const HashedKey& k, bool count_hit) {
   if (count_hit) {
     const uint8_t freq = LoadFreq(&e->node);
     if (freq < freq_cap_) StoreFreq(&e->node, freq + 1);
-    hit_stripes_[guard.thread_index() % kHitStripes].hits.fetch_add(1, std::memory_order_relaxed);
+    CountLockFreeHit(guard.thread_index());
   }
   return e;
 }

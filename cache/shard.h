@@ -94,7 +94,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
@@ -136,7 +135,7 @@ class Shard {
   // Retired entries are collected at this many, or at 1/kRetireShare of the capacity in charge.
   static constexpr size_t kRetireBatch = 32;
   static constexpr uint64_t kRetireShare = 64;
-  // Hit counters of lock-free hits, one cache line each, picked by the thread's epoch record.
+  // Counters of lock-free hits, one cache line each, picked by the thread's epoch record.
   static constexpr size_t kHitStripes = 8;
 
   // `clock` is borrowed and must outlive the shard. `charge_bookkeeping`: charges are bytes, and
@@ -197,6 +196,18 @@ class Shard {
   struct alignas(64) HitStripe {
     std::atomic<uint64_t> hits{0};
   };
+  // Counts a lock-free hit by the thread holding epoch record `thread_index`. Records are held by
+  // one live thread each (handed over with release/acquire), so the first kHitStripes - 1 stripes
+  // each have one writer at a time and need no atomic read-modify-write; the other threads share
+  // the last stripe.
+  void CountLockFreeHit(uint32_t thread_index) {
+    if (thread_index < kHitStripes - 1) {
+      std::atomic<uint64_t>& n = hit_stripes_[thread_index].hits;
+      n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    } else {
+      hit_stripes_[kHitStripes - 1].hits.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 
   struct InFlight {
     std::shared_ptr<Flight> flight;
