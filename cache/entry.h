@@ -13,8 +13,11 @@
 //
 // Thread safety
 //   `refs` is atomic; every other header field is written before the entry is published (under
-//   the shard mutex) and then only read, except `node`, `expire_nanos` and `in_table`, which only
-//   the owning shard touches, under its mutex.
+//   the shard mutex, `expire_nanos` included) and then only read, except `node` and `in_table`,
+//   which only the owning shard touches, under its mutex, and `node.freq`, which lock-free hits
+//   also bump (relaxed atomics, see EvictionPolicy::FreqOnlyAccessCap). Lookups read the header
+//   and the key without the lock (cache/shard.h): an entry's memory outlives every reader that
+//   could have found it, because the shard drops its table reference only after a grace period.
 //
 // Costs
 //   Header: sizeof(Entry) bytes (48 on x86-64) plus the allocator's own overhead.

@@ -11,7 +11,9 @@
 //     OnInsert(node, hash)  after a new entry is published (node->charge is set). The policy
 //                           links it into one of its queues; `hash` identifies the key (64-bit,
 //                           well mixed) for ghost lookups.
-//     OnAccess(node)        on every hit. Must be O(1).
+//     OnAccess(node)        on every hit. Must be O(1). A policy whose OnAccess only bumps
+//                           node->freq up to a cap says so with FreqOnlyAccessCap(): the shard
+//                           then counts hits itself, without its lock (see below).
 //     OnRemove(node)        when the shard removes the entry for any reason other than Evict()
 //                           (erase, invalidation, expiry, replacement, Clear). The policy unlinks
 //                           it and forgets it (it must not enter the ghost set).
@@ -24,6 +26,14 @@
 //   byte-charged shard counts in its budget; SetMemoryLimit() bounds it, and FullMemoryBytes()
 //   foretells how far it will grow, so the shard can set it aside before it is needed.
 //
+//   Lock-free hits: when FreqOnlyAccessCap() returns cap > 0, a hit does not call OnAccess: the
+//   shard (cache/shard.h) loads node->freq and, if it is below cap, stores freq + 1, both with
+//   relaxed atomic accesses (LoadFreq/StoreFreq), without the shard's lock and concurrently with
+//   every other method. Such a policy must read and write freq only through LoadFreq/StoreFreq
+//   (a hit may then be lost against a concurrent reset, as a racing hit would be anyway), and
+//   must not rely on freq for anything but its own estimates. Every other field of the node is
+//   still touched only under the lock. Policies that return 0 (the default) are unaffected.
+//
 // Invariants
 //   Every published entry of the shard is linked in the policy exactly once; the sum of the
 //   charges of linked nodes equals the shard's charged total.
@@ -34,6 +44,7 @@
 #ifndef ASIDEKV_CACHE_EVICTION_POLICY_H_
 #define ASIDEKV_CACHE_EVICTION_POLICY_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -52,6 +63,15 @@ struct PolicyNode {
   uint8_t freq = 0;     // Access counter, policy-defined meaning.
   uint8_t queue = 0;    // Which queue the node is linked in, policy-defined.
 };
+
+// freq as a relaxed atomic, for policies whose hits are counted without the lock (see
+// EvictionPolicy::FreqOnlyAccessCap). Relaxed atomic accesses to a byte are plain moves on x86.
+inline uint8_t LoadFreq(const PolicyNode* node) {
+  return std::atomic_ref<uint8_t>(const_cast<uint8_t&>(node->freq)).load(std::memory_order_relaxed);
+}
+inline void StoreFreq(PolicyNode* node, uint8_t freq) {
+  std::atomic_ref<uint8_t>(node->freq).store(freq, std::memory_order_relaxed);
+}
 
 enum class PolicyKind {
   kS3Fifo,
@@ -87,6 +107,11 @@ class EvictionPolicy {
     (void)mean_charge;
     return MemoryBytes();
   }
+
+  // cap > 0 when OnAccess(node) is exactly "if freq < cap, freq = freq + 1" and nothing else: the
+  // shard may then count hits itself without its lock (see the design comment). 0: every hit
+  // calls OnAccess under the lock. Constant for the policy's life.
+  virtual uint8_t FreqOnlyAccessCap() const { return 0; }
 
   virtual void OnInsert(PolicyNode* node, uint64_t hash) = 0;
   virtual void OnAccess(PolicyNode* node) = 0;

@@ -66,7 +66,8 @@ class PolicyList {
 };
 
 // Appends up to `n` nodes of `lists` to `out`: list by list in the order given, within a list
-// higher freq first (from max_freq down to 0), then newer first. For Hottest() of policies whose
+// higher freq first (from max_freq down to 0), then newer first. Reads freq with LoadFreq, as hits
+// may bump it concurrently. For Hottest() of policies whose
 // freq counts hits. O(lists' sizes x (max_freq + 1)), no allocation beyond `out`.
 inline void AppendByFreq(std::initializer_list<const PolicyList*> lists, int max_freq, size_t n,
                          std::vector<PolicyNode*>* out) {
@@ -74,7 +75,7 @@ inline void AppendByFreq(std::initializer_list<const PolicyList*> lists, int max
     for (int freq = max_freq; freq >= 0; --freq) {
       for (PolicyNode* node = list->front(); node != nullptr; node = list->older(node)) {
         if (n == 0) return;
-        if (node->freq == freq) {
+        if (LoadFreq(node) == freq) {
           out->push_back(node);
           --n;
         }

@@ -48,7 +48,7 @@ void S3FifoPolicy::MoveSplit(bool grow_small, uint64_t charge) {
 }
 
 void S3FifoPolicy::OnInsert(PolicyNode* node, uint64_t hash) {
-  node->freq = 0;
+  StoreFreq(node, 0);
   const bool small_ghost_hit = ghost_.Remove(hash);
   const bool main_ghost_hit =
       !small_ghost_hit && split_ == Split::kAdaptive && main_ghost_.Remove(hash);
@@ -63,7 +63,8 @@ void S3FifoPolicy::OnInsert(PolicyNode* node, uint64_t hash) {
 }
 
 void S3FifoPolicy::OnAccess(PolicyNode* node) {
-  if (node->freq < kMaxFreq) ++node->freq;
+  const uint8_t freq = LoadFreq(node);
+  if (freq < kMaxFreq) StoreFreq(node, freq + 1);
 }
 
 void S3FifoPolicy::OnRemove(PolicyNode* node) {
@@ -81,11 +82,12 @@ PolicyNode* S3FifoPolicy::EvictFromSmall() {
   bool parked = false;
   while (PolicyNode* node = small_.back()) {
     small_.Remove(node);
+    const uint8_t freq = LoadFreq(node);
     const bool park =
         split_ == Split::kAdaptive && !parked && main_.charge() + node->charge <= main_capacity_;
-    if (node->freq >= kMoveToMainHits || park) {
-      parked = parked || node->freq < kMoveToMainHits;
-      node->freq = 0;
+    if (freq >= kMoveToMainHits || park) {
+      parked = parked || freq < kMoveToMainHits;
+      StoreFreq(node, 0);
       node->queue = kMain;
       main_.PushFront(node);
     } else {
@@ -99,11 +101,12 @@ PolicyNode* S3FifoPolicy::EvictFromSmall() {
 PolicyNode* S3FifoPolicy::EvictFromMain() {
   while (PolicyNode* node = main_.back()) {
     main_.Remove(node);
-    if (node->freq == 0) {
+    const uint8_t freq = LoadFreq(node);
+    if (freq == 0) {
       if (split_ == Split::kAdaptive) main_ghost_.Insert(node_hash_(node), node->charge);
       return node;
     }
-    --node->freq;
+    StoreFreq(node, freq - 1);
     main_.PushFront(node);
   }
   return nullptr;

@@ -11,7 +11,9 @@
 //   OnInsert: a key found in the ghost goes to main, any other to small (also in a cold cache:
 //   libCacheSim's later variant that fills main directly until the first eviction measured up to
 //   1 point worse, on cloudPhysicsIO at 5%).
-//   OnAccess: freq = min(freq + 1, 3). No list moves, so a hit is a byte write.
+//   OnAccess: freq = min(freq + 1, 3). No list moves, so a hit is a byte write, which the shard
+//   does itself without its lock (FreqOnlyAccessCap); freq is therefore only read and written
+//   through LoadFreq/StoreFreq.
 //   Evict: from main while main is over its share (or small is empty), else from small.
 //     small's oldest node moves to main (freq reset) if it was hit at least twice since it was
 //     inserted, otherwise it is the victim and its hash enters the ghost.
@@ -97,6 +99,7 @@ class S3FifoPolicy : public EvictionPolicy {
     return ghost_.FullBytes(mean_charge) +
            (split_ == Split::kFixed ? 0 : main_ghost_.FullBytes(mean_charge));
   }
+  uint8_t FreqOnlyAccessCap() const override { return kMaxFreq; }
   void OnInsert(PolicyNode* node, uint64_t hash) override;
   void OnAccess(PolicyNode* node) override;
   void OnRemove(PolicyNode* node) override;

@@ -29,7 +29,8 @@ Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock,
       versions_(capacity == 0 ? nullptr
                               : std::make_unique<KeyVersions>(VersionBound(
                                     capacity, max_tracked_versions, charge_bookkeeping))),
-      policy_(NewEvictionPolicy(policy, &NodeHash)) {
+      policy_(NewEvictionPolicy(policy, &NodeHash)),
+      freq_cap_(policy_->FreqOnlyAccessCap()) {
   uint64_t policy_capacity = capacity;
   if (charge_bookkeeping) {
     policy_->SetMemoryLimit(capacity / kGhostShare);
@@ -41,20 +42,19 @@ Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock,
 
 Shard::~Shard() {
   MutexLock lock(&mu_);
-  for (Entry* e : table_) {
+  table_.ForEach([](Entry* e) {
     e->in_table = false;
     e->Unref();
-  }
-}
-
-size_t Shard::EntryHash::operator()(const Entry* e) const {
-  return static_cast<size_t>(HashKey(e->key()));
+  });
 }
 
 Shard::Servable Shard::ServableLocked(const Entry* e) const {
   // Acquire: pairs with the release of the PONG that moved the horizon, so that the
   // invalidations received before it (already applied to this shard under mu_) are seen.
-  const int64_t horizon = horizon_->load(std::memory_order_acquire);
+  return ServableAt(e, horizon_->load(std::memory_order_acquire));
+}
+
+Shard::Servable Shard::ServableAt(const Entry* e, int64_t horizon) const {
   if (e->expire_nanos == 0 && horizon == Cache::kNoHorizon) return Servable::kServed;
   const int64_t now = clock_->NowNanos();
   if (e->expire_nanos != 0 && now >= e->expire_nanos) return Servable::kExpired;
@@ -62,19 +62,37 @@ Shard::Servable Shard::ServableLocked(const Entry* e) const {
 }
 
 void Shard::Release(const Garbage& garbage) {
-  for (Entry* e : garbage) e->Unref();
+  for (const util::Retired& r : garbage) r.Release();
+}
+
+Entry* Shard::LockFreeHit(const HashedKey& k, bool count_hit) {
+  if (freq_cap_ == 0) return nullptr;
+  util::EpochGuard guard;
+  if (!guard.active()) return nullptr;
+  // The horizon before the probe (acquire): the invalidations applied before it moved are seen.
+  const int64_t horizon = horizon_->load(std::memory_order_acquire);
+  Entry* e = UnlockedTable().Find(k.key, k.hash);
+  if (e == nullptr || ServableAt(e, horizon) != Servable::kServed) return nullptr;
+  // Inside the guard the table's reference is not yet dropped: refs >= 1.
+  e->Ref();
+  if (count_hit) {
+    const uint8_t freq = LoadFreq(&e->node);
+    if (freq < freq_cap_) StoreFreq(&e->node, freq + 1);
+    CountLockFreeHit(guard.thread_index());
+  }
+  return e;
 }
 
 ValueRef Shard::Lookup(const HashedKey& k) {
-  Entry* expired = nullptr;
+  if (Entry* e = LockFreeHit(k, /*count_hit=*/true)) return ValueRef(e);
+  Garbage garbage;
   {
     MutexLock lock(&mu_);
-    auto it = table_.find(k);
-    if (it == table_.end()) {
+    Entry* e = table_.Find(k.key, k.hash);
+    if (e == nullptr) {
       ++stats_.misses;
       return ValueRef();
     }
-    Entry* e = *it;
     const Servable servable = ServableLocked(e);
     if (servable == Servable::kServed) {
       ++stats_.hits;
@@ -85,22 +103,19 @@ ValueRef Shard::Lookup(const HashedKey& k) {
     ++stats_.misses;
     if (servable == Servable::kWithheld) return ValueRef();
     ++stats_.expirations;
-    Garbage garbage;
     RemoveLocked(e, /*evicted=*/false, &garbage);
-    expired = garbage[0];
   }
-  expired->Unref();  // Freed outside the lock.
+  Release(garbage);  // Outside the lock.
   return ValueRef();
 }
 
 FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
+  if (Entry* e = LockFreeHit(k, /*count_hit=*/false)) return FillTicket::Hit(ValueRef(e));
   Garbage garbage;
   FillTicket ticket;
   {
     MutexLock lock(&mu_);
-    auto it = table_.find(k);
-    if (it != table_.end()) {
-      Entry* e = *it;
+    if (Entry* e = table_.Find(k.key, k.hash)) {
       const Servable servable = ServableLocked(e);
       if (servable == Servable::kServed) {
         e->Ref();
@@ -127,8 +142,7 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
 
 FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k, const Entry* seen) {
   MutexLock lock(&mu_);
-  auto it = table_.find(k);
-  if (it == table_.end() || *it != seen) return FillTicket::Bypass();
+  if (table_.Find(k.key, k.hash) != seen) return FillTicket::Bypass();
   auto [f, inserted] = flights_.try_emplace(k.key);
   if (!inserted) return FillTicket::Bypass();
   return NewFlightLocked(cache, k, &f->second);
@@ -151,11 +165,11 @@ FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight*
     if (e != nullptr) {
       if (charge > capacity_) {
         ++stats_.rejected_too_large;
-        garbage.push_back(e);
+        garbage.push_back(UnrefLater(e));
         result = FillResult::kTooLarge;
       } else if (!versions_ || !versions_->FillAllowed(k.hash, token)) {
         ++stats_.stale_fills_rejected;
-        garbage.push_back(e);
+        garbage.push_back(UnrefLater(e));
         result = FillResult::kStale;
       } else {
         PublishLocked(k, e, charge, expire_nanos, &garbage);
@@ -181,7 +195,7 @@ bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire
       ++stats_.rejected_too_large;
       // The refused value still supersedes the key's older one, which must not be served.
       if (EraseLocked(k, &garbage)) ++stats_.invalidations;
-      if (e != nullptr) garbage.push_back(e);
+      if (e != nullptr) garbage.push_back(UnrefLater(e));
     } else {
       PublishLocked(k, e, charge, expire_nanos, &garbage);
       inserted = true;
@@ -243,7 +257,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
         ++stats_.rejected_too_large;
       }
     }
-    if (e != nullptr) garbage.push_back(e);
+    if (e != nullptr) garbage.push_back(UnrefLater(e));
     EvictToBudgetLocked(&garbage);
   }
   Release(garbage);
@@ -251,17 +265,24 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
 
 size_t Shard::ClearLocked(Garbage* garbage) {
   const size_t n = table_.size();
-  garbage->reserve(garbage->size() + n);
-  for (Entry* e : table_) {
+  if (freq_cap_ == 0) garbage->reserve(garbage->size() + n);
+  // Each entry is retired after the emptied array is published (its tag read after the unlink).
+  // (The callback runs here, under mu_.)
+  table_.Clear(&retired_, [&](Entry* e) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     policy_->OnRemove(&e->node);
     e->in_table = false;
-    garbage->push_back(e);
-  }
-  table_.clear();
+    if (freq_cap_ == 0) {
+      garbage->push_back(UnrefLater(e));
+    } else {
+      retired_charge_ += e->node.charge;
+      retired_.Retire(e, &UnrefEntry);
+    }
+  });
   expiry_.clear();
   charge_ = 0;
   stats_.entries = 0;
   stats_.charge = 0;
+  CollectRetiredLocked(garbage);
   return n;
 }
 
@@ -298,8 +319,15 @@ size_t Shard::SweepExpired(size_t max_entries) {
 }
 
 CacheStats Shard::GetStats() const {
-  MutexLock lock(&mu_);
-  return stats_;
+  CacheStats stats;
+  {
+    MutexLock lock(&mu_);
+    stats = stats_;
+  }
+  for (const HitStripe& stripe : hit_stripes_) {
+    stats.hits += stripe.hits.load(std::memory_order_relaxed);
+  }
+  return stats;
 }
 
 void Shard::HottestKeys(size_t n, std::vector<std::string>* out) const {
@@ -312,18 +340,36 @@ void Shard::HottestKeys(size_t n, std::vector<std::string>* out) const {
 void Shard::RemoveLocked(Entry* e, bool evicted, Garbage* garbage) {
   if (!evicted) policy_->OnRemove(&e->node);
   if (e->expire_nanos != 0) expiry_.erase({e->expire_nanos, e});
-  table_.erase(e);
+  table_.Erase(e, HashKey(e->key()));
   e->in_table = false;
   charge_ -= e->node.charge;
   stats_.entries = table_.size();
   stats_.charge = charge_;
-  garbage->push_back(e);
+  if (freq_cap_ == 0) {  // Only the locked path reads the table: release it now.
+    garbage->push_back(UnrefLater(e));
+    return;
+  }
+  retired_.Retire(e, &UnrefEntry);
+  retired_charge_ += e->node.charge;
+  if (retired_.size() >= retire_threshold_ || retired_charge_ * kRetireShare >= capacity_) {
+    CollectRetiredLocked(garbage);
+  }
+}
+
+void Shard::CollectRetiredLocked(Garbage* garbage) {
+  retired_.Collect(garbage);
+  // Entries a reader still holds back stay; collect again once as many more have come.
+  retired_charge_ = 0;
+  retired_.ForEach([&](const util::Retired& r) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (r.release == &UnrefEntry) retired_charge_ += static_cast<Entry*>(r.object)->node.charge;
+  });
+  retire_threshold_ = std::max(kRetireBatch, 2 * retired_.size());
 }
 
 bool Shard::EraseLocked(const HashedKey& k, Garbage* garbage) {
-  auto it = table_.find(k);
-  if (it == table_.end()) return false;
-  RemoveLocked(*it, /*evicted=*/false, garbage);
+  Entry* e = table_.Find(k.key, k.hash);
+  if (e == nullptr) return false;
+  RemoveLocked(e, /*evicted=*/false, garbage);
   return true;
 }
 
@@ -334,7 +380,8 @@ void Shard::PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t
   e->node.charge = charge;
   e->expire_nanos = expire_nanos;
   e->in_table = true;
-  table_.insert(e);
+  // A replaced array is as large as the table: give it back as soon as readers allow.
+  if (table_.Insert(e, k.hash, &retired_)) CollectRetiredLocked(garbage);
   if (expire_nanos != 0) expiry_.insert({expire_nanos, e});
   policy_->OnInsert(&e->node, k.hash);
   charge_ += charge;

@@ -3,10 +3,46 @@
 //
 // Design
 //   Everything lives under one Mutex (util/mutex.h) per shard; ShardedCache spreads keys over
-//   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. A hit is:
-//   lock, probe the table, check expiry (the clock is read only for entries that have a TTL), tell
-//   the policy, add a reference, unlock. No allocation and no copy happen under the lock on any
-//   path: new entries are built before locking, and removed entries are released after unlocking.
+//   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. No
+//   allocation and no copy happen under the lock on any path but a table rebuild: new entries
+//   are built before locking, and removed entries are released after unlocking.
+//
+//   Hits take no lock, when the policy allows it (EvictionPolicy::FreqOnlyAccessCap: S3-FIFO; LRU
+//   and W-TinyLFU keep the locked hit). The table is an EntryTable (cache/entry_table.h), which
+//   readers probe while writers change it under the lock. A lock-free hit is: enter an epoch
+//   guard (util/epoch.h: one store to the thread's own record), load the serving horizon, probe,
+//   compare the key, check expiry and the horizon (the clock is read only for entries that have a
+//   TTL, or while a horizon is set), bump the node's freq byte if below the cap (a relaxed load,
+//   and a relaxed store only when it changes), add a reference, count the hit in the shard's hit
+//   stripe of the thread, leave the guard. It writes no line another hit writes except the
+//   entry's reference count (and a freq byte that is at its cap on hot keys). Anything else (a
+//   miss, an expired or withheld entry, no free epoch record, a policy without a cap) takes the
+//   locked path, which probes again and does what it always did. BeginFill's hit case probes the
+//   same way before locking.
+//
+//   Removal (eviction, expiry, invalidation, replacement, Clear) unlinks an entry from the table
+//   and policy under the lock, uncharges it at once, and retires the table's reference to the
+//   shard's RetireList: it is dropped (Unref, after unlocking) only once every reader that could
+//   have loaded the pointer has left its guard. Replaced table arrays are retired the same way.
+//   The list is collected when it holds kRetireBatch entries or 1/kRetireShare of the capacity in
+//   charge, and after Clear(); so at most about that much memory beyond the budget waits for
+//   readers (as entries pinned by ValueRefs do), and only while a reader is inside a guard.
+//
+// Invariants of the lock-free hit (each also holds for the locked path)
+//   - A pointer a reader loads inside its guard is to an entry whose table reference has not been
+//     dropped (retired entries are released only after the grace period), so refs >= 1 and
+//     Ref() is safe; every entry is released exactly once, by its last reference.
+//   - A lookup that begins after Invalidate(), EndWrite(), Insert(), InvalidateAll() or Clear()
+//     returned never returns the entry they removed: the removal's tombstone (or the emptied
+//     array) was stored with seq_cst before the call returned, and the probe reads it.
+//   - Entries are immutable once published except `refs` (atomic) and the policy's node; the
+//     reader touches the node's freq byte only, with relaxed atomics; expire_nanos is set before
+//     the entry is published. An expired entry is never served; past the serving horizon nothing
+//     is served (the horizon is loaded, acquire, before the probe, so invalidations applied
+//     before it moved are seen).
+//   - hits = stats_.hits (locked hits) + the hit stripes (relaxed counters, summed by GetStats());
+//     a Lookup that returned before GetStats() began is counted. Misses are counted under the
+//     lock as before.
 //
 //   Budget: after every publish the policy evicts until charge <= capacity, so the charged total
 //   never exceeds the capacity once the call returns (there is no slack: an entry whose charge
@@ -40,7 +76,8 @@
 //   stay charged until reclaimed, so they never push memory past the budget, and no background
 //   thread or table scan is needed.
 //
-// Thread safety: all public methods lock mu_. Lock order: a Shard's mu_ is a leaf (no other lock
+// Thread safety: all public methods lock mu_, except the lock-free probe of Lookup() and
+//   BeginFill(). Lock order: a Shard's mu_ is a leaf (no other lock
 //   is taken while it is held, except a Flight's mutex is never taken under it either).
 
 #ifndef ASIDEKV_CACHE_SHARD_H_
@@ -57,7 +94,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
@@ -65,9 +101,11 @@
 #include "cache/cache.h"
 #include "cache/clock.h"
 #include "cache/entry.h"
+#include "cache/entry_table.h"
 #include "cache/eviction_policy.h"
 #include "cache/fill_flight.h"
 #include "cache/key_versions.h"
+#include "util/epoch.h"
 #include "util/hash.h"
 #include "util/mutex.h"
 
@@ -94,6 +132,11 @@ class Shard {
   static constexpr uint64_t kGhostShare = 8;
   static constexpr uint64_t kVersionShare = 64;
   static constexpr size_t kMinTrackedVersions = 16;
+  // Retired entries are collected at this many, or at 1/kRetireShare of the capacity in charge.
+  static constexpr size_t kRetireBatch = 32;
+  static constexpr uint64_t kRetireShare = 64;
+  // Counters of lock-free hits, one cache line each, picked by the thread's epoch record.
+  static constexpr size_t kHitStripes = 8;
 
   // `clock` is borrowed and must outlive the shard. `charge_bookkeeping`: charges are bytes, and
   // the shard's own bookkeeping counts in the budget.
@@ -144,20 +187,27 @@ class Shard {
   uint64_t capacity() const { return capacity_; }
 
  private:
-  // Entries removed under the lock, released after it (freeing memory outside the lock).
-  using Garbage = absl::InlinedVector<Entry*, 4>;
+  // What a call releases after unlocking: entries removed or refused (an Unref each), and retired
+  // objects whose grace period has passed.
+  using Garbage = absl::InlinedVector<util::Retired, 4>;
+  static util::Retired UnrefLater(Entry* e) { return {e, &UnrefEntry, 0}; }
+  static void UnrefEntry(void* e) { static_cast<Entry*>(e)->Unref(); }
 
-  struct EntryHash {
-    using is_transparent = void;
-    size_t operator()(const Entry* e) const;
-    size_t operator()(const HashedKey& k) const { return static_cast<size_t>(k.hash); }
+  struct alignas(64) HitStripe {
+    std::atomic<uint64_t> hits{0};
   };
-  struct EntryEq {
-    using is_transparent = void;
-    bool operator()(const Entry* a, const Entry* b) const { return a == b; }
-    bool operator()(const Entry* a, const HashedKey& b) const { return a->key() == b.key; }
-    bool operator()(const HashedKey& a, const Entry* b) const { return b->key() == a.key; }
-  };
+  // Counts a lock-free hit by the thread holding epoch record `thread_index`. Records are held by
+  // one live thread each (handed over with release/acquire), so the first kHitStripes - 1 stripes
+  // each have one writer at a time and need no atomic read-modify-write; the other threads share
+  // the last stripe.
+  void CountLockFreeHit(uint32_t thread_index) {
+    if (thread_index < kHitStripes - 1) {
+      std::atomic<uint64_t>& n = hit_stripes_[thread_index].hits;
+      n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    } else {
+      hit_stripes_[kHitStripes - 1].hits.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 
   struct InFlight {
     std::shared_ptr<Flight> flight;
@@ -168,8 +218,16 @@ class Shard {
   // (past the serving horizon: answer a miss and leave it).
   enum class Servable { kServed, kExpired, kWithheld };
   Servable ServableLocked(const Entry* e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Removes `e` from the table, the policy and the expiry index; its table reference goes to
-  // `garbage`. `evicted`: chosen by the policy (it is already unlinked there).
+  // As ServableLocked, against a horizon the caller loaded. Needs no lock.
+  Servable ServableAt(const Entry* e, int64_t horizon) const;
+  // The live, servable entry of `k` with a reference added, found without the lock; or null
+  // (then the caller takes the locked path). `count_hit`: tell the policy and count the hit.
+  Entry* LockFreeHit(const HashedKey& k, bool count_hit);
+  // The table, for the lock-free probe (EntryTable::Find needs no lock; see its header).
+  const EntryTable& UnlockedTable() const ABSL_NO_THREAD_SAFETY_ANALYSIS { return table_; }
+  // Removes `e` from the table, the policy and the expiry index; its table reference is retired
+  // (or goes to `garbage` when no lock-free reader can hold it). `evicted`: chosen by the policy
+  // (it is already unlinked there).
   void RemoveLocked(Entry* e, bool evicted, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the entry of `k` if present. Returns whether there was one.
   bool EraseLocked(const HashedKey& k, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -195,6 +253,8 @@ class Shard {
   // Registers a new flight for `k` in `slot` (just inserted in flights_) and returns its ticket.
   FillTicket NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the retired objects whose grace period passed to `garbage`.
+  void CollectRetiredLocked(Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Release(const Garbage& garbage);
 
   // Constant after construction.
@@ -206,13 +266,21 @@ class Shard {
   const std::unique_ptr<KeyVersions> versions_ ABSL_PT_GUARDED_BY(mu_);
 
   mutable Mutex mu_;
-  absl::flat_hash_set<Entry*, EntryHash, EntryEq> table_ ABSL_GUARDED_BY(mu_);
+  // Written under mu_; probed without it too (UnlockedTable).
+  EntryTable table_ ABSL_GUARDED_BY(mu_);
+  // Entries (their table reference) and table arrays unlinked, waiting for readers to leave.
+  util::RetireList retired_ ABSL_GUARDED_BY(mu_);
+  uint64_t retired_charge_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t retire_threshold_ ABSL_GUARDED_BY(mu_) = kRetireBatch;
   std::unique_ptr<EvictionPolicy> policy_ ABSL_GUARDED_BY(mu_);
+  // The policy's FreqOnlyAccessCap(), constant: 0 when hits take the lock.
+  const uint8_t freq_cap_;
   absl::btree_set<std::pair<int64_t, Entry*>> expiry_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, InFlight, StringViewHash, StringViewEq> flights_
       ABSL_GUARDED_BY(mu_);
   uint64_t charge_ ABSL_GUARDED_BY(mu_) = 0;
-  CacheStats stats_ ABSL_GUARDED_BY(mu_);
+  CacheStats stats_ ABSL_GUARDED_BY(mu_);  // hits: the locked hits only.
+  HitStripe hit_stripes_[kHitStripes];     // Lock-free hits.
 };
 
 }  // namespace asidekv::cache

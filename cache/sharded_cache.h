@@ -54,7 +54,7 @@ namespace asidekv::cache {
 
 // Bytes charged per entry beyond its key and value by the default weigher: the Entry header,
 // the allocator's per-block overhead and rounding (16 on glibc for typical sizes), and the
-// table's slot and control byte at its average load.
+// table's 8-byte slot at its average load (cache/entry_table.h).
 inline constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 16;
 // Bytes charged by the default weigher for an entry's place in its shard's expiry index (an
 // absl::btree_set of 16-byte (expiry, entry) pairs, in nodes between half and fully used, and
