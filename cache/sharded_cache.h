@@ -3,8 +3,9 @@
 //
 // Design
 //   Keys are spread over a power-of-two number of Shards (cache/shard.h) by the top bits of a
-//   64-bit hash; each shard has its own mutex, table, eviction policy (S3-FIFO by default, LRU as
-//   a baseline), expiry index, in-flight fills and recent-write versions, and 1/N of the budget.
+//   64-bit hash; each shard has its own mutex, table, eviction policy (S3-FIFO with an adaptive
+//   split by default; fixed S3-FIFO, W-TinyLFU and LRU selectable), expiry index, in-flight fills
+//   and recent-write versions, and 1/N of the budget.
 //   See cache/cache.h for the protocol (fills, tokens, writes) and cache/shard.h for costs.
 //
 // Budget
