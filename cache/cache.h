@@ -102,6 +102,19 @@ class Cache {
   // The live entry for `key`, or an empty ValueRef. An expired entry is never returned.
   virtual ValueRef Lookup(std::string_view key) = 0;
 
+  // Lookup() that copies: on a hit sets *value to the entry's value and *tag to its tag and
+  // returns true; on a miss returns false and leaves both untouched. For callers that copy the
+  // value anyway: a cache may then serve the hit without pinning the entry (ShardedCache's
+  // lock-free hits add no reference, so readers of one hot key write no shared line). The
+  // default copies from Lookup().
+  virtual bool LookupCopy(std::string_view key, std::string* value, uint8_t* tag) {
+    ValueRef v = Lookup(key);
+    if (!v) return false;
+    value->assign(v.value());
+    *tag = v.tag();
+    return true;
+  }
+
   // Call after a miss. See FillTicket for the roles.
   virtual FillTicket BeginFill(std::string_view key) = 0;
 

@@ -65,16 +65,12 @@ void Shard::Release(const Garbage& garbage) {
   for (const util::Retired& r : garbage) r.Release();
 }
 
-Entry* Shard::LockFreeHit(const HashedKey& k, bool count_hit) {
-  if (freq_cap_ == 0) return nullptr;
-  util::EpochGuard guard;
-  if (!guard.active()) return nullptr;
+Entry* Shard::LockFreeFind(const HashedKey& k, const util::EpochGuard& guard, bool count_hit) {
+  if (freq_cap_ == 0 || !guard.active()) return nullptr;
   // The horizon before the probe (acquire): the invalidations applied before it moved are seen.
   const int64_t horizon = horizon_->load(std::memory_order_acquire);
   Entry* e = UnlockedTable().Find(k.key, k.hash);
   if (e == nullptr || ServableAt(e, horizon) != Servable::kServed) return nullptr;
-  // Inside the guard the table's reference is not yet dropped: refs >= 1.
-  e->Ref();
   if (count_hit) {
     const uint8_t freq = LoadFreq(&e->node);
     if (freq < freq_cap_) StoreFreq(&e->node, freq + 1);
@@ -83,8 +79,38 @@ Entry* Shard::LockFreeHit(const HashedKey& k, bool count_hit) {
   return e;
 }
 
+Entry* Shard::LockFreeHit(const HashedKey& k, bool count_hit) {
+  if (freq_cap_ == 0) return nullptr;
+  util::EpochGuard guard;
+  Entry* e = LockFreeFind(k, guard, count_hit);
+  // Inside the guard the table's reference is not yet dropped: refs >= 1.
+  if (e != nullptr) e->Ref();
+  return e;
+}
+
 ValueRef Shard::Lookup(const HashedKey& k) {
   if (Entry* e = LockFreeHit(k, /*count_hit=*/true)) return ValueRef(e);
+  return LookupLocked(k);
+}
+
+bool Shard::LookupCopy(const HashedKey& k, std::string* value, uint8_t* tag) {
+  if (freq_cap_ != 0) {
+    util::EpochGuard guard;
+    // Inside the guard the entry's memory stays and its bytes never change: copy, no reference.
+    if (const Entry* e = LockFreeFind(k, guard, /*count_hit=*/true)) {
+      value->assign(e->value());
+      *tag = e->tag;
+      return true;
+    }
+  }
+  ValueRef v = LookupLocked(k);
+  if (!v) return false;
+  value->assign(v.value());
+  *tag = v.tag();
+  return true;
+}
+
+ValueRef Shard::LookupLocked(const HashedKey& k) {
   Garbage garbage;
   {
     MutexLock lock(&mu_);

@@ -148,6 +148,10 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   ValueRef Lookup(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
+  // Lookup() that copies the entry's value to *value and its tag to *tag instead of returning a
+  // reference; false on a miss (*value and *tag untouched). A lock-free hit copies inside its
+  // epoch guard and adds no reference, so hits of one key from many threads write no shared line.
+  bool LookupCopy(const HashedKey& k, std::string* value, uint8_t* tag) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Hit, waiter or leader (see FillTicket). `cache` is stored in leader tickets.
   FillTicket BeginFill(Cache* cache, const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
@@ -220,9 +224,14 @@ class Shard {
   Servable ServableLocked(const Entry* e) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // As ServableLocked, against a horizon the caller loaded. Needs no lock.
   Servable ServableAt(const Entry* e, int64_t horizon) const;
-  // The live, servable entry of `k` with a reference added, found without the lock; or null
-  // (then the caller takes the locked path). `count_hit`: tell the policy and count the hit.
+  // The live, servable entry of `k`, found without the lock, readable while `guard` is held; or
+  // null (then the caller takes the locked path: also when the guard is inactive or the policy
+  // has no lock-free hit). `count_hit`: tell the policy and count the hit.
+  Entry* LockFreeFind(const HashedKey& k, const util::EpochGuard& guard, bool count_hit);
+  // LockFreeFind with a reference added (for the caller to adopt), or null.
   Entry* LockFreeHit(const HashedKey& k, bool count_hit);
+  // Lookup's locked path: probes again under mu_, removes an expired entry.
+  ValueRef LookupLocked(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
   // The table, for the lock-free probe (EntryTable::Find needs no lock; see its header).
   const EntryTable& UnlockedTable() const ABSL_NO_THREAD_SAFETY_ANALYSIS { return table_; }
   // Removes `e` from the table, the policy and the expiry index; its table reference is retired

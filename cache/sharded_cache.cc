@@ -110,6 +110,11 @@ ValueRef ShardedCache::Lookup(std::string_view key) {
   return ShardFor(h).Lookup({key, h});
 }
 
+bool ShardedCache::LookupCopy(std::string_view key, std::string* value, uint8_t* tag) {
+  const uint64_t h = HashKey(key);
+  return ShardFor(h).LookupCopy({key, h}, value, tag);
+}
+
 FillTicket ShardedCache::BeginFill(std::string_view key) {
   if (capacity_ == 0) return FillTicket::Bypass();
   const uint64_t h = HashKey(key);

@@ -89,6 +89,7 @@ class ShardedCache final : public Cache {
   ~ShardedCache() override;
 
   ValueRef Lookup(std::string_view key) override;
+  bool LookupCopy(std::string_view key, std::string* value, uint8_t* tag) override;
   FillTicket BeginFill(std::string_view key) override;
   FillTicket BeginRefresh(const ValueRef& seen) override;
   FillResult CompleteFill(FillTicket* ticket, const std::string_view* value,

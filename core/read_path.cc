@@ -15,8 +15,10 @@
 namespace asidekv::core {
 namespace {
 
+absl::Status KeyNotFound() { return absl::NotFoundError("key not found"); }
+
 absl::StatusOr<std::string> FromEntry(const cache::ValueRef& v) {
-  if (v.tag() == StoreImpl::kNegativeTag) return absl::NotFoundError("key not found");
+  if (v.tag() == StoreImpl::kNegativeTag) return KeyNotFound();
   return std::string(v.value());
 }
 
@@ -107,8 +109,20 @@ absl::StatusOr<std::string> StoreImpl::Get(std::string_view key) {
   absl::StatusOr<std::string> result;
   // With a Redis tier the cache withholds every entry while the coherence gate is closed (its
   // serving horizon: RemoteTier::OnServingUntil), so a hit needs no check of its own here.
-  cache::ValueRef v = cache_->Lookup(key);
-  if (v) {
+  if (refresher_ == nullptr && auditor_ == nullptr) {
+    // Nothing needs the entry itself: copy the value out without pinning it.
+    std::string value;
+    uint8_t tag = 0;
+    if (cache_->LookupCopy(key, &value, &tag)) {
+      if (tag == kNegativeTag) {
+        result = KeyNotFound();
+      } else {
+        result = std::move(value);
+      }
+    } else {
+      result = GetMiss(key);
+    }
+  } else if (cache::ValueRef v = cache_->Lookup(key)) {
     result = FromEntry(v);
     if (refresher_ != nullptr) refresher_->OnHit(v);
     if (auditor_ != nullptr) auditor_->OnHit(v);
@@ -128,7 +142,7 @@ absl::StatusOr<PinnedValue> StoreImpl::GetPinned(std::string_view key) {
   if (v && refresher_ != nullptr) refresher_->OnHit(v);
   if (v && auditor_ != nullptr) auditor_->OnHit(v);
   if (v && v.tag() == kNegativeTag) {
-    result = absl::NotFoundError("key not found");
+    result = KeyNotFound();
   } else if (v) {
     const std::string_view view = v.value();
     cache::Entry* e = v.release();

@@ -106,16 +106,23 @@ TEST_P(LockFreeLookupTest, ReadersSeeOnlyPublishedValuesAndNeverRemovedOnes) {
     while (!stop.load(std::memory_order_relaxed)) {
       const int k = static_cast<int>(rng() % config.keys);
       const uint64_t floor = keys[k].floor.load();
-      ValueRef v = cache.Lookup(Key(k));
+      // Half the lookups pin the entry (Lookup), half copy it inside the guard (LookupCopy).
+      ValueRef v;
+      std::string copied;
+      uint8_t tag = 0;
+      const bool copy = (rng() & 1) != 0;
+      const bool hit = copy ? cache.LookupCopy(Key(k), &copied, &tag)
+                            : static_cast<bool>(v = cache.Lookup(Key(k)));
       lookups.fetch_add(1, std::memory_order_relaxed);
-      if (!v) continue;
+      if (!hit) continue;
       hits.fetch_add(1, std::memory_order_relaxed);
-      const uint64_t got = VersionOf(k, v.value());
+      const std::string_view value = copy ? std::string_view(copied) : v.value();
+      const uint64_t got = VersionOf(k, value);
       const uint64_t written = keys[k].written.load();
       if (got == UINT64_MAX || got < floor || got > written) {
         if (violations.fetch_add(1) < 5) {
-          ADD_FAILURE() << Key(k) << ": read \"" << v.value() << "\" with floor " << floor
-                        << " and " << written << " written";
+          ADD_FAILURE() << Key(k) << ": read \"" << value << "\" with floor " << floor << " and "
+                        << written << " written" << (copy ? " (copied)" : "");
         }
       }
     }
@@ -185,6 +192,51 @@ TEST(LockFreeLookupStatsTest, CountsEveryHitAndMiss) {
   const CacheStats stats = cache.GetStats();
   EXPECT_EQ(stats.hits, 2000u);
   EXPECT_EQ(stats.misses, 100u);
+}
+
+// LookupCopy answers as Lookup does: the value and tag on a hit (lock-free or locked), false and
+// nothing written on a miss, never an expired entry, every hit and miss counted.
+TEST(LookupCopyTest, CopiesHitsAndLeavesMissesUntouched) {
+  for (PolicyKind policy : {PolicyKind::kAdaptiveS3Fifo, PolicyKind::kLru}) {  // Lock-free, locked.
+    testing::FakeClock clock;
+    CacheOptions options;
+    options.capacity = 1 << 20;
+    options.num_shards = 2;
+    options.clock = &clock;
+    options.policy = policy;
+    auto made = ShardedCache::Create(options);
+    ASSERT_TRUE(made.ok());
+    ShardedCache& cache = **made;
+    EntryOptions tagged;
+    tagged.tag = 7;
+    cache.Insert("a", "value-a", tagged);
+    EntryOptions short_lived;
+    short_lived.ttl = absl::Seconds(1);
+    cache.Insert("b", "value-b", short_lived);
+
+    std::string value = "untouched";
+    uint8_t tag = 0;
+    EXPECT_TRUE(cache.LookupCopy("a", &value, &tag));
+    EXPECT_EQ(value, "value-a");
+    EXPECT_EQ(tag, 7);
+    EXPECT_TRUE(cache.LookupCopy("b", &value, &tag));
+    EXPECT_EQ(value, "value-b");
+    EXPECT_EQ(tag, 0);
+
+    value = "untouched";
+    tag = 3;
+    EXPECT_FALSE(cache.LookupCopy("missing", &value, &tag));
+    clock.Advance(absl::Seconds(2));
+    EXPECT_FALSE(cache.LookupCopy("b", &value, &tag));  // Expired.
+    cache.Invalidate("a");
+    EXPECT_FALSE(cache.LookupCopy("a", &value, &tag));
+    EXPECT_EQ(value, "untouched");
+    EXPECT_EQ(tag, 3);
+
+    const CacheStats stats = cache.GetStats();
+    EXPECT_EQ(stats.hits, 2u);
+    EXPECT_EQ(stats.misses, 3u);
+  }
 }
 
 // Readers probing an EntryTable while it is rebuilt again and again (growth on inserts, shrinking

@@ -57,18 +57,32 @@ class AsideBackend {
     cache_ = std::move(*made);
   }
 
+  // As Store::Get: the value copied out, the entry not pinned (Cache::LookupCopy).
+  bool Lookup(std::string_view key, std::string* out) {
+    uint8_t tag = 0;
+    return cache_->LookupCopy(key, out, &tag);
+  }
+  void Insert(std::string_view key, std::string_view value) { cache_->Insert(key, value, {}); }
+  // The cache interface's erase is Invalidate (it also records the key's version).
+  void Erase(std::string_view key) { cache_->Invalidate(key); }
+
+ protected:
+  std::unique_ptr<cache::ShardedCache> cache_;
+};
+
+// asidekv through a pinned handle (Cache::Lookup, a ValueRef held while copying), as a caller
+// that keeps the value does, and as RocksDB's caches are read here.
+class AsidePinBackend : public AsideBackend {
+ public:
+  static constexpr const char* kName = "asidekv_pin";
+  using AsideBackend::AsideBackend;
+
   bool Lookup(std::string_view key, std::string* out) {
     cache::ValueRef v = cache_->Lookup(key);
     if (!v) return false;
     out->assign(v.value());
     return true;
   }
-  void Insert(std::string_view key, std::string_view value) { cache_->Insert(key, value, {}); }
-  // The cache interface's erase is Invalidate (it also records the key's version).
-  void Erase(std::string_view key) { cache_->Invalidate(key); }
-
- private:
-  std::unique_ptr<cache::ShardedCache> cache_;
 };
 
 // A RocksDB cache holding length-prefixed value buffers.

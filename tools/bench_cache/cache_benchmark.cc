@@ -8,7 +8,8 @@
 //             mixed   90% Lookup (no fill on a miss), 5% Insert, 5% erase.
 //   keys      zipf (theta 0.99, ranks scattered over the key set) or uniform, over --keys keys.
 //   capacity  full: every key fits (the lookup benchmark is all hits); half: about half fit.
-//   backend   asidekv, rocksdb_lru, rocksdb_hcc.
+//   backend   asidekv (Cache::LookupCopy, as Store::Get reads), asidekv_pin (Cache::Lookup, a
+//             pinned ValueRef; lookup only), rocksdb_lru, rocksdb_hcc.
 // A hit copies the 100-byte value into a thread-local string, for every backend. Each benchmark
 // starts from a freshly built cache holding every key inserted once, in key order (shared by
 // its thread counts and repetitions). items_per_second counts operations of all threads.
@@ -224,6 +225,8 @@ void RegisterAll() {
            {std::pair{"full", Capacity::kFull}, std::pair{"half", Capacity::kHalf}}) {
         ++id;
         Register<AsideBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
+        if (op == Op::kLookup)
+          Register<AsidePinBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
         Register<LruBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
         Register<HyperClockBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
       }
