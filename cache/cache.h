@@ -105,8 +105,10 @@ class Cache {
   // Lookup() that copies: on a hit sets *value to the entry's value and *tag to its tag and
   // returns true; on a miss returns false and leaves both untouched. For callers that copy the
   // value anyway: a cache may then serve the hit without pinning the entry (ShardedCache's
-  // lock-free hits add no reference, so readers of one hot key write no shared line). The
-  // default copies from Lookup().
+  // lock-free hits add no reference, so readers of one hot key write no shared line; a key
+  // found absent without the lock is a miss without taking it, so a key being replaced at that
+  // instant may read as a miss, which a caller that goes on to BeginFill() resolves). The default
+  // copies from Lookup().
   virtual bool LookupCopy(std::string_view key, std::string* value, uint8_t* tag) {
     ValueRef v = Lookup(key);
     if (!v) return false;

@@ -65,11 +65,13 @@ void Shard::Release(const Garbage& garbage) {
   for (const util::Retired& r : garbage) r.Release();
 }
 
-Entry* Shard::LockFreeFind(const HashedKey& k, const util::EpochGuard& guard, bool count_hit) {
+Entry* Shard::LockFreeFind(const HashedKey& k, const util::EpochGuard& guard, bool count_hit,
+                           bool* absent) {
   if (freq_cap_ == 0 || !guard.active()) return nullptr;
   // The horizon before the probe (acquire): the invalidations applied before it moved are seen.
   const int64_t horizon = horizon_->load(std::memory_order_acquire);
   Entry* e = UnlockedTable().Find(k.key, k.hash);
+  if (e == nullptr && absent != nullptr) *absent = true;
   if (e == nullptr || ServableAt(e, horizon) != Servable::kServed) return nullptr;
   if (count_hit) {
     const uint8_t freq = LoadFreq(&e->node);
@@ -97,10 +99,15 @@ bool Shard::LookupCopy(const HashedKey& k, std::string* value, uint8_t* tag) {
   if (freq_cap_ != 0) {
     util::EpochGuard guard;
     // Inside the guard the entry's memory stays and its bytes never change: copy, no reference.
-    if (const Entry* e = LockFreeFind(k, guard, /*count_hit=*/true)) {
+    bool absent = false;
+    if (const Entry* e = LockFreeFind(k, guard, /*count_hit=*/true, &absent)) {
       value->assign(e->value());
       *tag = e->tag;
       return true;
+    }
+    if (absent) {
+      CountLockFreeMiss(guard.thread_index());
+      return false;
     }
   }
   ValueRef v = LookupLocked(k);
@@ -352,6 +359,7 @@ CacheStats Shard::GetStats() const {
   }
   for (const HitStripe& stripe : hit_stripes_) {
     stats.hits += stripe.hits.load(std::memory_order_relaxed);
+    stats.misses += stripe.misses.load(std::memory_order_relaxed);
   }
   return stats;
 }

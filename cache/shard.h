@@ -40,9 +40,9 @@
 //     the entry is published. An expired entry is never served; past the serving horizon nothing
 //     is served (the horizon is loaded, acquire, before the probe, so invalidations applied
 //     before it moved are seen).
-//   - hits = stats_.hits (locked hits) + the hit stripes (relaxed counters, summed by GetStats());
-//     a Lookup that returned before GetStats() began is counted. Misses are counted under the
-//     lock as before.
+//   - hits = stats_.hits (locked hits) + the stripes' hits, misses = stats_.misses + the stripes'
+//     misses (LookupCopy's lock-free misses); the stripes are relaxed counters summed by
+//     GetStats(): a lookup that returned before GetStats() began is counted.
 //
 //   Budget: after every publish the policy evicts until charge <= capacity, so the charged total
 //   never exceeds the capacity once the call returns (there is no slack: an entry whose charge
@@ -151,6 +151,9 @@ class Shard {
   // Lookup() that copies the entry's value to *value and its tag to *tag instead of returning a
   // reference; false on a miss (*value and *tag untouched). A lock-free hit copies inside its
   // epoch guard and adds no reference, so hits of one key from many threads write no shared line.
+  // When the lock-free probe finds no entry of the key, the miss is answered without the lock
+  // (counted in the thread's stripe), so a key being replaced at that moment may read as a miss
+  // (EntryTable::Find); an expired or withheld entry takes the locked path as in Lookup().
   bool LookupCopy(const HashedKey& k, std::string* value, uint8_t* tag) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Hit, waiter or leader (see FillTicket). `cache` is stored in leader tickets.
@@ -199,18 +202,27 @@ class Shard {
 
   struct alignas(64) HitStripe {
     std::atomic<uint64_t> hits{0};
+    std::atomic<uint64_t> misses{0};  // LookupCopy's lock-free misses (the key is absent).
   };
-  // Counts a lock-free hit by the thread holding epoch record `thread_index`. Records are held by
-  // one live thread each (handed over with release/acquire), so the first kHitStripes - 1 stripes
-  // each have one writer at a time and need no atomic read-modify-write; the other threads share
-  // the last stripe.
-  void CountLockFreeHit(uint32_t thread_index) {
+  // Counts a lock-free hit (or miss) by the thread holding epoch record `thread_index`. Records
+  // are held by one live thread each (handed over with release/acquire), so the first
+  // kHitStripes - 1 stripes each have one writer at a time and need no atomic read-modify-write;
+  // the other threads share the last stripe.
+  static void CountIn(std::atomic<uint64_t>& n, uint32_t thread_index) {
     if (thread_index < kHitStripes - 1) {
-      std::atomic<uint64_t>& n = hit_stripes_[thread_index].hits;
       n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     } else {
-      hit_stripes_[kHitStripes - 1].hits.fetch_add(1, std::memory_order_relaxed);
+      n.fetch_add(1, std::memory_order_relaxed);
     }
+  }
+  HitStripe& StripeOf(uint32_t thread_index) {
+    return hit_stripes_[thread_index < kHitStripes - 1 ? thread_index : kHitStripes - 1];
+  }
+  void CountLockFreeHit(uint32_t thread_index) {
+    CountIn(StripeOf(thread_index).hits, thread_index);
+  }
+  void CountLockFreeMiss(uint32_t thread_index) {
+    CountIn(StripeOf(thread_index).misses, thread_index);
   }
 
   struct InFlight {
@@ -226,8 +238,10 @@ class Shard {
   Servable ServableAt(const Entry* e, int64_t horizon) const;
   // The live, servable entry of `k`, found without the lock, readable while `guard` is held; or
   // null (then the caller takes the locked path: also when the guard is inactive or the policy
-  // has no lock-free hit). `count_hit`: tell the policy and count the hit.
-  Entry* LockFreeFind(const HashedKey& k, const util::EpochGuard& guard, bool count_hit);
+  // has no lock-free hit). `count_hit`: tell the policy and count the hit. `absent` (if not
+  // null): set when the probe found no entry of the key at all.
+  Entry* LockFreeFind(const HashedKey& k, const util::EpochGuard& guard, bool count_hit,
+                      bool* absent = nullptr);
   // LockFreeFind with a reference added (for the caller to adopt), or null.
   Entry* LockFreeHit(const HashedKey& k, bool count_hit);
   // Lookup's locked path: probes again under mu_, removes an expired entry.
