@@ -229,6 +229,8 @@ std::vector<absl::StatusOr<std::string>> StoreImpl::MultiGet(
 
 absl::StatusOr<std::vector<KeyValue>> StoreImpl::Scan(const ScanOptions& options) {
   std::vector<KeyValue> out;
+  // Room for the whole limit up to a page's worth, so that a short scan does not regrow.
+  if (options.limit != 0) out.reserve(std::min<size_t>(options.limit, 1024));
   absl::Status decode_error;
   absl::Status s = db_->Scan(options, [&](std::string_view key, std::string_view stored) {
     absl::StatusOr<db::DecodedValue> d = db::DecodeValue(stored, encoding_);

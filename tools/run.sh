@@ -84,8 +84,8 @@ case "$cmd" in
     ;;
   demo)
     preset=release; deps; build
-    # The main job: a YCSB A-F comparison of asidekv with RocksDB (3 interleaved rounds, about a
-    # minute), in build/demo-store.
+    # The main job: a YCSB A-F comparison of asidekv with RocksDB (5 interleaved rounds, about two
+    # minutes), in build/demo-store.
     rm -rf "$root/build/demo-store"
     "$root/build/release/tools/bench/asidekv-bench" demo --db="$root/build/demo-store" \
       --json="$root/build/demo.json" --svg="$root/build/demo.svg"

@@ -1,7 +1,7 @@
 // asidekv-bench: benchmarks asidekv against RocksDB baselines and an in-memory ceiling.
 //
 //   asidekv-bench ycsb [flags]   YCSB core workloads A-F (see `asidekv-bench ycsb --help`)
-//   asidekv-bench demo [flags]   a --compare tour of A-F, 3 interleaved rounds, in a temporary
+//   asidekv-bench demo [flags]   a --compare tour of A-F, 5 interleaved rounds, in a temporary
 //   folder asidekv-bench stampede [flags]  one hot key with a short TTL under many readers,
 //   refresh-ahead
 //                                off, background and XFetch (DB reads per expiry, p99)
@@ -66,7 +66,8 @@ int RunTrace(int argc, const char* const* argv, int first) {
 constexpr Command kCommands[] = {
     {"ycsb", "YCSB core workloads A-F on aside and, with --compare, the baselines", RunYcsb},
     {"demo",
-     "a short --compare run of A-F, 3 interleaved rounds (about a minute), in a temporary folder",
+     "a short --compare run of A-F, 5 interleaved rounds (about two minutes), in a temporary "
+     "folder",
      RunDemo},
     {"stampede", "a hot key with a short TTL under many readers, refresh-ahead off/on/XFetch",
      asidekv::bench::RunStampedeCommand},
