@@ -1,19 +1,48 @@
 #include "cache/entry.h"
 
 #include <cstring>
+#include <limits>
 #include <new>
 
 namespace asidekv::cache {
+namespace {
 
-Entry* Entry::New(std::string_view key, std::string_view value, uint8_t tag) {
-  void* mem = ::operator new(sizeof(Entry) + key.size() + value.size());
+bool IsLongKey(size_t key_size) { return key_size > std::numeric_limits<uint16_t>::max(); }
+
+}  // namespace
+
+size_t Entry::AllocatedBytes(size_t key_size, size_t value_size, bool has_ttl) {
+  return sizeof(Entry) + (IsLongKey(key_size) ? sizeof(uint32_t) : sizeof(uint16_t)) + key_size +
+         value_size + (has_ttl ? kTtlBytes : 0);
+}
+
+Entry* Entry::New(std::string_view key, std::string_view value, uint8_t tag, int64_t expire_nanos,
+                  uint16_t ttl_code) {
+  const bool has_ttl = expire_nanos != 0;
+  void* mem = ::operator new(AllocatedBytes(key.size(), value.size(), has_ttl));
   Entry* e = new (mem) Entry();
-  e->key_size = static_cast<uint32_t>(key.size());
   e->value_size = static_cast<uint32_t>(value.size());
-  e->tag = tag;
-  char* data = reinterpret_cast<char*>(e + 1);
-  if (!key.empty()) std::memcpy(data, key.data(), key.size());
-  if (!value.empty()) std::memcpy(data + key.size(), value.data(), value.size());
+  e->node.owner[kTagByte] = tag;
+  char* p = reinterpret_cast<char*>(e + 1);
+  if (IsLongKey(key.size())) {
+    e->node.owner[kFlagsByte] |= kLongKey;
+    const uint32_t n = static_cast<uint32_t>(key.size());
+    std::memcpy(p, &n, sizeof(n));
+    p += sizeof(n);
+  } else {
+    const uint16_t n = static_cast<uint16_t>(key.size());
+    std::memcpy(p, &n, sizeof(n));
+    p += sizeof(n);
+  }
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  if (has_ttl) {
+    e->node.owner[kFlagsByte] |= kHasTtl;
+    std::memcpy(p, &expire_nanos, sizeof(expire_nanos));
+    std::memcpy(p + sizeof(expire_nanos), &ttl_code, sizeof(ttl_code));
+  }
   return e;
 }
 

@@ -62,6 +62,9 @@ struct PolicyNode {
   uint32_t charge = 0;  // Entries larger than 4 GiB are refused by the shard.
   uint8_t freq = 0;     // Access counter, policy-defined meaning.
   uint8_t queue = 0;    // Which queue the node is linked in, policy-defined.
+  // Two bytes of the node's padding that belong to the entry around it (cache/entry.h keeps its
+  // tag and flags here); policies never touch them.
+  uint8_t owner[2] = {0, 0};
 };
 
 // freq as a relaxed atomic, for policies whose hits are counted without the lock (see

@@ -42,10 +42,7 @@ Shard::Shard(uint64_t capacity, PolicyKind policy, Clock* clock,
 
 Shard::~Shard() {
   MutexLock lock(&mu_);
-  table_.ForEach([](Entry* e) {
-    e->in_table = false;
-    e->Unref();
-  });
+  table_.ForEach([](Entry* e) { e->Unref(); });
 }
 
 Shard::Servable Shard::ServableLocked(const Entry* e) const {
@@ -55,9 +52,10 @@ Shard::Servable Shard::ServableLocked(const Entry* e) const {
 }
 
 Shard::Servable Shard::ServableAt(const Entry* e, int64_t horizon) const {
-  if (e->expire_nanos == 0 && horizon == Cache::kNoHorizon) return Servable::kServed;
+  const int64_t expire_nanos = e->expire_nanos();
+  if (expire_nanos == 0 && horizon == Cache::kNoHorizon) return Servable::kServed;
   const int64_t now = clock_->NowNanos();
-  if (e->expire_nanos != 0 && now >= e->expire_nanos) return Servable::kExpired;
+  if (expire_nanos != 0 && now >= expire_nanos) return Servable::kExpired;
   return now < horizon ? Servable::kServed : Servable::kWithheld;
 }
 
@@ -102,7 +100,7 @@ bool Shard::LookupCopy(const HashedKey& k, std::string* value, uint8_t* tag) {
     bool absent = false;
     if (const Entry* e = LockFreeFind(k, guard, /*count_hit=*/true, &absent)) {
       value->assign(e->value());
-      *tag = e->tag;
+      *tag = e->tag();
       return true;
     }
     if (absent) {
@@ -189,7 +187,7 @@ FillTicket Shard::NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* sl
 }
 
 FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
-                               uint32_t charge, int64_t expire_nanos) {
+                               uint32_t charge) {
   Garbage garbage;
   FillResult result = FillResult::kSkipped;
   {
@@ -205,7 +203,7 @@ FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight*
         garbage.push_back(UnrefLater(e));
         result = FillResult::kStale;
       } else {
-        PublishLocked(k, e, charge, expire_nanos, &garbage);
+        PublishLocked(k, e, charge, &garbage);
         result = FillResult::kInserted;
       }
     }
@@ -219,7 +217,7 @@ void Shard::AbandonFill(const HashedKey& k, const Flight* flight) {
   DetachFlightLocked(k.key, flight);
 }
 
-bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos) {
+bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge) {
   Garbage garbage;
   bool inserted = false;
   {
@@ -230,7 +228,7 @@ bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire
       if (EraseLocked(k, &garbage)) ++stats_.invalidations;
       if (e != nullptr) garbage.push_back(UnrefLater(e));
     } else {
-      PublishLocked(k, e, charge, expire_nanos, &garbage);
+      PublishLocked(k, e, charge, &garbage);
       inserted = true;
     }
   }
@@ -275,7 +273,7 @@ std::pair<uint64_t, bool> Shard::BeginWrite(const HashedKey& k) {
 }
 
 void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok, Entry* e,
-                     uint32_t charge, int64_t expire_nanos) {
+                     uint32_t charge) {
   Garbage garbage;
   {
     MutexLock lock(&mu_);
@@ -284,7 +282,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
     if (db_ok) {
       if (EraseLocked(k, &garbage)) ++stats_.invalidations;
       if (e != nullptr && install && charge <= capacity_) {
-        PublishLocked(k, e, charge, expire_nanos, &garbage);
+        PublishLocked(k, e, charge, &garbage);
         e = nullptr;
       } else if (e != nullptr && charge > capacity_) {
         ++stats_.rejected_too_large;
@@ -303,7 +301,6 @@ size_t Shard::ClearLocked(Garbage* garbage) {
   // (The callback runs here, under mu_.)
   table_.Clear(&retired_, [&](Entry* e) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     policy_->OnRemove(&e->node);
-    e->in_table = false;
     if (freq_cap_ == 0) {
       garbage->push_back(UnrefLater(e));
     } else {
@@ -373,9 +370,10 @@ void Shard::HottestKeys(size_t n, std::vector<std::string>* out) const {
 
 void Shard::RemoveLocked(Entry* e, bool evicted, Garbage* garbage) {
   if (!evicted) policy_->OnRemove(&e->node);
-  if (e->expire_nanos != 0) expiry_.erase({e->expire_nanos, e});
+  if (const int64_t expire_nanos = e->expire_nanos(); expire_nanos != 0) {
+    expiry_.erase({expire_nanos, e});
+  }
   table_.Erase(e, HashKey(e->key()));
-  e->in_table = false;
   charge_ -= e->node.charge;
   stats_.entries = table_.size();
   stats_.charge = charge_;
@@ -407,16 +405,15 @@ bool Shard::EraseLocked(const HashedKey& k, Garbage* garbage) {
   return true;
 }
 
-void Shard::PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos,
-                          Garbage* garbage) {
+void Shard::PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, Garbage* garbage) {
   EraseLocked(k, garbage);
   SweepLocked(2, garbage);
   e->node.charge = charge;
-  e->expire_nanos = expire_nanos;
-  e->in_table = true;
   // A replaced array is as large as the table: give it back as soon as readers allow.
   if (table_.Insert(e, k.hash, &retired_)) CollectRetiredLocked(garbage);
-  if (expire_nanos != 0) expiry_.insert({expire_nanos, e});
+  if (const int64_t expire_nanos = e->expire_nanos(); expire_nanos != 0) {
+    expiry_.insert({expire_nanos, e});
+  }
   policy_->OnInsert(&e->node, k.hash);
   charge_ += charge;
   ++stats_.inserts;

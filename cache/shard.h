@@ -36,10 +36,10 @@
 //     returned never returns the entry they removed: the removal's tombstone (or the emptied
 //     array) was stored with seq_cst before the call returned, and the probe reads it.
 //   - Entries are immutable once published except `refs` (atomic) and the policy's node; the
-//     reader touches the node's freq byte only, with relaxed atomics; expire_nanos is set before
-//     the entry is published. An expired entry is never served; past the serving horizon nothing
-//     is served (the horizon is loaded, acquire, before the probe, so invalidations applied
-//     before it moved are seen).
+//     reader touches the node's freq byte only, with relaxed atomics; the expiry is set before
+//     the entry is published (Entry::New). An expired entry is never served; past the serving
+//     horizon nothing is served (the horizon is loaded, acquire, before the probe, so invalidations
+//     applied before it moved are seen).
 //   - hits = stats_.hits (locked hits) + the stripes' hits, misses = stats_.misses + the stripes'
 //     misses (LookupCopy's lock-free misses); the stripes are relaxed counters summed by
 //     GetStats(): a lookup that returned before GetStats() began is counted.
@@ -164,15 +164,14 @@ class Shard {
 
   // Publishes `e` (refs == 1, adopted) if `token` is still valid for its key, withdraws the
   // flight if it is still registered, and returns the outcome. `e` may be null (nothing to
-  // cache). `charge` and `expire_nanos` describe e.
+  // cache). `charge` is e's.
   FillResult CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
-                          uint32_t charge, int64_t expire_nanos) ABSL_LOCKS_EXCLUDED(mu_);
+                          uint32_t charge) ABSL_LOCKS_EXCLUDED(mu_);
   void AbandonFill(const HashedKey& k, const Flight* flight) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Publishes `e` unconditionally. False (and e released) if too large, or if `e` is null (a
   // value too large to build an entry for); then the key's older entry, if any, is removed too.
-  bool Insert(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  bool Insert(const HashedKey& k, Entry* e, uint32_t charge) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Counts a value refused before it reached the shard (too large to build an entry for).
   void CountRejectedTooLarge() ABSL_LOCKS_EXCLUDED(mu_);
@@ -181,7 +180,7 @@ class Shard {
   std::pair<uint64_t, bool> BeginWrite(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
   // `e`: the written value's entry (adopted), or null for a delete; ignored unless db_ok.
   void EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok, Entry* e,
-                uint32_t charge, int64_t expire_nanos) ABSL_LOCKS_EXCLUDED(mu_);
+                uint32_t charge) ABSL_LOCKS_EXCLUDED(mu_);
 
   void Clear() ABSL_LOCKS_EXCLUDED(mu_);
   // Clear() that also rejects every fill token issued so far and every write in flight, and
@@ -255,8 +254,8 @@ class Shard {
   // Removes the entry of `k` if present. Returns whether there was one.
   bool EraseLocked(const HashedKey& k, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes `e` (replacing any entry of its key), then evicts to budget.
-  void PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, int64_t expire_nanos,
-                     Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, Garbage* garbage)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Withdraws the flight registered for `key` (only if it is `only`, when not null). Returns
   // whether one was withdrawn.
   bool DetachFlightLocked(std::string_view key, const Flight* only)

@@ -77,21 +77,20 @@ absl::Duration ShardedCache::Jitter(absl::Duration ttl) {
 }
 
 Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
-                               const EntryOptions& options, uint64_t* charge,
-                               int64_t* expire_nanos) {
+                               const EntryOptions& options, uint64_t* charge) {
   const absl::Duration ttl = Jitter(options.ttl.value_or(default_ttl_));
-  *expire_nanos = 0;
+  int64_t expire_nanos = 0;
   *charge = ChargeOf(key, value);
   if (ttl != absl::InfiniteDuration()) {
     // Saturating: a TTL that reaches past the end of the clock's range never expires (INT64_MAX
     // is hundreds of years away). Otherwise at least 1, so a zero TTL still means "expired".
     const int64_t now = clock_->NowNanos();
     const int64_t ttl_nanos = absl::ToInt64Nanoseconds(ttl);
-    *expire_nanos = ttl_nanos > std::numeric_limits<int64_t>::max() - now
-                        ? std::numeric_limits<int64_t>::max()
-                        : std::max<int64_t>(1, now + ttl_nanos);
+    expire_nanos = ttl_nanos > std::numeric_limits<int64_t>::max() - now
+                       ? std::numeric_limits<int64_t>::max()
+                       : std::max<int64_t>(1, now + ttl_nanos);
     if (!weigher_ && *charge <= std::numeric_limits<uint32_t>::max()) {
-      *charge += kExpiryIndexOverhead;
+      *charge += kExpiryIndexOverhead + Entry::kTtlBytes;
     }
   }
   if (*charge > std::numeric_limits<uint32_t>::max() ||
@@ -100,9 +99,8 @@ Entry* ShardedCache::MakeEntry(std::string_view key, std::string_view value,
     *charge = std::numeric_limits<uint64_t>::max();
     return nullptr;
   }
-  Entry* e = Entry::New(key, value, options.tag);
-  if (*expire_nanos != 0) e->ttl_code = EncodeTtl(absl::ToInt64Nanoseconds(ttl));
-  return e;
+  const uint16_t ttl_code = expire_nanos != 0 ? EncodeTtl(absl::ToInt64Nanoseconds(ttl)) : 0;
+  return Entry::New(key, value, options.tag, expire_nanos, ttl_code);
 }
 
 ValueRef ShardedCache::Lookup(std::string_view key) {
@@ -141,8 +139,7 @@ FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view
   FillResult outcome;
   if (value != nullptr) {
     uint64_t charge = 0;
-    int64_t expire = 0;
-    Entry* e = MakeEntry(key, *value, options, &charge, &expire);
+    Entry* e = MakeEntry(key, *value, options, &charge);
     if (e == nullptr) {
       shard.AbandonFill({key, h}, ticket->flight().get());
       shard.CountRejectedTooLarge();
@@ -150,11 +147,10 @@ FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view
     } else {
       outcome = shard.CompleteFill(
           {key, h}, ticket->token(), ticket->flight().get(), e,
-          static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())),
-          expire);
+          static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())));
     }
   } else {
-    outcome = shard.CompleteFill({key, h}, ticket->token(), ticket->flight().get(), nullptr, 0, 0);
+    outcome = shard.CompleteFill({key, h}, ticket->token(), ticket->flight().get(), nullptr, 0);
   }
   ticket->MarkCompleted();
   ticket->flight()->PublishCopy(result);
@@ -170,14 +166,12 @@ bool ShardedCache::Insert(std::string_view key, std::string_view value,
                           const EntryOptions& options) {
   if (capacity_ == 0) return false;
   uint64_t charge = 0;
-  int64_t expire = 0;
   // A null entry (too large to build) is refused by the shard like any oversized one.
-  Entry* e = MakeEntry(key, value, options, &charge, &expire);
+  Entry* e = MakeEntry(key, value, options, &charge);
   const uint64_t h = HashKey(key);
   return ShardFor(h).Insert(
       {key, h}, e,
-      static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())),
-      expire);
+      static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())));
 }
 
 void ShardedCache::Invalidate(std::string_view key) {
@@ -196,14 +190,13 @@ void ShardedCache::EndWrite(const WriteToken& token, bool db_ok, const std::stri
   const uint64_t h = HashKey(token.key);
   Entry* e = nullptr;
   uint64_t charge = 0;
-  int64_t expire = 0;
   if (db_ok && value != nullptr && capacity_ != 0) {
     try {
-      e = MakeEntry(token.key, *value, options, &charge, &expire);
+      e = MakeEntry(token.key, *value, options, &charge);
     } catch (...) {
       // Building the entry failed (an allocation, a throwing weigher): the write still ends,
       // as a write whose value is not cached, so the key's in-flight count comes down.
-      ShardFor(h).EndWrite({token.key, h}, token.seq, token.solo, db_ok, nullptr, 0, 0);
+      ShardFor(h).EndWrite({token.key, h}, token.seq, token.solo, db_ok, nullptr, 0);
       throw;
     }
     // Too large to build: counted here; EndWrite still drops the key's older value.
@@ -211,8 +204,7 @@ void ShardedCache::EndWrite(const WriteToken& token, bool db_ok, const std::stri
   }
   ShardFor(h).EndWrite(
       {token.key, h}, token.seq, token.solo, db_ok, e,
-      static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())),
-      expire);
+      static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())));
 }
 
 void ShardedCache::InvalidateAll() {

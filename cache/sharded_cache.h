@@ -53,13 +53,14 @@
 
 namespace asidekv::cache {
 
-// Bytes charged per entry beyond its key and value by the default weigher: the Entry header,
-// the allocator's per-block overhead and rounding (16 on glibc for typical sizes), and the
-// table's 8-byte slot at its average load (cache/entry_table.h).
-inline constexpr uint64_t kEntryOverhead = sizeof(Entry) + 16 + 16;
+// Bytes charged per entry beyond its key and value by the default weigher: the Entry header and
+// key size (for keys under 64 KiB), the allocator's per-block overhead and rounding (16 on glibc
+// for typical sizes), and the table's 8-byte slot at its average load (cache/entry_table.h).
+inline constexpr uint64_t kEntryOverhead = sizeof(Entry) + sizeof(uint16_t) + 16 + 16;
 // Bytes charged by the default weigher for an entry's place in its shard's expiry index (an
 // absl::btree_set of 16-byte (expiry, entry) pairs, in nodes between half and fully used, and
-// the allocator's header of each node), on top of kEntryOverhead, when the entry has a TTL.
+// the allocator's header of each node), on top of kEntryOverhead and of the expiry the entry
+// itself carries (Entry::kTtlBytes), when the entry has a TTL.
 inline constexpr uint64_t kExpiryIndexOverhead = 32;
 
 struct CacheOptions {
@@ -134,9 +135,9 @@ class ShardedCache final : public Cache {
   Shard& ShardFor(uint64_t hash) const {
     return *shards_[shard_shift_ >= 64 ? 0 : hash >> shard_shift_];
   }
-  // Builds the entry for key/value and its expiry (0 when none).
+  // Builds the entry for key/value, with its expiry when it has a TTL, and sets *charge.
   Entry* MakeEntry(std::string_view key, std::string_view value, const EntryOptions& options,
-                   uint64_t* charge, int64_t* expire_nanos);
+                   uint64_t* charge);
   absl::Duration Jitter(absl::Duration ttl) ABSL_LOCKS_EXCLUDED(rng_mu_);
 
   const uint64_t capacity_;
