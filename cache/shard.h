@@ -3,9 +3,10 @@
 //
 // Design
 //   Everything lives under one Mutex (util/mutex.h) per shard; ShardedCache spreads keys over
-//   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. No
-//   allocation and no copy happen under the lock on any path but a table rebuild: new entries
-//   are built before locking, and removed entries are released after unlocking.
+//   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. New
+//   entries are built before locking and removed entries are released after unlocking; the
+//   allocations made under the lock are a table rebuild's array and a miss's flight (its key in
+//   the flight map and its Flight).
 //
 //   Hits take no lock, when the policy allows it (EvictionPolicy::FreqOnlyAccessCap: S3-FIFO; LRU
 //   and W-TinyLFU keep the locked hit). The table is an EntryTable (cache/entry_table.h), which
