@@ -134,7 +134,7 @@ ValueRef Shard::LookupLocked(const HashedKey& k) {
     ++stats_.misses;
     if (servable == Servable::kWithheld) return ValueRef();
     ++stats_.expirations;
-    RemoveLocked(e, /*evicted=*/false, &garbage);
+    RemoveLocked(e, k.hash, /*evicted=*/false, &garbage);
   }
   Release(garbage);  // Outside the lock.
   return ValueRef();
@@ -153,7 +153,7 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
         ticket = FillTicket::Hit(ValueRef(e));
       } else if (servable == Servable::kExpired) {
         ++stats_.expirations;
-        RemoveLocked(e, /*evicted=*/false, &garbage);
+        RemoveLocked(e, k.hash, /*evicted=*/false, &garbage);
       }
     }
     if (ticket.role() != FillTicket::Role::kHit) {
@@ -368,12 +368,12 @@ void Shard::HottestKeys(size_t n, std::vector<std::string>* out) const {
   for (PolicyNode* node : nodes) out->emplace_back(Entry::FromNode(node)->key());
 }
 
-void Shard::RemoveLocked(Entry* e, bool evicted, Garbage* garbage) {
+void Shard::RemoveLocked(Entry* e, uint64_t hash, bool evicted, Garbage* garbage) {
   if (!evicted) policy_->OnRemove(&e->node);
   if (const int64_t expire_nanos = e->expire_nanos(); expire_nanos != 0) {
     expiry_.erase({expire_nanos, e});
   }
-  table_.Erase(e, HashKey(e->key()));
+  table_.Erase(e, hash);
   charge_ -= e->node.charge;
   stats_.entries = table_.size();
   stats_.charge = charge_;
@@ -401,7 +401,7 @@ void Shard::CollectRetiredLocked(Garbage* garbage) {
 bool Shard::EraseLocked(const HashedKey& k, Garbage* garbage) {
   Entry* e = table_.Find(k.key, k.hash);
   if (e == nullptr) return false;
-  RemoveLocked(e, /*evicted=*/false, garbage);
+  RemoveLocked(e, k.hash, /*evicted=*/false, garbage);
   return true;
 }
 
@@ -437,7 +437,8 @@ void Shard::EvictToBudgetLocked(Garbage* garbage) {
     PolicyNode* victim = policy_->Evict();
     if (victim == nullptr) break;  // No entry left: the bookkeeping alone is over budget.
     ++stats_.evictions;
-    RemoveLocked(Entry::FromNode(victim), /*evicted=*/true, garbage);
+    Entry* e = Entry::FromNode(victim);
+    RemoveLocked(e, HashKey(e->key()), /*evicted=*/true, garbage);
     budgeted = BudgetedBookkeepingLocked();  // An eviction may grow the ghost set.
   }
   const uint64_t bookkeeping = BookkeepingBytesLocked();
@@ -461,7 +462,7 @@ size_t Shard::SweepLocked(size_t max_entries, Garbage* garbage) {
   while (n < max_entries && !expiry_.empty() && expiry_.begin()->first <= now) {
     Entry* e = expiry_.begin()->second;
     ++stats_.expirations;
-    RemoveLocked(e, /*evicted=*/false, garbage);
+    RemoveLocked(e, HashKey(e->key()), /*evicted=*/false, garbage);
     ++n;
   }
   return n;

@@ -248,10 +248,11 @@ class Shard {
   ValueRef LookupLocked(const HashedKey& k) ABSL_LOCKS_EXCLUDED(mu_);
   // The table, for the lock-free probe (EntryTable::Find needs no lock; see its header).
   const EntryTable& UnlockedTable() const ABSL_NO_THREAD_SAFETY_ANALYSIS { return table_; }
-  // Removes `e` from the table, the policy and the expiry index; its table reference is retired
-  // (or goes to `garbage` when no lock-free reader can hold it). `evicted`: chosen by the policy
-  // (it is already unlinked there).
-  void RemoveLocked(Entry* e, bool evicted, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes `e` (whose key hashes to `hash`) from the table, the policy and the expiry index; its
+  // table reference is retired (or goes to `garbage` when no lock-free reader can hold it).
+  // `evicted`: chosen by the policy (it is already unlinked there).
+  void RemoveLocked(Entry* e, uint64_t hash, bool evicted, Garbage* garbage)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the entry of `k` if present. Returns whether there was one.
   bool EraseLocked(const HashedKey& k, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes `e` (replacing any entry of its key), then evicts to budget.
