@@ -1,7 +1,6 @@
 #include "cache/entry_table.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -16,7 +15,7 @@ EntryTable::~EntryTable() { FreeArray(array_.load(std::memory_order_relaxed)); }
 
 EntryTable::Array* EntryTable::NewArray(size_t slots) {
   void* mem = ::operator new(sizeof(Array) + slots * sizeof(std::atomic<uint64_t>));
-  Array* a = new (mem) Array{slots - 1};
+  Array* a = new (mem) Array{slots};
   for (size_t i = 0; i < slots; ++i) new (&a->slots()[i]) std::atomic<uint64_t>(kEmpty);
   return a;
 }
@@ -32,12 +31,12 @@ bool EntryTable::Insert(Entry* e, uint64_t hash, util::RetireList* retired) {
   }
   Array* a = array_.load(std::memory_order_relaxed);
   // Keep used <= 13/16 of the slots (and so at least one slot empty).
-  const bool rebuild = (used_ + 1) * 16 > (a->mask + 1) * 13;
+  const bool rebuild = (used_ + 1) * 16 > a->slot_count * 13;
   if (rebuild) {
     Rebuild(1, retired);
     a = array_.load(std::memory_order_relaxed);
   }
-  for (size_t i = hash & a->mask;; i = (i + 1) & a->mask) {
+  for (size_t i = a->Start(hash);; i = a->Next(i)) {
     const uint64_t w = a->slots()[i].load(std::memory_order_relaxed);
     if (w == kEmpty || w == kTombstone) {
       if (w == kEmpty) ++used_;
@@ -51,11 +50,11 @@ bool EntryTable::Insert(Entry* e, uint64_t hash, util::RetireList* retired) {
 void EntryTable::Erase(const Entry* e, uint64_t hash) {
   Array* a = array_.load(std::memory_order_relaxed);
   const uint64_t want = Tag(hash) | reinterpret_cast<uint64_t>(e);
-  for (size_t i = hash & a->mask;; i = (i + 1) & a->mask) {
+  for (size_t i = a->Start(hash);; i = a->Next(i)) {
     const uint64_t w = a->slots()[i].load(std::memory_order_relaxed);
     if (w == want) {
       --size_;
-      if (a->slots()[(i + 1) & a->mask].load(std::memory_order_relaxed) != kEmpty) {
+      if (a->slots()[a->Next(i)].load(std::memory_order_relaxed) != kEmpty) {
         a->slots()[i].store(kTombstone, std::memory_order_seq_cst);
         return;
       }
@@ -64,8 +63,8 @@ void EntryTable::Erase(const Entry* e, uint64_t hash) {
       // an empty slot, so a reader stopping here misses nothing).
       a->slots()[i].store(kEmpty, std::memory_order_seq_cst);
       --used_;
-      for (size_t j = (i - 1) & a->mask;
-           a->slots()[j].load(std::memory_order_relaxed) == kTombstone; j = (j - 1) & a->mask) {
+      for (size_t j = a->Prev(i); a->slots()[j].load(std::memory_order_relaxed) == kTombstone;
+           j = a->Prev(j)) {
         a->slots()[j].store(kEmpty, std::memory_order_seq_cst);
         --used_;
       }
@@ -78,19 +77,38 @@ void EntryTable::Erase(const Entry* e, uint64_t hash) {
   }
 }
 
+size_t EntryTable::SlotsFor(size_t live, bool growing) {
+  const size_t slots = growing ? live * 2 : live + (live + 1) / 2;
+  return std::max(kMinSlots, (slots + 7) & ~size_t{7});
+}
+
 void EntryTable::Rebuild(size_t extra, util::RetireList* retired) {
   Array* old = array_.load(std::memory_order_relaxed);
-  // Live entries at most 3/4 of the new array: tombstones then have at least 1/16 of it before
-  // the next rebuild.
-  const size_t slots = std::max(kMinSlots, std::bit_ceil(((size_ + extra) * 4 + 2) / 3));
+  const size_t live = size_ + extra;
+  // Growing: live entries filled more than 3/4 of the old array (few tombstones). Either way
+  // used <= 13/16 holds after the rebuild and its pending insert, with room to spare.
+  const size_t slots = SlotsFor(live, live * 4 > old->slot_count * 3);
+  if (slots >= (size_t{1} << 32)) {
+    std::fprintf(stderr, "EntryTable: %zu slots do not fit a 32-bit probe start\n", slots);
+    std::abort();
+  }
   Array* a = NewArray(slots);
-  for (size_t j = 0; j <= old->mask; ++j) {
-    const uint64_t w = old->slots()[j].load(std::memory_order_relaxed);
+  // Each entry's key is read to recompute its start (the slot keeps only 15 bits of the hash):
+  // a cache miss per entry, so the entry kAhead slots on is prefetched meanwhile.
+  constexpr size_t kAhead = 8;
+  const std::atomic<uint64_t>* from = old->slots();
+  for (size_t j = 0; j < old->slot_count; ++j) {
+    if (j + kAhead < old->slot_count) {
+      const uint64_t ahead = from[j + kAhead].load(std::memory_order_relaxed);
+      if (ahead != kEmpty && ahead != kTombstone) {
+        __builtin_prefetch(reinterpret_cast<const void*>(ahead & kPointerMask));
+      }
+    }
+    const uint64_t w = from[j].load(std::memory_order_relaxed);
     if (w == kEmpty || w == kTombstone) continue;
-    // The hash's low bits are not in the slot: recompute the start from the key.
     const uint64_t hash = util::HashKey(reinterpret_cast<Entry*>(w & kPointerMask)->key());
-    size_t i = hash & a->mask;
-    while (a->slots()[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & a->mask;
+    size_t i = a->Start(hash);
+    while (a->slots()[i].load(std::memory_order_relaxed) != kEmpty) i = a->Next(i);
     a->slots()[i].store(w, std::memory_order_relaxed);
   }
   used_ = size_;
