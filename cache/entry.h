@@ -51,6 +51,9 @@ struct Entry {
 
   // Bytes an entry with a TTL carries beyond one without (its expiry and TTL code).
   static constexpr size_t kTtlBytes = sizeof(int64_t) + sizeof(uint16_t);
+  // Every entry's address is a multiple of this (as glibc's malloc gives anyway): the table keeps
+  // hash bits in the address's low 4 bits (cache/entry_table.h).
+  static constexpr size_t kAlignment = 16;
 
   // Caller-defined (e.g. the core marks cached "not found" entries).
   uint8_t tag() const { return node.owner[kTagByte]; }

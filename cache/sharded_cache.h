@@ -55,8 +55,8 @@ namespace asidekv::cache {
 
 // Bytes charged per entry beyond its key and value by the default weigher: the Entry header and
 // key size (for keys under 64 KiB), the allocator's per-block overhead and rounding (16 on glibc
-// for typical sizes), and the table's 8-byte slot at its load in a cache at its budget (2/3:
-// 12 bytes; cache/entry_table.h).
+// for typical sizes), and the table's 8-byte slot at its average load (about 2/3: 12 bytes;
+// cache/entry_table.h).
 inline constexpr uint64_t kEntryOverhead = sizeof(Entry) + sizeof(uint16_t) + 16 + 12;
 // Bytes charged by the default weigher for an entry's place in its shard's expiry index (an
 // absl::btree_set of 16-byte (expiry, entry) pairs, in nodes between half and fully used, and

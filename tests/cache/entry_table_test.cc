@@ -60,7 +60,7 @@ TEST_F(TableTest, EveryKeyStaysFindableThroughGrowthChurnAndShrinking) {
     }
   }
   ASSERT_EQ(table_.size(), kKeys);
-  // Churn: replace random keys' entries many times over (tombstones, steady-size rebuilds).
+  // Churn: replace random keys' entries many times over (erasures shift runs back).
   std::mt19937_64 rng(7);
   for (size_t step = 0; step < 4 * kKeys; ++step) {
     const size_t k = rng() % kKeys;
@@ -71,22 +71,22 @@ TEST_F(TableTest, EveryKeyStaysFindableThroughGrowthChurnAndShrinking) {
   }
   for (size_t k = 0; k < kKeys; ++k) ASSERT_EQ(Find(Key(k)), in[k]);
   EXPECT_EQ(Find("absent"), nullptr);
-  // Shrink: erase all but every tenth key, then insert a few (a rebuild to the smaller size).
+  // Shrink: erase all but every twentieth key, then insert a few (a rebuild to a smaller size).
   for (size_t k = 0; k < kKeys; ++k) {
-    if (k % 10 != 0) Erase(in[k]);
+    if (k % 20 != 0) Erase(in[k]);
   }
-  for (size_t k = kKeys; k < kKeys + 3000; ++k) {
-    Entry* e = Make(Key(k));
-    Insert(e);
-  }
-  EXPECT_EQ(table_.size(), kKeys / 10 + 3000);
-  for (size_t k = 0; k < kKeys; ++k) ASSERT_EQ(Find(Key(k)), k % 10 == 0 ? in[k] : nullptr);
-  for (size_t k = kKeys; k < kKeys + 3000; ++k) ASSERT_NE(Find(Key(k)), nullptr);
+  const size_t before = table_.slot_count();
+  for (size_t k = kKeys; k < kKeys + 300; ++k) Insert(Make(Key(k)));
+  EXPECT_EQ(table_.size(), kKeys / 20 + 300);
+  EXPECT_LT(table_.slot_count(), before / 2);
+  EXPECT_LE(table_.slot_count(), (kKeys / 20 + 300) * 2 + 8);
+  for (size_t k = 0; k < kKeys; ++k) ASSERT_EQ(Find(Key(k)), k % 20 == 0 ? in[k] : nullptr);
+  for (size_t k = kKeys; k < kKeys + 300; ++k) ASSERT_NE(Find(Key(k)), nullptr);
 }
 
-// The table's array holds 8-byte slots; its size is the table's memory per entry. A table grown
-// by inserts keeps its live entries at 1/2 to 13/16 of the slots (at most 16 bytes per entry),
-// whatever the count; one at a steady size at about 2/3 (12 bytes).
+// The table's array holds 8-byte slots; its size is the table's memory per entry. Live entries
+// fill 1/2 to 13/16 of the slots (at most 16 bytes per entry) whatever the count, and churn at a
+// steady count leaves the array as it is.
 TEST_F(TableTest, SlotsPerEntryStayBoundedAtEveryCount) {
   size_t inserted = 0;
   // Counts just past and just short of each power of two, and the per-shard count of a million
@@ -107,36 +107,56 @@ TEST_F(TableTest, SlotsPerEntryStayBoundedAtEveryCount) {
     Insert(live[i]);
   }
   EXPECT_EQ(table_.size(), inserted);
-  EXPECT_LE(table_.slot_count(), inserted * 3 / 2 + 16);
+  EXPECT_LE(table_.slot_count(), 2 * inserted + 8);
   EXPECT_GE(table_.slot_count() * 13, inserted * 16);
   for (Entry* e : live) ASSERT_EQ(Find(std::string(e->key())), e);
 }
 
-// Keys whose probes start at the array's last slot run on from its first: finding past a
-// tombstone there, and an erasure that empties slots backwards across the wrap.
+// Keys whose probes start at the array's last slot run on from its first: found there, and
+// shifted back across the wrap when an entry before them is erased.
 TEST_F(TableTest, ProbesAndErasuresWrapAroundTheArray) {
   ASSERT_EQ(table_.slot_count(), EntryTable::kMinSlots);
-  // The probe start (cache/entry_table.h): the hash's low 32 bits scaled to the slot count.
+  // The probe start (cache/entry_table.h): the hash's 20 low bits scaled to the slot count.
   const auto start = [](const std::string& key) {
-    return ((util::HashKey(key) & 0xFFFFFFFFu) * EntryTable::kMinSlots) >> 32;
+    return ((util::HashKey(key) & 0xFFFFF) * EntryTable::kMinSlots) >> 20;
   };
   std::vector<Entry*> last;  // Keys starting at the last slot.
-  for (size_t k = 0; last.size() < 3; ++k) {
+  for (size_t k = 0; last.size() < 4; ++k) {
     if (start(Key(k)) == EntryTable::kMinSlots - 1) last.push_back(Make(Key(k)));
   }
-  for (Entry* e : last) Insert(e);  // In slots 15, 0 and 1.
+  for (Entry* e : last) Insert(e);  // In slots 15, 0, 1 and 2.
   for (Entry* e : last) ASSERT_EQ(Find(std::string(e->key())), e);
-  Erase(last[1]);  // Slot 0 becomes a tombstone: slot 1 is taken.
-  EXPECT_EQ(Find(std::string(last[1]->key())), nullptr);
-  EXPECT_EQ(Find(std::string(last[2]->key())), last[2]);
-  Erase(last[2]);  // Slot 1 empties, and the tombstone in slot 0 with it; slot 15 stays.
+  Erase(last[0]);  // Slot 15 empties: the others shift back across the wrap, to 15, 0 and 1.
+  EXPECT_EQ(Find(std::string(last[0]->key())), nullptr);
+  for (int i = 1; i < 4; ++i) EXPECT_EQ(Find(std::string(last[i]->key())), last[i]);
+  Erase(last[2]);  // The middle one: the last shifts back into its slot.
   EXPECT_EQ(Find(std::string(last[2]->key())), nullptr);
-  EXPECT_EQ(Find(std::string(last[0]->key())), last[0]);
-  EXPECT_EQ(table_.size(), 1u);
-  // Re-inserted, the two keys take slots 0 and 1 again and are found past slot 15.
-  Insert(last[1]);
+  EXPECT_EQ(Find(std::string(last[1]->key())), last[1]);
+  EXPECT_EQ(Find(std::string(last[3]->key())), last[3]);
+  EXPECT_EQ(table_.size(), 2u);
+  Insert(last[0]);
   Insert(last[2]);
   for (Entry* e : last) EXPECT_EQ(Find(std::string(e->key())), e);
+  // Every erasure order empties the table.
+  for (Entry* e : {last[2], last[1], last[3], last[0]}) {
+    Erase(e);
+    EXPECT_EQ(Find(std::string(e->key())), nullptr);
+  }
+  EXPECT_TRUE(table_.empty());
+  // A key starting at slot 0, behind one that wrapped there: erasing the wrapped key must not
+  // move it back to the last slot, before its start.
+  Entry* first = nullptr;
+  for (size_t k = 0; first == nullptr; ++k) {
+    if (start(Key(k)) == 0) first = Make(Key(k));
+  }
+  Insert(last[0]);  // Slot 15.
+  Insert(last[1]);  // Slot 0.
+  Insert(first);    // Slot 1.
+  Erase(last[0]);   // last[1] moves to 15; `first` stays in slot 1 (slot 0 is its start).
+  EXPECT_EQ(Find(std::string(last[1]->key())), last[1]);
+  EXPECT_EQ(Find(std::string(first->key())), first);
+  Erase(last[1]);
+  EXPECT_EQ(Find(std::string(first->key())), first);
   EXPECT_EQ(table_.slot_count(), EntryTable::kMinSlots);
 }
 
