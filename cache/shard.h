@@ -34,8 +34,8 @@
 //     dropped (retired entries are released only after the grace period), so refs >= 1 and
 //     Ref() is safe; every entry is released exactly once, by its last reference.
 //   - A lookup that begins after Invalidate(), EndWrite(), Insert(), InvalidateAll() or Clear()
-//     returned never returns the entry they removed: the removal's tombstone (or the emptied
-//     array) was stored with seq_cst before the call returned, and the probe reads it.
+//     returned never returns the entry they removed: the store that overwrote its slot (or the
+//     emptied array) was seq_cst and came before the call returned, and the probe reads it.
 //   - Entries are immutable once published except `refs` (atomic) and the policy's node; the
 //     reader touches the node's freq byte only, with relaxed atomics; the expiry is set before
 //     the entry is published (Entry::New). An expired entry is never served; past the serving
@@ -153,8 +153,10 @@ class Shard {
   // reference; false on a miss (*value and *tag untouched). A lock-free hit copies inside its
   // epoch guard and adds no reference, so hits of one key from many threads write no shared line.
   // When the lock-free probe finds no entry of the key, the miss is answered without the lock
-  // (counted in the thread's stripe), so a key being replaced at that moment may read as a miss
-  // (EntryTable::Find); an expired or withheld entry takes the locked path as in Lookup().
+  // (counted in the thread's stripe), so a key being replaced at that moment, or whose entry an
+  // erasure of another key is moving back (EntryTable::Find), may read as a miss; a caller that
+  // fills after a miss (BeginFill) probes again under the lock. An expired or withheld entry
+  // takes the locked path as in Lookup().
   bool LookupCopy(const HashedKey& k, std::string* value, uint8_t* tag) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Hit, waiter or leader (see FillTicket). `cache` is stored in leader tickets.
