@@ -14,10 +14,15 @@ namespace {
 
 constexpr int kMaxShards = 1024;
 constexpr uint64_t kMinAutoShardBytes = 256 << 10;
+// Above this, auto sharding adds shards: a shard of 32 MiB holds at most about 530,000 entries
+// (at the smallest charge), whose table stays within the 2^20 slots its position hash resolves
+// (cache/entry_table.h).
+constexpr uint64_t kMaxAutoShardBytes = uint64_t{32} << 20;
 
 int AutoShards(uint64_t capacity) {
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   uint64_t n = std::bit_ceil(std::max<uint64_t>(16, 4ull * hw));
+  while (n < kMaxShards && capacity / n > kMaxAutoShardBytes) n *= 2;
   n = std::min<uint64_t>(n, kMaxShards);
   while (n > 1 && capacity / n < kMinAutoShardBytes) n /= 2;
   return static_cast<int>(n);

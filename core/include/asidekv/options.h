@@ -215,8 +215,9 @@ struct Options {
   size_t cache_capacity_bytes = 64 << 20;
 
   // Number of cache shards; a power of two, at most 1024. 0: chosen from the hardware
-  // concurrency (4 shards per hardware thread, at least 16, capped so that each shard keeps at
-  // least 256 KiB). Default: 0.
+  // concurrency (4 shards per hardware thread, at least 16), raised so that no shard holds more
+  // than 32 MiB (up to 1024 shards), capped so that each shard keeps at least 256 KiB.
+  // Default: 0.
   int cache_shards = 0;
 
   // Eviction policy of the cache. Default: kDefault.
