@@ -68,7 +68,7 @@ struct CacheOptions {
   // Budget in weigher units (bytes by default). 0: a disabled cache.
   uint64_t capacity = 64 << 20;
   // Power of two in [1, 1024]. 0: 4 per hardware thread, at least 16, but more when each shard
-  // would get over 32 MiB (up to 1024) and fewer when it would get less than 256 KiB (never
+  // would get over 8 MiB (up to 1024) and fewer when it would get less than 256 KiB (never
   // fewer than 1).
   int num_shards = 0;
   PolicyKind policy = PolicyKind::kS3Fifo;

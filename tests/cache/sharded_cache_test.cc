@@ -79,9 +79,9 @@ TEST(ShardedCacheOptionsTest, AutoShardsArePowersOfTwoAndKeepShardsLarge) {
   EXPECT_GE(big->num_shards(), 16);
   EXPECT_EQ(big->num_shards() & (big->num_shards() - 1), 0);
 
-  // Shards of at most 32 MiB, so each table stays within the slots its position hash resolves.
-  EXPECT_LE((uint64_t{1} << 30) / big->num_shards(), uint64_t{32} << 20);
-  auto huge = MakeCache(Options(uint64_t{16} << 30, 0));
+  // Shards of at most 8 MiB, so few keys share a position hash in each table.
+  EXPECT_LE((uint64_t{1} << 30) / big->num_shards(), uint64_t{8} << 20);
+  auto huge = MakeCache(Options(uint64_t{4} << 30, 0));
   ASSERT_NE(huge, nullptr);
   EXPECT_GE(huge->num_shards(), 512);
 

@@ -216,7 +216,8 @@ struct Options {
 
   // Number of cache shards; a power of two, at most 1024. 0: chosen from the hardware
   // concurrency (4 shards per hardware thread, at least 16), raised so that no shard holds more
-  // than 32 MiB (up to 1024 shards), capped so that each shard keeps at least 256 KiB.
+  // than 8 MiB (up to 1024 shards), capped so that each shard keeps at least 256 KiB. An entry
+  // larger than its shard is not cached.
   // Default: 0.
   int cache_shards = 0;
 
