@@ -141,7 +141,8 @@ class Cache {
                                   const EntryOptions& options,
                                   const absl::StatusOr<std::string>& result) = 0;
 
-  // Withdraws a leader's flight that will not complete (called by ~FillTicket).
+  // Withdraws a leader's load that will not complete (called by ~FillTicket); its waiters, if any
+  // joined, receive Aborted.
   virtual void AbandonFill(const FillTicket& ticket) = 0;
 
   // Publishes key=value unconditionally (no token): for tools, warming with a token taken by the

@@ -24,14 +24,6 @@ void Flight::Publish(absl::StatusOr<std::string> result) {
   published_.SignalAll();
 }
 
-void Flight::PublishCopy(const absl::StatusOr<std::string>& result) {
-  if (waiters_.load(std::memory_order_relaxed) == 0) {
-    Publish(std::string());  // Nobody will read it.
-  } else {
-    Publish(result);
-  }
-}
-
 absl::StatusOr<std::string> Flight::Wait(absl::Duration timeout) {
   // On the monotonic clock; an infinite timeout stays infinite.
   const absl::Duration deadline = absl::Nanoseconds(util::MonotonicNanos()) + timeout;
@@ -59,14 +51,12 @@ FillTicket FillTicket::Hit(ValueRef value) {
   return t;
 }
 
-FillTicket FillTicket::Leader(Cache* cache, std::string_view key, uint64_t token,
-                              std::shared_ptr<Flight> flight) {
+FillTicket FillTicket::Leader(Cache* cache, std::string_view key, uint64_t token) {
   FillTicket t;
   t.role_ = Role::kLeader;
   t.cache_ = cache;
   t.key_ = std::string(key);
   t.token_ = token;
-  t.flight_ = std::move(flight);
   return t;
 }
 
@@ -105,8 +95,7 @@ FillTicket::~FillTicket() { Abandon(); }
 void FillTicket::Abandon() {
   if (role_ != Role::kLeader || cache_ == nullptr) return;
   Cache* cache = std::exchange(cache_, nullptr);
-  cache->AbandonFill(*this);
-  flight_->Publish(absl::AbortedError("the caller loading this key gave up before finishing"));
+  cache->AbandonFill(*this);  // Publishes Aborted to the waiters, if any joined.
 }
 
 absl::StatusOr<std::string> FillTicket::Wait(absl::Duration timeout) const {

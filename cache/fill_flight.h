@@ -7,16 +7,24 @@
 //   while that load is in flight become waiters: they block in FillTicket::Wait() until the
 //   leader publishes, and receive the leader's result (a value, NotFound, or the leader's error).
 //
+//   A load is registered in its shard under the key (with its fill token) while it is joinable.
+//   It stops being joinable (is detached from the key) when the leader completes, or when a
+//   write or invalidation of the key begins: a caller arriving after that starts a new load, so
+//   no request that begins after an invalidation ever receives a value loaded before it.
+//
+//   The Flight, where waiters block, is made by the first caller that joins a load, under the
+//   shard's lock: a leader that loads alone (the common miss) has none, and so costs no
+//   allocation, mutex or wake-up beyond its registration. A load detached while it has a Flight
+//   keeps it, by token, until its leader completes or gives up, and the leader publishes to it
+//   then (its waiters began before the detaching write, so they may receive the older value).
+//
 //   States of a Flight:   in flight --Publish(result)--> done
-//   A Flight is registered in its shard under the key while it is joinable. It stops being
-//   joinable (is detached from the key) when the leader completes, or when a write or
-//   invalidation of the key begins: a caller arriving after that starts a new Flight, so no
-//   request that begins after an invalidation ever receives a value loaded before it.
 //
 // Invariants
 //   - Every Flight is published exactly once: by the leader's CompleteFill(), or, if the leader
-//     never completes (it returned early, threw, or dropped its ticket), by the leader ticket's
-//     destructor with an Aborted error. Waiters therefore never hang on a lost leader.
+//     never completes (it returned early, threw, or dropped its ticket), by Cache::AbandonFill()
+//     from the leader ticket's destructor, with an Aborted error. Waiters therefore never hang on
+//     a lost leader.
 //   - No cache lock is held while a leader loads or while a waiter waits.
 //
 // Thread safety
@@ -25,7 +33,6 @@
 #ifndef ASIDEKV_CACHE_FILL_FLIGHT_H_
 #define ASIDEKV_CACHE_FILL_FLIGHT_H_
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,12 +55,6 @@ class Flight {
  public:
   // Publishes the load's outcome and wakes every waiter. Only the first call has an effect.
   void Publish(absl::StatusOr<std::string> result) ABSL_LOCKS_EXCLUDED(mu_);
-  // As Publish, but copies `result` only if a waiter joined (the leader's common case is none).
-  // REQUIRES: the flight is detached from its shard, so no waiter can join any more.
-  void PublishCopy(const absl::StatusOr<std::string>& result) ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Counts a caller that will Wait() (called by the shard, under its lock, while registered).
-  void AddWaiter() { waiters_.fetch_add(1, std::memory_order_relaxed); }
 
   // Blocks until published or `timeout` passes (DeadlineExceeded), then returns a copy of the
   // published result.
@@ -62,7 +63,6 @@ class Flight {
   bool done() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  std::atomic<int> waiters_{0};
   mutable util::Mutex mu_;
   util::CondVar published_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
@@ -82,8 +82,7 @@ class FillTicket {
 
   FillTicket() = default;
   static FillTicket Hit(ValueRef value);
-  static FillTicket Leader(Cache* cache, std::string_view key, uint64_t token,
-                           std::shared_ptr<Flight> flight);
+  static FillTicket Leader(Cache* cache, std::string_view key, uint64_t token);
   static FillTicket Waiter(std::shared_ptr<Flight> flight);
   static FillTicket Bypass();
 
@@ -102,10 +101,10 @@ class FillTicket {
   // DeadlineExceeded if `timeout` passed first.
   absl::StatusOr<std::string> Wait(absl::Duration timeout) const;
 
-  // Leader only: the fill token and key this ticket carries.
+  // Leader only: the fill token and key this ticket carries. The token also names the load in
+  // its shard (the cache finds the leader's Flight, if a waiter made one, by key and token).
   uint64_t token() const { return token_; }
   const std::string& key() const { return key_; }
-  const std::shared_ptr<Flight>& flight() const { return flight_; }
   // Marks the ticket completed (called by the cache inside CompleteFill).
   void MarkCompleted() { cache_ = nullptr; }
 
@@ -117,7 +116,7 @@ class FillTicket {
   Cache* cache_ = nullptr;  // Leader until completed; not owned, outlives the ticket.
   std::string key_;
   uint64_t token_ = 0;
-  std::shared_ptr<Flight> flight_;
+  std::shared_ptr<Flight> flight_;  // Waiter only.
 };
 
 }  // namespace asidekv::cache

@@ -160,7 +160,7 @@ FillTicket Shard::BeginFill(Cache* cache, const HashedKey& k) {
       auto [f, inserted] = flights_.try_emplace(k.key);
       if (!inserted) {
         ++stats_.coalesced_waits;
-        f->second.flight->AddWaiter();
+        if (f->second.flight == nullptr) f->second.flight = std::make_shared<Flight>();
         ticket = FillTicket::Waiter(f->second.flight);
       } else {
         ticket = NewFlightLocked(cache, k, &f->second);
@@ -180,19 +180,19 @@ FillTicket Shard::BeginRefresh(Cache* cache, const HashedKey& k, const Entry* se
 }
 
 FillTicket Shard::NewFlightLocked(Cache* cache, const HashedKey& k, InFlight* slot) {
-  slot->flight = std::make_shared<Flight>();
-  // A shard with capacity 0 gets no fills (ShardedCache bypasses them); token 0 is never allowed.
-  slot->token = versions_ ? versions_->NextToken() : 0;
-  return FillTicket::Leader(cache, k.key, slot->token, slot->flight);
+  // A shard without versions (capacity 0) caches no fill (FillAllowed is never asked), but its
+  // tokens still name loads, so they are unique too.
+  slot->token = versions_ ? versions_->NextToken() : ++untracked_tokens_;
+  return FillTicket::Leader(cache, k.key, slot->token);
 }
 
-FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
-                               uint32_t charge) {
+FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, Entry* e, uint32_t charge,
+                               std::shared_ptr<Flight>* flight) {
   Garbage garbage;
   FillResult result = FillResult::kSkipped;
   {
     MutexLock lock(&mu_);
-    DetachFlightLocked(k.key, flight);
+    *flight = WithdrawFillLocked(k.key, token);
     if (e != nullptr) {
       if (charge > capacity_) {
         ++stats_.rejected_too_large;
@@ -212,9 +212,9 @@ FillResult Shard::CompleteFill(const HashedKey& k, uint64_t token, const Flight*
   return result;
 }
 
-void Shard::AbandonFill(const HashedKey& k, const Flight* flight) {
+std::shared_ptr<Flight> Shard::WithdrawFill(const HashedKey& k, uint64_t token) {
   MutexLock lock(&mu_);
-  DetachFlightLocked(k.key, flight);
+  return WithdrawFillLocked(k.key, token);
 }
 
 bool Shard::Insert(const HashedKey& k, Entry* e, uint32_t charge) {
@@ -249,7 +249,7 @@ void Shard::Invalidate(const HashedKey& k) {
     // earlier were covered by the version recorded when they were detached), and only a write in
     // flight can still install: with neither, there is nothing for a version to reject, and none
     // is recorded (an invalidation of a key nobody is loading costs no version record).
-    const bool loading = DetachFlightLocked(k.key, nullptr);
+    const bool loading = DetachFlightLocked(k.key);
     if (versions_ && (loading || versions_->WriteInFlight(k.hash))) versions_->Invalidate(k.hash);
     if (EraseLocked(k, &garbage)) ++stats_.invalidations;
     EvictToBudgetLocked(&garbage);
@@ -262,7 +262,7 @@ std::pair<uint64_t, bool> Shard::BeginWrite(const HashedKey& k) {
   std::pair<uint64_t, bool> result(0, false);
   {
     MutexLock lock(&mu_);
-    DetachFlightLocked(k.key, nullptr);
+    DetachFlightLocked(k.key);
     if (versions_) {
       result = versions_->BeginWrite(k.hash);
       EvictToBudgetLocked(&garbage);
@@ -278,7 +278,7 @@ void Shard::EndWrite(const HashedKey& k, uint64_t version, bool solo, bool db_ok
   {
     MutexLock lock(&mu_);
     const bool install = versions_ && versions_->EndWrite(k.hash, version, solo);
-    DetachFlightLocked(k.key, nullptr);
+    DetachFlightLocked(k.key);
     if (db_ok) {
       if (EraseLocked(k, &garbage)) ++stats_.invalidations;
       if (e != nullptr && install && charge <= capacity_) {
@@ -330,7 +330,7 @@ void Shard::InvalidateAll() {
   {
     MutexLock lock(&mu_);
     if (versions_) versions_->RejectAll();
-    flights_.clear();
+    DetachAllFlightsLocked();
     stats_.invalidations += ClearLocked(&garbage);
     EvictToBudgetLocked(&garbage);
   }
@@ -447,12 +447,37 @@ void Shard::EvictToBudgetLocked(Garbage* garbage) {
   stats_.bookkeeping = bookkeeping;
 }
 
-bool Shard::DetachFlightLocked(std::string_view key, const Flight* only) {
+bool Shard::DetachFlightLocked(std::string_view key) {
+  if (flights_.empty()) return false;  // Most writes: no hashing of the key.
   auto it = flights_.find(key);
   if (it == flights_.end()) return false;
-  if (only != nullptr && it->second.flight.get() != only) return false;
+  if (it->second.flight != nullptr) {
+    orphans_.emplace(it->second.token, std::move(it->second.flight));
+  }
   flights_.erase(it);
   return true;
+}
+
+void Shard::DetachAllFlightsLocked() {
+  for (auto& [key, in_flight] : flights_) {
+    if (in_flight.flight != nullptr) orphans_.emplace(in_flight.token, std::move(in_flight.flight));
+  }
+  flights_.clear();
+}
+
+std::shared_ptr<Flight> Shard::WithdrawFillLocked(std::string_view key, uint64_t token) {
+  std::shared_ptr<Flight> flight;
+  if (auto it = flights_.empty() ? flights_.end() : flights_.find(key);
+      it != flights_.end() && it->second.token == token) {
+    flight = std::move(it->second.flight);
+    flights_.erase(it);
+  } else if (!orphans_.empty()) {
+    if (auto o = orphans_.find(token); o != orphans_.end()) {
+      flight = std::move(o->second);
+      orphans_.erase(o);
+    }
+  }
+  return flight;
 }
 
 size_t Shard::SweepLocked(size_t max_entries, Garbage* garbage) {

@@ -5,8 +5,8 @@
 //   Everything lives under one Mutex (util/mutex.h) per shard; ShardedCache spreads keys over
 //   shards by the top bits of a 64-bit key hash so that threads rarely meet on one lock. New
 //   entries are built before locking and removed entries are released after unlocking; the
-//   allocations made under the lock are a table rebuild's array and a miss's flight (its key in
-//   the flight map and its Flight).
+//   allocations made under the lock are a table rebuild's array, a miss's registration (its key
+//   in the flight map) and, when a second caller joins the load, its Flight.
 //
 //   Hits take no lock, when the policy allows it (EvictionPolicy::FreqOnlyAccessCap: S3-FIFO; LRU
 //   and W-TinyLFU keep the locked hit). The table is an EntryTable (cache/entry_table.h), which
@@ -166,11 +166,14 @@ class Shard {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Publishes `e` (refs == 1, adopted) if `token` is still valid for its key, withdraws the
-  // flight if it is still registered, and returns the outcome. `e` may be null (nothing to
-  // cache). `charge` is e's.
-  FillResult CompleteFill(const HashedKey& k, uint64_t token, const Flight* flight, Entry* e,
-                          uint32_t charge) ABSL_LOCKS_EXCLUDED(mu_);
-  void AbandonFill(const HashedKey& k, const Flight* flight) ABSL_LOCKS_EXCLUDED(mu_);
+  // load (WithdrawFill) and returns the outcome. `e` may be null (nothing to cache). `charge` is
+  // e's. *flight: the load's Flight, for the caller to publish to (null when nobody joined).
+  FillResult CompleteFill(const HashedKey& k, uint64_t token, Entry* e, uint32_t charge,
+                          std::shared_ptr<Flight>* flight) ABSL_LOCKS_EXCLUDED(mu_);
+  // Withdraws the load of `k` led under `token`, whether it is still registered or was detached
+  // with waiters. Returns its Flight, for the caller to publish to (null when nobody joined, or
+  // when it was withdrawn before).
+  std::shared_ptr<Flight> WithdrawFill(const HashedKey& k, uint64_t token) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Publishes `e` unconditionally. False (and e released) if too large, or if `e` is null (a
   // value too large to build an entry for); then the key's older entry, if any, is removed too.
@@ -227,9 +230,11 @@ class Shard {
     CountIn(StripeOf(thread_index).misses, thread_index);
   }
 
+  // A registered load: its leader's token, and the Flight its waiters block on (made by the first
+  // caller that joins; null while the leader loads alone).
   struct InFlight {
+    uint64_t token = 0;
     std::shared_ptr<Flight> flight;
-    uint64_t token;
   };
 
   // Whether a lookup may return `e`: kServed; kExpired (its TTL passed: remove it); kWithheld
@@ -260,9 +265,14 @@ class Shard {
   // Publishes `e` (replacing any entry of its key), then evicts to budget.
   void PublishLocked(const HashedKey& k, Entry* e, uint32_t charge, Garbage* garbage)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Withdraws the flight registered for `key` (only if it is `only`, when not null). Returns
-  // whether one was withdrawn.
-  bool DetachFlightLocked(std::string_view key, const Flight* only)
+  // Detaches the load registered for `key`, if any (a write or invalidation began): later misses
+  // start a new one. A Flight with waiters moves to orphans_ for its leader. Returns whether a
+  // load was registered.
+  bool DetachFlightLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Detaches every registered load (InvalidateAll).
+  void DetachAllFlightsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // WithdrawFill under the lock.
+  std::shared_ptr<Flight> WithdrawFillLocked(std::string_view key, uint64_t token)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t SweepLocked(size_t max_entries, Garbage* garbage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes every entry; returns how many there were.
@@ -304,6 +314,9 @@ class Shard {
   absl::btree_set<std::pair<int64_t, Entry*>> expiry_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, InFlight, StringViewHash, StringViewEq> flights_
       ABSL_GUARDED_BY(mu_);
+  // Flights of loads detached while they had waiters, by token, until their leaders withdraw them.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Flight>> orphans_ ABSL_GUARDED_BY(mu_);
+  uint64_t untracked_tokens_ ABSL_GUARDED_BY(mu_) = 0;  // Tokens of a shard without versions_.
   uint64_t charge_ ABSL_GUARDED_BY(mu_) = 0;
   CacheStats stats_ ABSL_GUARDED_BY(mu_);  // hits: the locked hits only.
   HitStripe hit_stripes_[kHitStripes];     // Lock-free hits.

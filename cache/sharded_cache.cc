@@ -142,29 +142,34 @@ FillResult ShardedCache::CompleteFill(FillTicket* ticket, const std::string_view
   const uint64_t h = HashKey(key);
   Shard& shard = ShardFor(h);
   FillResult outcome;
+  std::shared_ptr<Flight> flight;  // Made only if another caller joined the load.
   if (value != nullptr) {
     uint64_t charge = 0;
     Entry* e = MakeEntry(key, *value, options, &charge);
     if (e == nullptr) {
-      shard.AbandonFill({key, h}, ticket->flight().get());
+      flight = shard.WithdrawFill({key, h}, ticket->token());
       shard.CountRejectedTooLarge();
       outcome = FillResult::kTooLarge;
     } else {
       outcome = shard.CompleteFill(
-          {key, h}, ticket->token(), ticket->flight().get(), e,
-          static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())));
+          {key, h}, ticket->token(), e,
+          static_cast<uint32_t>(std::min<uint64_t>(charge, std::numeric_limits<uint32_t>::max())),
+          &flight);
     }
   } else {
-    outcome = shard.CompleteFill({key, h}, ticket->token(), ticket->flight().get(), nullptr, 0);
+    outcome = shard.CompleteFill({key, h}, ticket->token(), nullptr, 0, &flight);
   }
   ticket->MarkCompleted();
-  ticket->flight()->PublishCopy(result);
+  if (flight != nullptr) flight->Publish(result);
   return outcome;
 }
 
 void ShardedCache::AbandonFill(const FillTicket& ticket) {
   const uint64_t h = HashKey(ticket.key());
-  ShardFor(h).AbandonFill({ticket.key(), h}, ticket.flight().get());
+  std::shared_ptr<Flight> flight = ShardFor(h).WithdrawFill({ticket.key(), h}, ticket.token());
+  if (flight != nullptr) {
+    flight->Publish(absl::AbortedError("the caller loading this key gave up before finishing"));
+  }
 }
 
 bool ShardedCache::Insert(std::string_view key, std::string_view value,

@@ -6,6 +6,7 @@
 #include <bit>
 #include <latch>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -348,6 +349,58 @@ TEST(FillCoalescingTest, OtherThreadsProceedWhileALoaderBlocks) {
   release.Notify();
   leader.join();
   EXPECT_TRUE(cache->Lookup(a));
+}
+
+// A load detached by a write or an invalidation while callers wait on it still delivers to them:
+// the leader's result when it completes, Aborted when it gives up. (The waiters' Flight is made
+// when the first one joins and kept for the leader after the key's registration is gone.)
+TEST(FillCoalescingTest, WaitersOfADetachedLoadReceiveItsOutcome) {
+  enum class Detach { kInvalidate, kBeginWrite, kInvalidateAll };
+  for (const Detach how : {Detach::kInvalidate, Detach::kBeginWrite, Detach::kInvalidateAll}) {
+    for (const bool complete : {true, false}) {
+      SCOPED_TRACE(absl::StrCat("detach ", static_cast<int>(how), ", complete ", complete));
+      auto cache = MakeCache(/*num_shards=*/1);
+      ASSERT_NE(cache, nullptr);
+      auto leader = std::make_unique<FillTicket>(cache->BeginFill("k"));
+      ASSERT_EQ(leader->role(), FillTicket::Role::kLeader);
+      FillTicket waiter = cache->BeginFill("k");
+      ASSERT_EQ(waiter.role(), FillTicket::Role::kWaiter);
+      std::optional<WriteToken> write;
+      switch (how) {
+        case Detach::kInvalidate:
+          cache->Invalidate("k");
+          break;
+        case Detach::kBeginWrite:
+          write = cache->BeginWrite("k");
+          break;
+        case Detach::kInvalidateAll:
+          cache->InvalidateAll();
+          break;
+      }
+      // A later miss leads a load of its own, which the first leader's end does not touch.
+      FillTicket next = cache->BeginFill("k");
+      ASSERT_EQ(next.role(), FillTicket::Role::kLeader);
+      EXPECT_GT(next.token(), leader->token());
+      if (complete) {
+        const std::string_view v = "old";
+        EXPECT_EQ(cache->CompleteFill(leader.get(), &v, {}, std::string(v)), FillResult::kStale);
+        auto r = waiter.Wait(absl::ZeroDuration());
+        ASSERT_TRUE(r.ok()) << r.status();
+        EXPECT_EQ(*r, "old");
+      } else {
+        leader.reset();
+        EXPECT_THAT(waiter.Wait(absl::ZeroDuration()), StatusIs(absl::StatusCode::kAborted));
+      }
+      FillTicket next_waiter = cache->BeginFill("k");
+      ASSERT_EQ(next_waiter.role(), FillTicket::Role::kWaiter);
+      if (write.has_value()) cache->EndWrite(*write, /*db_ok=*/true, nullptr, {});
+      const std::string_view v = "new";
+      cache->CompleteFill(&next, &v, {}, std::string(v));
+      auto r = next_waiter.Wait(absl::ZeroDuration());
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(*r, "new");
+    }
+  }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "cache/sharded_cache.h"
 
 namespace asidekv::bench_cache {
@@ -65,6 +66,19 @@ class AsideBackend {
   void Insert(std::string_view key, std::string_view value) { cache_->Insert(key, value, {}); }
   // The cache interface's erase is Invalidate (it also records the key's version).
   void Erase(std::string_view key) { cache_->Invalidate(key); }
+  // A write of `key` then a read of it, as Store runs them with the default write policy: the
+  // invalidation, the read's lock-free miss, its fill ticket and the fill with `loaded` (as if
+  // the database had returned it). Returns whether the fill was cached.
+  bool InvalidateAndFill(std::string_view key, const absl::StatusOr<std::string>& loaded,
+                         std::string* out) {
+    cache_->Invalidate(key);
+    uint8_t tag = 0;
+    if (cache_->LookupCopy(key, out, &tag)) return false;
+    cache::FillTicket ticket = cache_->BeginFill(key);
+    if (ticket.role() != cache::FillTicket::Role::kLeader) return false;
+    const std::string_view value = *loaded;
+    return cache_->CompleteFill(&ticket, &value, {}, loaded) == cache::FillResult::kInserted;
+  }
 
  protected:
   std::unique_ptr<cache::ShardedCache> cache_;

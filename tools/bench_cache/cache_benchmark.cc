@@ -6,6 +6,9 @@
 //                     policy at work when the cache is smaller than the key set.
 //             insert  Insert (replacing, and evicting at the smaller capacity).
 //             mixed   90% Lookup (no fill on a miss), 5% Insert, 5% erase.
+//             refill  asidekv only: Invalidate, then the miss and fill a read after a write
+//                     runs (AsideBackend::InvalidateAndFill): the cache's share of a cache-aside
+//                     update followed by a read of the key.
 //   keys      zipf (theta 0.99, ranks scattered over the key set) or uniform, over --keys keys.
 //   capacity  full: every key fits (the lookup benchmark is all hits); half: about half fit.
 //   backend   asidekv (Cache::LookupCopy, as Store::Get reads), asidekv_pin (Cache::Lookup, a
@@ -44,7 +47,7 @@ namespace {
 // Length of each pre-generated sequence (a power of two); threads start at spread offsets.
 constexpr size_t kSequence = size_t{1} << 22;
 
-enum class Op { kLookup, kInsert, kMixed };
+enum class Op { kLookup, kInsert, kMixed, kRefill };
 enum class Keys { kZipf, kUniform };
 enum class Capacity { kFull, kHalf };
 
@@ -160,6 +163,8 @@ void Run(benchmark::State& state, int id, Op op, Keys keys, Capacity capacity) {
   thread_local std::string out;
   uint64_t lookups = 0;
   uint64_t hits = 0;
+  uint64_t filled = 0;
+  const absl::StatusOr<std::string> loaded(w.value);
   const auto end = state.end();  // Waits for every thread, so thread 0 has prepared the cache.
   Backend& b = *Current<Backend>::backend;
   size_t& cursor = Current<Backend>::cursor[state.thread_index()];
@@ -190,12 +195,22 @@ void Run(benchmark::State& state, int id, Op op, Keys keys, Capacity capacity) {
         }
         break;
       }
+      case Op::kRefill:
+        if constexpr (requires { b.InvalidateAndFill(key, loaded, &out); }) {
+          filled += b.InvalidateAndFill(key, loaded, &out) ? 1 : 0;
+        }
+        break;
     }
     pos = (pos + 1) & (kSequence - 1);
   }
   cursor = pos;
   benchmark::DoNotOptimize(out);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  if (op == Op::kRefill) {
+    state.counters["filled"] =
+        benchmark::Counter(static_cast<double>(filled) / std::max<uint64_t>(1, state.iterations()),
+                           benchmark::Counter::kAvgThreads);
+  }
   if (lookups > 0) {
     state.counters["hit_ratio"] =
         benchmark::Counter(static_cast<double>(hits) / lookups, benchmark::Counter::kAvgThreads);
@@ -218,13 +233,14 @@ void RegisterAll() {
   int id = 0;
   for (const auto& [op_name, op] :
        {std::pair{"lookup", Op::kLookup}, std::pair{"insert", Op::kInsert},
-        std::pair{"mixed", Op::kMixed}}) {
+        std::pair{"mixed", Op::kMixed}, std::pair{"refill", Op::kRefill}}) {
     for (const auto& [keys_name, keys] :
          {std::pair{"zipf", Keys::kZipf}, std::pair{"uniform", Keys::kUniform}}) {
       for (const auto& [cap_name, cap] :
            {std::pair{"full", Capacity::kFull}, std::pair{"half", Capacity::kHalf}}) {
         ++id;
         Register<AsideBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
+        if (op == Op::kRefill) continue;
         if (op == Op::kLookup)
           Register<AsidePinBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
         Register<LruBackend>(id, op_name, op, keys_name, keys, cap_name, cap);
