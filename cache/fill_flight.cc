@@ -39,11 +39,6 @@ absl::StatusOr<std::string> Flight::Wait(absl::Duration timeout) {
   return result_;
 }
 
-bool Flight::done() const {
-  util::MutexLock lock(&mu_);
-  return done_;
-}
-
 FillTicket FillTicket::Hit(ValueRef value) {
   FillTicket t;
   t.role_ = Role::kHit;

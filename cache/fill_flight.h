@@ -60,10 +60,8 @@ class Flight {
   // published result.
   absl::StatusOr<std::string> Wait(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
-  bool done() const ABSL_LOCKS_EXCLUDED(mu_);
-
  private:
-  mutable util::Mutex mu_;
+  util::Mutex mu_;
   util::CondVar published_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   absl::StatusOr<std::string> result_ ABSL_GUARDED_BY(mu_);

@@ -467,8 +467,7 @@ void Shard::DetachAllFlightsLocked() {
 
 std::shared_ptr<Flight> Shard::WithdrawFillLocked(std::string_view key, uint64_t token) {
   std::shared_ptr<Flight> flight;
-  if (auto it = flights_.empty() ? flights_.end() : flights_.find(key);
-      it != flights_.end() && it->second.token == token) {
+  if (auto it = flights_.find(key); it != flights_.end() && it->second.token == token) {
     flight = std::move(it->second.flight);
     flights_.erase(it);
   } else if (!orphans_.empty()) {

@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "cache/sharded_cache.h"
 
 namespace asidekv::bench_cache {
@@ -67,17 +68,36 @@ class AsideBackend {
   // The cache interface's erase is Invalidate (it also records the key's version).
   void Erase(std::string_view key) { cache_->Invalidate(key); }
   // A write of `key` then a read of it, as Store runs them with the default write policy: the
-  // invalidation, the read's lock-free miss, its fill ticket and the fill with `loaded` (as if
-  // the database had returned it). Returns whether the fill was cached.
+  // invalidation, then the read: its lock-free lookup and, on a miss, its fill ticket; a leader
+  // fills with `loaded` (as if the database had returned it), a waiter waits for another
+  // thread's fill, a late hit copies the value. The value read ends in *out. Returns whether
+  // this call's fill was cached.
   bool InvalidateAndFill(std::string_view key, const absl::StatusOr<std::string>& loaded,
                          std::string* out) {
     cache_->Invalidate(key);
     uint8_t tag = 0;
     if (cache_->LookupCopy(key, out, &tag)) return false;
     cache::FillTicket ticket = cache_->BeginFill(key);
-    if (ticket.role() != cache::FillTicket::Role::kLeader) return false;
-    const std::string_view value = *loaded;
-    return cache_->CompleteFill(&ticket, &value, {}, loaded) == cache::FillResult::kInserted;
+    switch (ticket.role()) {
+      case cache::FillTicket::Role::kLeader: {
+        const std::string_view value = *loaded;
+        const bool cached =
+            cache_->CompleteFill(&ticket, &value, {}, loaded) == cache::FillResult::kInserted;
+        out->assign(value);
+        return cached;
+      }
+      case cache::FillTicket::Role::kWaiter: {
+        absl::StatusOr<std::string> r = ticket.Wait(absl::InfiniteDuration());
+        if (r.ok()) *out = *std::move(r);
+        return false;
+      }
+      case cache::FillTicket::Role::kHit:
+        out->assign(ticket.hit().value());
+        return false;
+      case cache::FillTicket::Role::kBypass:
+        break;
+    }
+    return false;
   }
 
  protected:

@@ -6,9 +6,10 @@
 //                     policy at work when the cache is smaller than the key set.
 //             insert  Insert (replacing, and evicting at the smaller capacity).
 //             mixed   90% Lookup (no fill on a miss), 5% Insert, 5% erase.
-//             refill  asidekv only: Invalidate, then the miss and fill a read after a write
-//                     runs (AsideBackend::InvalidateAndFill): the cache's share of a cache-aside
-//                     update followed by a read of the key.
+//             refill  asidekv only: Invalidate, then the read a read after a write runs
+//                     (AsideBackend::InvalidateAndFill: lookup, then lead the fill, wait for
+//                     another thread's, or hit): the cache's share of a cache-aside update
+//                     followed by a read of the key, without the database.
 //   keys      zipf (theta 0.99, ranks scattered over the key set) or uniform, over --keys keys.
 //   capacity  full: every key fits (the lookup benchmark is all hits); half: about half fit.
 //   backend   asidekv (Cache::LookupCopy, as Store::Get reads), asidekv_pin (Cache::Lookup, a
