@@ -230,9 +230,16 @@ std::vector<absl::StatusOr<std::string>> PostgresDb::MultiGet(
 
 absl::Status PostgresDb::Write(absl::Span<const DatabaseOp> ops) {
   if (ops.empty()) return absl::OkStatus();
+  // The statements in key order, so that concurrent batches lock their rows in one global order
+  // and never deadlock one another. The sort is stable: a later op on a key still runs later.
+  std::vector<size_t> order(ops.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return ops[a].key < ops[b].key; });
   std::vector<PgStatement> statements;
   statements.reserve(ops.size());
-  for (const DatabaseOp& op : ops) {
+  for (size_t i : order) {
+    const DatabaseOp& op = ops[i];
     switch (op.type) {
       case DatabaseOp::kPut:
         statements.push_back(PgStatement::Prepared(kPutStatement, {{op.key}, {op.value}}));
@@ -247,14 +254,28 @@ absl::Status PostgresDb::Write(absl::Span<const DatabaseOp> ops) {
   const int64_t deadline = Deadline();
   absl::StatusOr<ConnectionPool::Lease> lease = pool_->Acquire(deadline);
   if (!lease.ok()) return lease.status();  // Nothing was sent.
-  PgOutcome outcome;
-  absl::Status s = statements.size() == 1
-                       ? (*lease)->Run(statements[0], deadline, &outcome).status()
-                       : (*lease)->RunPipeline(statements, deadline, &outcome).status();
-  if (s.ok() || outcome.server_error || !outcome.sent) return s;
-  if ((*lease)->broken() && s.code() == absl::StatusCode::kUnavailable) pool_->DropIdle();
-  return absl::UnknownError(absl::StrCat(
-      "the commit outcome is unknown (the write may or may not have been applied): ", s.message()));
+  for (int tries = 1;; ++tries) {
+    PgOutcome outcome;
+    absl::Status s = statements.size() == 1
+                         ? (*lease)->Run(statements[0], deadline, &outcome).status()
+                         : (*lease)->RunPipeline(statements, deadline, &outcome).status();
+    if (s.ok() || !outcome.sent) return s;
+    if (outcome.server_error) {
+      // A deadlock victim or a serialization failure: the server rolled the transaction back,
+      // so it is safe to run it again, on the same (still usable) connection.
+      if (s.code() != absl::StatusCode::kAborted || (*lease)->broken() || tries >= kMaxWriteTries ||
+          util::MonotonicNanos() >= deadline) {
+        return s;
+      }
+      write_retries_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if ((*lease)->broken() && s.code() == absl::StatusCode::kUnavailable) pool_->DropIdle();
+    return absl::UnknownError(
+        absl::StrCat("the commit outcome is unknown (the write may or may not have been "
+                     "applied): ",
+                     s.message()));
+  }
 }
 
 absl::Status PostgresDb::Scan(
@@ -330,6 +351,9 @@ absl::StatusOr<std::string> PostgresDb::GetProperty(std::string_view name) const
   if (name == "postgres.max_connections") return absl::StrCat(pool_->size());
   if (name == "postgres.table") return table_;
   if (name == "postgres.conninfo") return redacted_conninfo_;
+  if (name == "postgres.write_retries") {
+    return absl::StrCat(write_retries_.load(std::memory_order_relaxed));
+  }
   if (name == "postgres.value_encoding") {
     return std::string(value_encoding_ == ValueEncoding::kRaw ? "raw" : "header");
   }

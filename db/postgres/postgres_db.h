@@ -15,7 +15,12 @@
 //             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version
 //   Delete    WITH deleted AS (DELETE FROM t WHERE key = $1) SELECT nextval('<t>_version')
 //   Write     the Puts and Deletes in one pipeline ending in one Sync: one implicit
-//             transaction, one round trip; a later op on a key wins (statements run in order)
+//             transaction, one round trip. The statements go in key order (a stable sort: a
+//             later op on a key still wins), so concurrent batches take their row locks in one
+//             order and cannot deadlock one another; a write the server still aborts (a deadlock
+//             with another client's transaction, a serialization failure under a SERIALIZABLE
+//             default), having applied nothing, is run again, up to kMaxWriteTries in all
+//             within the call's deadline
 //   Scan      keyset pages of kScanPageRows rows (key >= $1 [AND key < $2] ORDER BY key LIMIT),
 //             in one REPEATABLE READ READ ONLY transaction, so the scan sees one snapshot and a
 //             big table is never read into memory at once; a scan whose limit fits one page is
@@ -64,6 +69,7 @@
 #ifndef ASIDEKV_DB_POSTGRES_POSTGRES_DB_H_
 #define ASIDEKV_DB_POSTGRES_POSTGRES_DB_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -117,6 +123,9 @@ class PostgresDb final : public ::asidekv::Database {
  public:
   // Rows per Scan page.
   static constexpr int kScanPageRows = 1000;
+  // Runs of a write the server aborted (deadlock, serialization failure) before the Aborted
+  // error is returned.
+  static constexpr int kMaxWriteTries = 5;
 
   // Connects (one connection; the others as calls need them) and checks or creates the table.
   // Errors, nothing created on any of them:
@@ -149,7 +158,8 @@ class PostgresDb final : public ::asidekv::Database {
 
   // "postgres.server_version" (e.g. "15.18 (Debian 15.18-0+deb12u1)"), "postgres.connections"
   // (open now), "postgres.max_connections", "postgres.table", "postgres.conninfo" (redacted),
-  // "postgres.value_encoding" ("header" or "raw"); NotFound for any other name.
+  // "postgres.value_encoding" ("header" or "raw"), "postgres.write_retries" (writes run again
+  // after the server aborted them, since Open); NotFound for any other name.
   absl::StatusOr<std::string> GetProperty(std::string_view name) const override;
 
   // OK: every commit is durable (as the server's fsync/synchronous_commit settings make it).
@@ -181,6 +191,8 @@ class PostgresDb final : public ::asidekv::Database {
   const std::string server_version_;
   const ValueEncoding value_encoding_;
   const std::unique_ptr<ConnectionPool> pool_;
+
+  std::atomic<uint64_t> write_retries_{0};
 };
 
 }  // namespace asidekv::db

@@ -21,15 +21,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "asidekv/database.h"
 #include "db/format_marker.h"
 #include "db/postgres/conninfo.h"
+#include "db/postgres/pg_connection.h"
 #include "db/postgres/sqlstate.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/status_matchers.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv::db {
 namespace {
@@ -187,6 +190,11 @@ class PostgresDbTest : public ::testing::Test {
     return out.ok() ? *out : "";
   }
 
+  // Server processes waiting for a lock now.
+  int LockWaiters() {
+    return std::stoi(Sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"));
+  }
+
   PostgresServer server_;
 };
 
@@ -290,6 +298,103 @@ TEST_F(PostgresDbTest, WriteIsAtomicAndALaterOpWins) {
   EXPECT_THAT(db->Put(huge, "v"), StatusIs(absl::StatusCode::kInvalidArgument));
   // The connection stays usable.
   ASSERT_OK(db->Put("after", "ok"));
+}
+
+// A connection of the test's own, for holding row locks in an open transaction.
+std::unique_ptr<PgConnection> ConnectOrDie(const PostgresServer& server) {
+  absl::StatusOr<std::unique_ptr<PgConnection>> c =
+      PgConnection::Connect(server.conninfo(), "test", "",
+                            util::MonotonicNanos() + absl::ToInt64Nanoseconds(absl::Seconds(10)));
+  EXPECT_OK(c);
+  return c.ok() ? *std::move(c) : nullptr;
+}
+
+absl::Status RunSql(PgConnection& c, const std::string& sql) {
+  return c
+      .Run(PgStatement::Sql(sql),
+           util::MonotonicNanos() + absl::ToInt64Nanoseconds(absl::Seconds(30)))
+      .status();
+}
+
+int64_t WriteRetries(const PostgresDb& db) {
+  return std::stoll(*db.GetProperty("postgres.write_retries"));
+}
+
+// Two batches whose keys come in opposite orders, made to overlap by a third transaction
+// holding a row lock: sent in the callers' orders they would deadlock (the server aborting one),
+// in key order they only queue.
+TEST_F(PostgresDbTest, BatchesInOppositeKeyOrdersDoNotDeadlock) {
+  PostgresOptions options = Options();
+  options.connections = 2;
+  std::unique_ptr<PostgresDb> db = OpenOrDie(options);
+  ASSERT_NE(db, nullptr);
+  std::unique_ptr<PgConnection> holder = ConnectOrDie(server_);
+  ASSERT_NE(holder, nullptr);
+  ASSERT_OK(PutAll(*db, {{"a", "0"}, {"b", "0"}, {"m", "0"}}));
+  ASSERT_OK(RunSql(*holder, "BEGIN"));
+  ASSERT_OK(RunSql(*holder, "UPDATE asidekv SET value = 'h' WHERE key = 'm'"));
+  auto await_waiting = [&](int n) {
+    for (int i = 0; i < 3000 && LockWaiters() < n; ++i) absl::SleepFor(absl::Milliseconds(5));
+    ASSERT_EQ(LockWaiters(), n);
+  };
+  // First b, m, a: in the callers' order it would lock b and wait for m.
+  absl::Status second_status;
+  std::thread second([&] {
+    second_status = db->Write(
+        {{DatabaseOp::kPut, "b", "2"}, {DatabaseOp::kPut, "m", "2"}, {DatabaseOp::kPut, "a", "2"}});
+  });
+  await_waiting(1);
+  // Then a, b: it would lock a and wait for b, closing the cycle once m is free.
+  absl::Status first_status;
+  std::thread first([&] {
+    first_status = db->Write({{DatabaseOp::kPut, "a", "1"}, {DatabaseOp::kPut, "b", "1"}});
+  });
+  await_waiting(2);
+  ASSERT_OK(RunSql(*holder, "COMMIT"));
+  second.join();
+  first.join();
+  EXPECT_OK(second_status);
+  EXPECT_OK(first_status);
+  EXPECT_EQ(WriteRetries(*db), 0);
+  std::string a;
+  std::string b;
+  ASSERT_OK(db->Get("a", &a));
+  ASSERT_OK(db->Get("b", &b));
+  EXPECT_EQ(a, b);  // Each batch is atomic; whichever committed last wrote both.
+}
+
+// A batch the server picks as a deadlock's victim (here, with another client's transaction that
+// locks rows in its own order) applied nothing, so it is run again and succeeds.
+TEST_F(PostgresDbTest, ABatchAbortedAsADeadlockVictimIsRunAgain) {
+  std::unique_ptr<PostgresDb> db = OpenOrDie(Options());
+  ASSERT_NE(db, nullptr);
+  std::unique_ptr<PgConnection> other = ConnectOrDie(server_);
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(PutAll(*db, {{"a", "0"}, {"b", "0"}}));
+  // The other transaction detects deadlocks late, so the batch, waiting first, is the victim.
+  ASSERT_OK(RunSql(*other, "BEGIN"));
+  ASSERT_OK(RunSql(*other, "SET LOCAL deadlock_timeout = '60s'"));
+  ASSERT_OK(RunSql(*other, "UPDATE asidekv SET value = 'o' WHERE key = 'b'"));
+  absl::Status batch_status;
+  std::thread batch([&] {
+    batch_status = db->Write({{DatabaseOp::kPut, "a", "1"}, {DatabaseOp::kPut, "b", "1"}});
+  });
+  for (int i = 0; i < 3000; ++i) {
+    if (LockWaiters() == 1) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  // Waits for a, which the batch holds: a deadlock, which the batch's server process detects
+  // after its deadlock_timeout (1 s) and ends by aborting the batch.
+  ASSERT_OK(RunSql(*other, "UPDATE asidekv SET value = 'o' WHERE key = 'a'"));
+  ASSERT_OK(RunSql(*other, "COMMIT"));
+  batch.join();
+  EXPECT_OK(batch_status);
+  EXPECT_EQ(WriteRetries(*db), 1);
+  std::string value;
+  ASSERT_OK(db->Get("a", &value));
+  EXPECT_EQ(value, "1");  // The batch ran again after the other transaction committed.
+  ASSERT_OK(db->Get("b", &value));
+  EXPECT_EQ(value, "1");
 }
 
 TEST_F(PostgresDbTest, ScanFollowsByteOrderAndBounds) {

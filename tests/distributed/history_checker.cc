@@ -316,6 +316,7 @@ std::string CheckResult::Report(size_t max) const {
   std::string out = absl::StrCat(reads, " reads (", failed_reads, " failed), ", writes, " writes (",
                                  failed_writes, " failed), ", violations.size(), " violations\n  ",
                                  ConsistencyReport());
+  if (!first_failure.empty()) absl::StrAppend(&out, "\n  first failed call: ", first_failure);
   for (size_t i = 0; i < violations.size() && i < max; ++i) {
     absl::StrAppend(&out, "\n  ", util::ToAbsl(KindName(violations[i].kind)), ": ",
                     violations[i].message);
@@ -343,6 +344,10 @@ CheckResult CheckHistory(absl::Span<const Operation> history, const CheckOptions
     final_reads |= op.kind == OpKind::kFinalRead;
   }
   for (const Operation& op : history) {
+    if (!op.status.ok() && result.first_failure.empty()) {
+      result.first_failure = absl::StrCat(util::ToAbsl(OpKindName(op.kind)), " by process ",
+                                          op.process, ": ", op.status.ToString());
+    }
     if (IsWrite(op.kind)) {
       // The last entry of each key wins within the operation.
       for (size_t i = 0; i < op.keys.size(); ++i) {
