@@ -1,7 +1,8 @@
 // Tests of db::PostgresDb against a real PostgreSQL server (tests/testing/postgres_server.h), one
-// private server per test: binary round trips, MultiGet, atomic batches, scans (order, bounds,
-// pages, snapshot), concurrency, versions, schema and marker checks, open errors, a killed and a
-// paused server, passwords kept out of messages; and the SQLSTATE table and RedactConninfo.
+// private server per test: binary round trips, MultiGet, atomic batches, batches that cannot
+// deadlock one another and deadlock victims run again, scans (order, bounds, pages, snapshot),
+// concurrency, versions, schema and marker checks, open errors, a killed and a paused server,
+// passwords kept out of messages; and the SQLSTATE table and RedactConninfo.
 
 #include "db/postgres/postgres_db.h"
 
