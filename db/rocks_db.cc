@@ -137,6 +137,7 @@ rocksdb::Options BuildOptions(const DbOptions& o, std::shared_ptr<rocksdb::Cache
   opts.level_compaction_dynamic_level_bytes = true;
   opts.bytes_per_sync = size_t{1} << 20;  // Smooth out SST writeback instead of bursts.
   opts.keep_log_file_num = 10;            // Each open starts a new info LOG; keep a few.
+  opts.enable_pipelined_write = o.pipelined_write;
 
   rocksdb::BlockBasedTableOptions table;
   table.format_version = 5;

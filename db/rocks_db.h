@@ -113,6 +113,14 @@ struct DbOptions {
   // values in [0, 20) to 20. Default: -1.
   int max_open_files = -1;
 
+  // RocksDB's enable_pipelined_write: a writer waits in one queue for the WAL and then in a
+  // second for the memtable, instead of for the whole of every earlier write group, so
+  // concurrent writers overlap their WAL appends with memtable inserts. Durability and
+  // read-your-writes are unchanged (a write returns once it is in the memtable). Measured on
+  // YCSB-A, 2 threads, 100,000 records (asidekv-bench, 8 interleaved rounds): asidekv went from
+  // 0.89x to 1.11x plain RocksDB (RocksDB's default, off). Default: true.
+  bool pipelined_write = true;
+
   // Check more aggressively for corruption (e.g. SST file sizes on open) and stop writes on the
   // first background error instead of continuing. Default: true.
   bool paranoid_checks = true;

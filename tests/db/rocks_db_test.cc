@@ -151,6 +151,34 @@ TEST_F(RocksDbTest, OpenCreatesStoreWithDefaults) {
   EXPECT_TRUE(fs::exists(DbPath() + "/CURRENT"));
 }
 
+// The RocksDB options of the newest OPTIONS file RocksDB wrote into `folder`, as text.
+std::string OptionsFileText(const std::string& folder) {
+  std::string newest;
+  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("OPTIONS-", 0) == 0 && name > newest) newest = name;
+  }
+  std::ifstream in(folder + "/" + newest);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(RocksDbTest, PipelinedWritesReachRocksDbUnlessTurnedOff) {
+  {
+    std::unique_ptr<RocksDb> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    ASSERT_OK(db->Put("k", "v"));
+  }
+  EXPECT_THAT(OptionsFileText(DbPath()), HasSubstr("enable_pipelined_write=true"));
+  DbOptions off;
+  off.pipelined_write = false;
+  std::unique_ptr<RocksDb> db = OpenOrDie(off);
+  ASSERT_NE(db, nullptr);
+  EXPECT_THAT(OptionsFileText(DbPath()), HasSubstr("enable_pipelined_write=false"));
+  std::string value;
+  ASSERT_OK(db->Get("k", &value));
+  EXPECT_EQ(value, "v");
+}
+
 TEST_F(RocksDbTest, OpenRejectsBadOptions) {
   DbOptions bloom;
   bloom.bloom_bits_per_key = -1;

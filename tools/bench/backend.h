@@ -52,6 +52,9 @@ struct BackendOptions {
   std::string compression = "lz4";
   // RocksDB baselines: collect ticker statistics (for the block/row cache hit ratio).
   bool rocksdb_statistics = true;
+  // RocksDB baselines: DBOptions::enable_pipelined_write, which asidekv's RocksDB sets (RocksDB's
+  // default, and so the baselines' unless asked, is off).
+  bool rocksdb_pipelined_write = false;
   // PostgreSQL backends (aside-postgres, postgres, redis-aside): the server's libpq connection
   // string. Each Open uses a fresh table, dropped when the backend is destroyed unless
   // keep_tables.

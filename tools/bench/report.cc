@@ -48,8 +48,8 @@ void AppendHeader(const BenchReport& report, std::string& out) {
   absl::StrAppend(&out, " = asidekv cache = rocksdb block cache = row cache; ",
                   FormatBytes(static_cast<double>(c.db_block_cache_bytes)),
                   " block cache behind asidekv and the row cache; baselines' compression ",
-                  c.compression, "; aside write policy ", c.write_policy, ", eviction ", c.eviction,
-                  "\n");
+                  c.compression, c.rocksdb_pipelined_write ? ", pipelined writes" : "",
+                  "; aside write policy ", c.write_policy, ", eviction ", c.eviction, "\n");
   if (!c.postgres.empty()) {
     absl::StrAppend(&out, "postgres: a fresh table per backend and round; aside-postgres max ",
                     "staleness ", absl::FormatDuration(c.max_staleness), ", ", c.threads,

@@ -39,6 +39,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
   db_options.create_if_missing = true;
   db_options.error_if_exists = true;
   db_options.compression = *compression;
+  db_options.enable_pipelined_write = options.rocksdb_pipelined_write;
   rocksdb::BlockBasedTableOptions table;
   const size_t block_cache_bytes = row_cache ? options.db_block_cache_bytes : options.cache_bytes;
   table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
@@ -62,6 +63,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
       {"bloom_bits_per_key", "10"},
       {"compression", options.compression},
       {"statistics", options.rocksdb_statistics ? "tickers" : "off"},
+      {"pipelined_write", options.rocksdb_pipelined_write ? "on" : "off"},
       {"rocksdb_version", absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH)},
   };
   return absl::OkStatus();

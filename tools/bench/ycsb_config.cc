@@ -151,6 +151,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   std::string eviction = "default";
   std::string compression = "lz4";
   bool rocksdb_statistics = true;
+  bool rocksdb_pipelined_write = false;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
   double audit_fraction = 0;
@@ -214,6 +215,9 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                   "RocksDB baselines: snappy, lz4 (asidekv's), zstd or none");
   flags.AddBool("rocksdb-statistics", &rocksdb_statistics,
                 "RocksDB baselines: ticker statistics for the cache hit ratio");
+  flags.AddBool("rocksdb-pipelined-write", &rocksdb_pipelined_write,
+                "RocksDB baselines: enable_pipelined_write, as asidekv's RocksDB has it (RocksDB's "
+                "default is off)");
   flags.AddString("postgres", &postgres,
                   "PostgreSQL backends: libpq connection string of the server (each backend uses "
                   "a fresh table, dropped afterwards); tools/bench/postgres_bench.sh starts a "
@@ -329,6 +333,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   }
   config.compression = compression;
   config.rocksdb_statistics = rocksdb_statistics;
+  config.rocksdb_pipelined_write = rocksdb_pipelined_write;
   const bool uses_postgres = std::any_of(config.backends.begin(), config.backends.end(),
                                          [](const std::string& b) { return IsSharedBackend(b); });
   if (uses_postgres && postgres.empty()) {

@@ -114,6 +114,7 @@ BackendOptions MakeBackendOptions(const YcsbConfig& config, const std::string& p
   options.threads = config.threads;
   options.compression = config.compression;
   options.rocksdb_statistics = config.rocksdb_statistics;
+  options.rocksdb_pipelined_write = config.rocksdb_pipelined_write;
   options.postgres = config.postgres;
   options.keep_tables = config.keep_db;
   options.max_staleness = config.max_staleness;
