@@ -21,6 +21,7 @@ Options AsideBackend::StoreOptions(const BackendOptions& options) {
                                                                    : EvictionPolicy::kDefault;
   store_options.audit_fraction = options.audit_fraction;
   store_options.audit_delay = options.audit_delay;
+  store_options.latency_stats = options.latency_stats;
   return store_options;
 }
 
@@ -81,6 +82,7 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
                           : o.eviction_policy == EvictionPolicy::kWTinyLfu ? "wtinylfu"
                           : o.eviction_policy == EvictionPolicy::kS3Fifo   ? "s3fifo"
                                                                            : "adaptive"},
+      {"latency_stats", o.latency_stats ? "on" : "off"},
   };
   if (o.audit_fraction > 0) {
     out.emplace_back("audit_fraction", absl::StrCat(o.audit_fraction));

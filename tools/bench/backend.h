@@ -52,6 +52,8 @@ struct BackendOptions {
   std::string compression = "lz4";
   // RocksDB baselines: collect ticker statistics (for the block/row cache hit ratio).
   bool rocksdb_statistics = true;
+  // aside backends: Options::latency_stats (the Store's own latency histograms).
+  bool latency_stats = true;
   // RocksDB baselines: DBOptions::enable_pipelined_write, which asidekv's RocksDB sets (RocksDB's
   // default, and so the baselines' unless asked, is off).
   bool rocksdb_pipelined_write = false;

@@ -53,6 +53,7 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("compression", c.compression);
   json.Field("rocksdb_statistics", c.rocksdb_statistics);
   json.Field("rocksdb_pipelined_write", c.rocksdb_pipelined_write);
+  json.Field("latency_stats", c.latency_stats);
   json.Field("compact_after_load", c.compact_after_load);
   json.Field("prewarm", c.prewarm);
   json.Field("seed", c.seed);

@@ -152,6 +152,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   std::string compression = "lz4";
   bool rocksdb_statistics = true;
   bool rocksdb_pipelined_write = false;
+  bool latency_stats = true;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
   double audit_fraction = 0;
@@ -215,6 +216,9 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                   "RocksDB baselines: snappy, lz4 (asidekv's), zstd or none");
   flags.AddBool("rocksdb-statistics", &rocksdb_statistics,
                 "RocksDB baselines: ticker statistics for the cache hit ratio");
+  flags.AddBool("latency-stats", &latency_stats,
+                "aside backends: Options::latency_stats, the Store's own latency histograms (two "
+                "clock reads and a histogram update per operation)");
   flags.AddBool("rocksdb-pipelined-write", &rocksdb_pipelined_write,
                 "RocksDB baselines: enable_pipelined_write, as asidekv's RocksDB has it (RocksDB's "
                 "default is off)");
@@ -334,6 +338,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   config.compression = compression;
   config.rocksdb_statistics = rocksdb_statistics;
   config.rocksdb_pipelined_write = rocksdb_pipelined_write;
+  config.latency_stats = latency_stats;
   const bool uses_postgres = std::any_of(config.backends.begin(), config.backends.end(),
                                          [](const std::string& b) { return IsSharedBackend(b); });
   if (uses_postgres && postgres.empty()) {

@@ -45,6 +45,7 @@ struct YcsbConfig {
   std::string compression;   // RocksDB baselines
   bool rocksdb_statistics = true;
   bool rocksdb_pipelined_write = false;  // RocksDB baselines
+  bool latency_stats = true;             // aside backends: Options::latency_stats
   std::string postgres;                  // PostgreSQL backends: libpq connection string
   absl::Duration max_staleness;          // aside-postgres: Options::max_staleness
   double audit_fraction = 0;             // aside backends: Options::audit_fraction

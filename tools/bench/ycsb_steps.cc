@@ -115,6 +115,7 @@ BackendOptions MakeBackendOptions(const YcsbConfig& config, const std::string& p
   options.compression = config.compression;
   options.rocksdb_statistics = config.rocksdb_statistics;
   options.rocksdb_pipelined_write = config.rocksdb_pipelined_write;
+  options.latency_stats = config.latency_stats;
   options.postgres = config.postgres;
   options.keep_tables = config.keep_db;
   options.max_staleness = config.max_staleness;
