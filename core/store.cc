@@ -14,7 +14,7 @@
 #include "db/postgres/change_feed.h"
 #include "db/postgres/postgres_db.h"
 #include "db/rocks_db.h"
-#include "util/monotonic_clock.h"
+#include "util/cycle_clock.h"
 #include "util/string_view.h"
 
 namespace asidekv {
@@ -347,12 +347,12 @@ std::optional<core::CachedEntry> StoreImpl::Peek(std::string_view key) {
 }
 
 int64_t StoreImpl::StartTimer() const {
-  return options_.latency_stats ? util::MonotonicNanos() : 0;
+  return options_.latency_stats ? util::CycleClock::Now() : 0;
 }
 
-void StoreImpl::RecordLatency(core::LatencyHistogram& h, int64_t start_ns) const {
+void StoreImpl::RecordLatency(core::LatencyHistogram& h, int64_t start_ticks) const {
   if (!options_.latency_stats) return;
-  const int64_t d = util::MonotonicNanos() - start_ns;
+  const int64_t d = util::CycleClock::ToNanos(util::CycleClock::Now() - start_ticks);
   h.Record(d > 0 ? static_cast<uint64_t>(d) : 0);
 }
 

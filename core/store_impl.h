@@ -135,9 +135,11 @@ class __attribute__((visibility("hidden"))) StoreImpl : public Introspection {
   // One Put (value set) or Delete (value unset) of `key`, with the write policy around it.
   absl::Status WriteOne(std::string_view key, std::optional<std::string_view> value,
                         std::optional<absl::Duration> ttl);
-  // Nanoseconds since `start_ns` into `h`, if latency stats are on.
-  void RecordLatency(LatencyHistogram& h, int64_t start_ns) const;
+  // Latency timing (util/cycle_clock.h: the TSC where the kernel trusts it, two reads per
+  // operation): StartTimer() is a reading in ticks (0 with latency stats off); RecordLatency
+  // records the nanoseconds since it into `h`, if latency stats are on.
   int64_t StartTimer() const;
+  void RecordLatency(LatencyHistogram& h, int64_t start_ticks) const;
 
   const Options options_;
   // How values are stored: with asidekv's header, or raw (Options::raw_values).

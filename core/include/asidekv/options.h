@@ -292,8 +292,9 @@ struct Options {
   // Largest value accepted, in bytes. Default: 256 MiB.
   size_t max_value_size = size_t{256} << 20;
 
-  // Record per-operation latency histograms (Stats::get_latency etc.). Costs two clock reads
-  // per operation. Default: true.
+  // Record per-operation latency histograms (Stats::get_latency etc.). Costs two reads of the
+  // CPU's time-stamp counter per operation (of steady_clock where the kernel does not keep time
+  // with that counter) and a histogram update. Default: true.
   bool latency_stats = true;
 
   // RocksDB block cache in bytes (the DB's own cache of SST blocks, separate from the asidekv
