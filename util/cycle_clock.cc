@@ -15,7 +15,7 @@ namespace {
 // CPUID 0x80000007, EDX bit 8: the invariant TSC.
 bool InvariantTsc() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid_max(0x80000000u, nullptr) < 0x80000007u) return false;
+  if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) < 0x80000007u) return false;
   if (__get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx) == 0) return false;
   return (edx & (1u << 8)) != 0;
 }
