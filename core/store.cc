@@ -260,7 +260,11 @@ StoreImpl::StoreImpl(const Options& options, std::unique_ptr<Database> db,
       clock_(clock),
       filler_(cache_.get(), db_.get(), clock, FillerConfig(options, staleness_bound_)),
       warmer_(std::make_unique<Warmer>(cache_.get(), db_.get(), &filler_,
-                                       options_.cache_capacity_bytes)) {}
+                                       options_.cache_capacity_bytes)) {
+  // The cycle clock calibrates at its first use (2 ms, once per process): here, not in the
+  // first operation.
+  if (options_.latency_stats) util::CycleClock::UsesTsc();
+}
 
 StoreImpl::~StoreImpl() {
   relay_.reset();  // Ends the leadership first: another Store takes over while this one closes.

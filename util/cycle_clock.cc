@@ -1,5 +1,6 @@
 #include "util/cycle_clock.h"
 
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -27,12 +28,12 @@ struct Reading {
   int64_t nanos;
   double tsc;
 };
-Reading ReadBoth(int64_t (*steady)()) {
+Reading ReadBoth() {
   Reading best{0, 0};
   uint64_t best_spread = ~uint64_t{0};
   for (int i = 0; i < 5; ++i) {
     const uint64_t before = __rdtsc();
-    const int64_t nanos = steady();
+    const int64_t nanos = MonotonicNanos();
     const uint64_t after = __rdtsc();
     if (after - before < best_spread) {
       best_spread = after - before;
@@ -56,9 +57,9 @@ CycleClock::Calibration CycleClock::Calibrate() {
   Calibration c;
 #if defined(__x86_64__)
   if (!InvariantTsc() || !KernelUsesTsc()) return c;
-  const Reading r0 = ReadBoth(&SteadyNanos);
+  const Reading r0 = ReadBoth();
   std::this_thread::sleep_for(std::chrono::milliseconds(kCalibrationMillis));
-  const Reading r1 = ReadBoth(&SteadyNanos);
+  const Reading r1 = ReadBoth();
   if (r1.tsc <= r0.tsc || r1.nanos <= r0.nanos) return c;  // Not a usable counter after all.
   c.tsc = true;
   c.nanos_per_tick = static_cast<double>(r1.nanos - r0.nanos) / (r1.tsc - r0.tsc);

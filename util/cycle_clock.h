@@ -7,25 +7,27 @@
 //   clocksource is "tsc", which Linux only chooses when the counters of all CPUs agree), Now()
 //   reads the TSC: 8.9 ns a read on the project's VM, against 19.3 ns for
 //   std::chrono::steady_clock::now(). The rate is measured once, at the first call, against
-//   steady_clock over kCalibrationMillis. Anywhere else Now() is steady_clock's nanoseconds, and
-//   a tick is a nanosecond.
+//   util::MonotonicNanos() (steady_clock) over kCalibrationMillis. Anywhere else Now() is
+//   MonotonicNanos(), and a tick is a nanosecond.
 //
 //   Only for durations: ticks mean nothing across processes or restarts, and an interval whose
 //   thread moved to another CPU may come out a few ticks short (callers clamp at 0). Deadlines,
 //   timeouts and expiry keep util/monotonic_clock.h.
 //
 // Thread safety: every function may be called from any thread. The first call calibrates (the
-//   others wait for it: a function-local static).
+//   others wait for it: a function-local static). A caller that times a hot path calls
+//   UsesTsc() once beforehand, so that no timed call pays for the calibration.
 
 #ifndef ASIDEKV_UTIL_CYCLE_CLOCK_H_
 #define ASIDEKV_UTIL_CYCLE_CLOCK_H_
 
-#include <chrono>
 #include <cstdint>
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
+
+#include "util/monotonic_clock.h"
 
 namespace asidekv::util {
 
@@ -39,7 +41,7 @@ class CycleClock {
 #if defined(__x86_64__)
     if (State().tsc) return static_cast<int64_t>(__rdtsc());
 #endif
-    return SteadyNanos();
+    return MonotonicNanos();
   }
 
   // The length of `ticks` (a difference of two Now() readings) in nanoseconds.
@@ -55,12 +57,6 @@ class CycleClock {
     bool tsc = false;
     double nanos_per_tick = 1.0;
   };
-
-  static int64_t SteadyNanos() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
 
   static const Calibration& State() {
     static const Calibration calibration = Calibrate();

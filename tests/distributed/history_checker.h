@@ -121,7 +121,8 @@ struct CheckResult {
   uint64_t writes = 0;        // Write events: one per key of each put, delete or batch.
   uint64_t failed_reads = 0;  // Reads that returned an error (not checked, but for final reads).
   uint64_t failed_writes = 0;
-  // The first failed call's kind and status, for the report; empty when none failed.
+  // A failed call's kind, process and status (the first in the history's order), for the
+  // report; empty when none failed.
   std::string first_failure;
 
   bool ok() const { return violations.empty(); }

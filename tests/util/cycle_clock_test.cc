@@ -8,26 +8,21 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "util/monotonic_clock.h"
 
 namespace asidekv::util {
 namespace {
-
-int64_t SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 TEST(CycleClockTest, AnIntervalAgreesWithSteadyClock) {
   std::cout << "CycleClock reads the " << (CycleClock::UsesTsc() ? "TSC" : "steady clock") << "\n";
   // Both clocks time the same interval, each read inside the other's pair of reads, so the two
   // lengths differ by the calibration's error plus the reads' own cost.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const int64_t steady0 = SteadyNanos();
+    const int64_t steady0 = MonotonicNanos();
     const int64_t ticks0 = CycleClock::Now();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const int64_t ticks1 = CycleClock::Now();
-    const int64_t steady1 = SteadyNanos();
+    const int64_t steady1 = MonotonicNanos();
     const double steady = static_cast<double>(steady1 - steady0);
     const double cycle = static_cast<double>(CycleClock::ToNanos(ticks1 - ticks0));
     // The cycle-clock interval lies inside the steady one; allow 2% for the calibration.

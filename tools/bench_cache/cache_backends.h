@@ -95,7 +95,7 @@ class AsideBackend {
         out->assign(ticket.hit().value());
         return false;
       case cache::FillTicket::Role::kBypass:
-        break;
+        return false;
     }
     return false;
   }
