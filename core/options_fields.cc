@@ -68,6 +68,8 @@ constexpr OptionField kOptionFields[] = {
     {"max_value_size", [](const Options& o) { return Size(o.max_value_size); }},
     {"latency_stats", [](const Options& o) { return Value(o.latency_stats); }},
     {"db_block_cache_bytes", [](const Options& o) { return Size(o.db_block_cache_bytes); }},
+    {"db_point_reads_fill_block_cache",
+     [](const Options& o) { return Value(o.db_point_reads_fill_block_cache); }},
     {"admin_socket", [](const Options& o) { return Value(o.admin_socket); }},
     {"metrics_address", [](const Options& o) { return Value(o.metrics_address); }},
     {"log", [](const Options& o) { return Value(std::string(o.log ? "set" : "default")); }},

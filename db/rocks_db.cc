@@ -64,6 +64,8 @@ struct RocksDb::Impl {
   std::unique_ptr<rocksdb::Env> fault_env;
   // Null after Close().
   std::unique_ptr<rocksdb::DB> db;
+  // Get's and MultiGet's: fill_cache as DbOptions::point_reads_fill_block_cache says.
+  rocksdb::ReadOptions point_reads;
 };
 
 namespace {
@@ -273,6 +275,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const std::string& path,
   }
 
   auto impl = std::make_unique<Impl>();
+  impl->point_reads.fill_cache = options.point_reads_fill_block_cache;
   rocksdb::Options rocks_options = BuildOptions(options, &impl->block_cache);
   if (options.read_only) rocks_options.info_log = std::make_shared<NullLogger>();
   if (options.fault_injector != nullptr) {
@@ -346,8 +349,8 @@ absl::Status RocksDb::Get(std::string_view key, std::string* value) const {
   // The PinnableSlice reads into *value when RocksDB must copy, and pins a block (no copy) when
   // the value sits in the block cache; only then do we copy, into *value's existing capacity.
   rocksdb::PinnableSlice pinned(value);
-  const rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->db->DefaultColumnFamily(),
-                                           ToSlice(key), &pinned);
+  const rocksdb::Status s =
+      impl_->db->Get(impl_->point_reads, impl_->db->DefaultColumnFamily(), ToSlice(key), &pinned);
   if (!s.ok()) {
     value->clear();
     if (s.IsNotFound()) return absl::NotFoundError("key not found");
@@ -372,7 +375,7 @@ std::vector<absl::StatusOr<std::string>> RocksDb::MultiGet(
   for (std::string_view k : keys) slices.push_back(ToSlice(k));
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->db->DefaultColumnFamily(), keys.size(),
+  impl_->db->MultiGet(impl_->point_reads, impl_->db->DefaultColumnFamily(), keys.size(),
                       slices.data(), values.data(), statuses.data());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].ok()) {

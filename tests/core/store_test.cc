@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "asidekv/asidekv.h"
 #include "core/store_opener.h"
@@ -265,6 +267,35 @@ TEST_P(StoreTest, DataSurvivesReopen) {
   }
   auto store = OpenStore(o);
   EXPECT_EQ(*store->Get("k"), "v");
+}
+
+// Bytes RocksDB's block cache holds now.
+uint64_t BlockCacheUsage(const Store& store) {
+  absl::StatusOr<std::string> text = store.GetProperty("rocksdb.block-cache-usage");
+  uint64_t usage = 0;
+  EXPECT_TRUE(text.ok() && absl::SimpleAtoi(*text, &usage)) << text.status();
+  return usage;
+}
+
+TEST_P(StoreTest, MissesFillTheDbBlockCacheOnlyWhenAsked) {
+  for (const bool fill : {false, true}) {
+    SCOPED_TRACE(fill ? "db_point_reads_fill_block_cache" : "default");
+    Options o = MakeOptions();
+    o.db_point_reads_fill_block_cache = fill;
+    auto store = OpenStore(o);
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 2000; ++i)
+      ASSERT_OK(store->Put(absl::StrCat("k", i), std::string(100, 'v')));
+    ASSERT_OK(store->Flush());
+    store->ClearCache();
+    const uint64_t before = BlockCacheUsage(*store);
+    for (int i = 0; i < 2000; ++i) ASSERT_OK(store->Get(absl::StrCat("k", i)).status());
+    if (fill) {
+      EXPECT_GT(BlockCacheUsage(*store), before + 32 * 1024);
+    } else {
+      EXPECT_EQ(BlockCacheUsage(*store), before);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

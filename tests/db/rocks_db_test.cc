@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -177,6 +178,52 @@ TEST_F(RocksDbTest, PipelinedWritesReachRocksDbUnlessTurnedOff) {
   std::string value;
   ASSERT_OK(db->Get("k", &value));
   EXPECT_EQ(value, "v");
+}
+
+// Bytes RocksDB's block cache holds now.
+uint64_t BlockCacheUsage(const RocksDb& db) {
+  absl::StatusOr<uint64_t> usage = db.GetIntProperty("rocksdb.block-cache-usage");
+  EXPECT_OK(usage.status());
+  return usage.value_or(0);
+}
+
+TEST_F(RocksDbTest, PointReadsLeaveTheBlockCacheToScansUnlessAsked) {
+  std::vector<std::string> keys;
+  {
+    std::unique_ptr<RocksDb> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    for (int i = 0; i < 2000; ++i) {
+      keys.push_back(absl::StrCat("key", 100000 + i));
+      ASSERT_OK(db->Put(keys.back(), std::string(100, 'v')));
+    }
+    ASSERT_OK(db->Flush());  // Reads now come from an SST's blocks, not the memtable.
+  }
+  const std::vector<std::string_view> views(keys.begin(), keys.end());
+  for (const bool fill : {false, true}) {
+    SCOPED_TRACE(fill ? "filled by point reads" : "default");
+    DbOptions options;
+    options.point_reads_fill_block_cache = fill;
+    std::unique_ptr<RocksDb> db = OpenOrDie(options);
+    ASSERT_NE(db, nullptr);
+    const uint64_t before = BlockCacheUsage(*db);
+    std::string value;
+    for (const std::string& k : keys) ASSERT_OK(db->Get(k, &value));
+    EXPECT_EQ(value, std::string(100, 'v'));
+    const uint64_t after_gets = BlockCacheUsage(*db);
+    for (const absl::StatusOr<std::string>& v : db->MultiGet(views)) ASSERT_OK(v.status());
+    const uint64_t after_multiget = BlockCacheUsage(*db);
+    if (fill) {
+      // 2,000 rows of about 110 bytes: dozens of 4 KiB blocks.
+      EXPECT_GT(after_gets, before + 32 * 1024);
+    } else {
+      EXPECT_EQ(after_gets, before);
+      EXPECT_EQ(after_multiget, before);
+      absl::StatusOr<std::vector<std::pair<std::string, std::string>>> all = db->Scan(ScanSpec());
+      ASSERT_OK(all.status());
+      EXPECT_EQ(all->size(), keys.size());
+      EXPECT_GT(BlockCacheUsage(*db), before + 32 * 1024);  // Scans still fill it.
+    }
+  }
 }
 
 TEST_F(RocksDbTest, OpenRejectsBadOptions) {

@@ -22,6 +22,7 @@ Options AsideBackend::StoreOptions(const BackendOptions& options) {
   store_options.audit_fraction = options.audit_fraction;
   store_options.audit_delay = options.audit_delay;
   store_options.latency_stats = options.latency_stats;
+  store_options.db_point_reads_fill_block_cache = options.db_point_reads_fill_block_cache;
   return store_options;
 }
 
@@ -83,6 +84,7 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
                           : o.eviction_policy == EvictionPolicy::kS3Fifo   ? "s3fifo"
                                                                            : "adaptive"},
       {"latency_stats", o.latency_stats ? "on" : "off"},
+      {"db_point_reads_fill_block_cache", o.db_point_reads_fill_block_cache ? "on" : "off"},
   };
   if (o.audit_fraction > 0) {
     out.emplace_back("audit_fraction", absl::StrCat(o.audit_fraction));

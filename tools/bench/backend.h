@@ -57,6 +57,12 @@ struct BackendOptions {
   // RocksDB baselines: DBOptions::enable_pipelined_write, which asidekv's RocksDB sets (RocksDB's
   // default, and so the baselines' unless asked, is off).
   bool rocksdb_pipelined_write = false;
+  // aside: Options::db_point_reads_fill_block_cache (the Store's default, off).
+  bool db_point_reads_fill_block_cache = false;
+  // RocksDB baselines: ReadOptions::fill_cache of their point reads (RocksDB's default, on).
+  // Off, the row cache's misses leave the block cache to scans as asidekv's do; plain rocksdb
+  // then has no cache for point reads at all.
+  bool rocksdb_point_reads_fill_block_cache = true;
   // PostgreSQL backends (aside-postgres, postgres, redis-aside): the server's libpq connection
   // string. Each Open uses a fresh table, dropped when the backend is destroyed unless
   // keep_tables.

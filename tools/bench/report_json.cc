@@ -54,6 +54,8 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("rocksdb_statistics", c.rocksdb_statistics);
   json.Field("rocksdb_pipelined_write", c.rocksdb_pipelined_write);
   json.Field("latency_stats", c.latency_stats);
+  json.Field("db_point_reads_fill_block_cache", c.db_point_reads_fill_block_cache);
+  json.Field("rocksdb_point_reads_fill_block_cache", c.rocksdb_point_reads_fill_block_cache);
   json.Field("compact_after_load", c.compact_after_load);
   json.Field("prewarm", c.prewarm);
   json.Field("seed", c.seed);

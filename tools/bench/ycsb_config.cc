@@ -153,6 +153,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool rocksdb_statistics = true;
   bool rocksdb_pipelined_write = false;
   bool latency_stats = true;
+  bool db_point_reads_fill_block_cache = false;
+  bool rocksdb_point_reads_fill_block_cache = true;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
   double audit_fraction = 0;
@@ -219,6 +221,12 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddBool("latency-stats", &latency_stats,
                 "aside backends: Options::latency_stats, the Store's own latency histograms (two "
                 "clock reads and a histogram update per operation)");
+  flags.AddBool("db-point-reads-fill-block-cache", &db_point_reads_fill_block_cache,
+                "aside: Options::db_point_reads_fill_block_cache, whether the cache's misses fill "
+                "the RocksDB block cache behind it (the Store's default is off)");
+  flags.AddBool("rocksdb-point-reads-fill-block-cache", &rocksdb_point_reads_fill_block_cache,
+                "RocksDB baselines: whether their point reads fill their block cache (RocksDB's "
+                "default; off leaves plain rocksdb without a cache for point reads)");
   flags.AddBool("rocksdb-pipelined-write", &rocksdb_pipelined_write,
                 "RocksDB baselines: enable_pipelined_write, as asidekv's RocksDB has it (RocksDB's "
                 "default is off)");
@@ -339,6 +347,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   config.rocksdb_statistics = rocksdb_statistics;
   config.rocksdb_pipelined_write = rocksdb_pipelined_write;
   config.latency_stats = latency_stats;
+  config.db_point_reads_fill_block_cache = db_point_reads_fill_block_cache;
+  config.rocksdb_point_reads_fill_block_cache = rocksdb_point_reads_fill_block_cache;
   const bool uses_postgres = std::any_of(config.backends.begin(), config.backends.end(),
                                          [](const std::string& b) { return IsSharedBackend(b); });
   if (uses_postgres && postgres.empty()) {

@@ -44,12 +44,14 @@ struct YcsbConfig {
   std::string eviction;      // aside: "default", "adaptive", "s3fifo", "lru" or "wtinylfu"
   std::string compression;   // RocksDB baselines
   bool rocksdb_statistics = true;
-  bool rocksdb_pipelined_write = false;  // RocksDB baselines
-  bool latency_stats = true;             // aside backends: Options::latency_stats
-  std::string postgres;                  // PostgreSQL backends: libpq connection string
-  absl::Duration max_staleness;          // aside-postgres: Options::max_staleness
-  double audit_fraction = 0;             // aside backends: Options::audit_fraction
-  absl::Duration audit_delay;            // and Options::audit_delay
+  bool rocksdb_pipelined_write = false;              // RocksDB baselines
+  bool latency_stats = true;                         // aside backends: Options::latency_stats
+  bool db_point_reads_fill_block_cache = false;      // aside: the Options field of that name
+  bool rocksdb_point_reads_fill_block_cache = true;  // RocksDB baselines: their point reads
+  std::string postgres;                              // PostgreSQL backends: libpq connection string
+  absl::Duration max_staleness;                      // aside-postgres: Options::max_staleness
+  double audit_fraction = 0;                         // aside backends: Options::audit_fraction
+  absl::Duration audit_delay;                        // and Options::audit_delay
   // Redis: aside-postgres's tier (Options::redis) and redis-aside's cache; empty: none.
   std::string redis;
   std::string redis_password;

@@ -116,6 +116,8 @@ BackendOptions MakeBackendOptions(const YcsbConfig& config, const std::string& p
   options.rocksdb_statistics = config.rocksdb_statistics;
   options.rocksdb_pipelined_write = config.rocksdb_pipelined_write;
   options.latency_stats = config.latency_stats;
+  options.db_point_reads_fill_block_cache = config.db_point_reads_fill_block_cache;
+  options.rocksdb_point_reads_fill_block_cache = config.rocksdb_point_reads_fill_block_cache;
   options.postgres = config.postgres;
   options.keep_tables = config.keep_db;
   options.max_staleness = config.max_staleness;

@@ -301,6 +301,12 @@ struct Options {
   // cache above; RocksDB only). Default: 8 MiB.
   size_t db_block_cache_bytes = 8 << 20;
 
+  // Whether the cache's misses (the DB's point reads) put the blocks they read into that block
+  // cache; scans always do. Off, the block cache keeps what scans reuse instead of one 4 KiB
+  // block per missed row, whose row the cache above already keeps. Turn it on when
+  // db_block_cache_bytes is large beside cache_bytes. RocksDB only. Default: false.
+  bool db_point_reads_fill_block_cache = false;
+
   // Path of a Unix domain socket on which the Store serves admin requests (stats, get, peek,
   // invalidate, warm, hot, metrics...; see core/admin_protocol.h and the asidekv-admin tool).
   // Created with mode 0600 and removed when the Store closes; an existing non-socket file there
