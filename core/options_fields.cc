@@ -70,6 +70,7 @@ constexpr OptionField kOptionFields[] = {
     {"db_block_cache_bytes", [](const Options& o) { return Size(o.db_block_cache_bytes); }},
     {"db_point_reads_fill_block_cache",
      [](const Options& o) { return Value(o.db_point_reads_fill_block_cache); }},
+    {"db_mmap_reads", [](const Options& o) { return Value(o.db_mmap_reads); }},
     {"admin_socket", [](const Options& o) { return Value(o.admin_socket); }},
     {"metrics_address", [](const Options& o) { return Value(o.metrics_address); }},
     {"log", [](const Options& o) { return Value(std::string(o.log ? "set" : "default")); }},

@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Options& options,
   db_options.error_if_exists = options.error_if_exists;
   db_options.block_cache_bytes = options.db_block_cache_bytes;
   db_options.point_reads_fill_block_cache = options.db_point_reads_fill_block_cache;
+  db_options.mmap_reads = options.db_mmap_reads;
   db_options.sync = options.sync_writes;
   db_options.fault_injector = hooks.fault_injector;
   db_options.value_encoding =

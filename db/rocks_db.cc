@@ -115,6 +115,10 @@ absl::Status ValidateOptions(const DbOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_open_files must be -1 or >= 0, got ", o.max_open_files));
   }
+  if (o.mmap_reads && o.fault_injector != nullptr) {
+    return absl::InvalidArgumentError(
+        "mmap_reads and fault_injector cannot be combined: mapped reads bypass the injector");
+  }
   const std::optional<rocksdb::CompressionType> type = ToRocksCompression(o.compression);
   if (!type.has_value()) return absl::InvalidArgumentError("unknown compression");
   if (*type != rocksdb::kNoCompression) {
@@ -140,6 +144,7 @@ rocksdb::Options BuildOptions(const DbOptions& o, std::shared_ptr<rocksdb::Cache
   opts.bytes_per_sync = size_t{1} << 20;  // Smooth out SST writeback instead of bursts.
   opts.keep_log_file_num = 10;            // Each open starts a new info LOG; keep a few.
   opts.enable_pipelined_write = o.pipelined_write;
+  opts.allow_mmap_reads = o.mmap_reads;
 
   rocksdb::BlockBasedTableOptions table;
   table.format_version = 5;

@@ -16,6 +16,7 @@
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/forwarding_cache.h"
 #include "tests/testing/gated_fill_cache.h"
+#include "tests/testing/rocksdb_options_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/sync_point_counter.h"
 #include "tests/testing/temp_dir.h"
@@ -305,6 +306,21 @@ INSTANTIATE_TEST_SUITE_P(
                       Config{"Update", 1 << 20, WritePolicy::kUpdate, absl::ZeroDuration()},
                       Config{"NegativeTtl", 1 << 20, WritePolicy::kInvalidate, absl::Seconds(3)}),
     [](const ::testing::TestParamInfo<Config>& info) { return info.param.name; });
+
+TEST(StoreOpenTest, DbMmapReadsReachRocksDb) {
+  TempDir dir;
+  for (const bool mapped : {false, true}) {
+    Options o;
+    o.path = dir.Sub("db");
+    o.db_mmap_reads = mapped;
+    auto store = Store::Open(o);
+    ASSERT_OK(store.status());
+    ASSERT_OK((*store)->Put("k", "v"));
+    EXPECT_THAT(testing::RocksDbOptionsFileText(o.path),
+                ::testing::HasSubstr(mapped ? "allow_mmap_reads=true" : "allow_mmap_reads=false"));
+    EXPECT_EQ(*(*store)->Get("k"), "v");
+  }
+}
 
 TEST(StoreOpenTest, RejectsBadOptions) {
   TempDir dir;

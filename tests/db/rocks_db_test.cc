@@ -24,8 +24,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "db/fault_injection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/rocksdb_options_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -152,29 +154,18 @@ TEST_F(RocksDbTest, OpenCreatesStoreWithDefaults) {
   EXPECT_TRUE(fs::exists(DbPath() + "/CURRENT"));
 }
 
-// The RocksDB options of the newest OPTIONS file RocksDB wrote into `folder`, as text.
-std::string OptionsFileText(const std::string& folder) {
-  std::string newest;
-  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("OPTIONS-", 0) == 0 && name > newest) newest = name;
-  }
-  std::ifstream in(folder + "/" + newest);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 TEST_F(RocksDbTest, PipelinedWritesReachRocksDbUnlessTurnedOff) {
   {
     std::unique_ptr<RocksDb> db = OpenOrDie();
     ASSERT_NE(db, nullptr);
     ASSERT_OK(db->Put("k", "v"));
   }
-  EXPECT_THAT(OptionsFileText(DbPath()), HasSubstr("enable_pipelined_write=true"));
+  EXPECT_THAT(testing::RocksDbOptionsFileText(DbPath()), HasSubstr("enable_pipelined_write=true"));
   DbOptions off;
   off.pipelined_write = false;
   std::unique_ptr<RocksDb> db = OpenOrDie(off);
   ASSERT_NE(db, nullptr);
-  EXPECT_THAT(OptionsFileText(DbPath()), HasSubstr("enable_pipelined_write=false"));
+  EXPECT_THAT(testing::RocksDbOptionsFileText(DbPath()), HasSubstr("enable_pipelined_write=false"));
   std::string value;
   ASSERT_OK(db->Get("k", &value));
   EXPECT_EQ(value, "v");
@@ -226,6 +217,28 @@ TEST_F(RocksDbTest, PointReadsLeaveTheBlockCacheToScansUnlessAsked) {
   }
 }
 
+TEST_F(RocksDbTest, MappedReadsReachRocksDbOnlyWhenAsked) {
+  {
+    std::unique_ptr<RocksDb> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    for (int i = 0; i < 1000; ++i) ASSERT_OK(db->Put(absl::StrCat("k", i), absl::StrCat("v", i)));
+    ASSERT_OK(db->Flush());
+  }
+  EXPECT_THAT(testing::RocksDbOptionsFileText(DbPath()), HasSubstr("allow_mmap_reads=false"));
+  DbOptions mapped;
+  mapped.mmap_reads = true;
+  std::unique_ptr<RocksDb> db = OpenOrDie(mapped);
+  ASSERT_NE(db, nullptr);
+  EXPECT_THAT(testing::RocksDbOptionsFileText(DbPath()), HasSubstr("allow_mmap_reads=true"));
+  // The flushed SST is read through the map: every value comes back.
+  std::string value;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_OK(db->Get(absl::StrCat("k", i), &value));
+    ASSERT_EQ(value, absl::StrCat("v", i));
+  }
+  EXPECT_THAT(db->Get("missing", &value), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(RocksDbTest, OpenRejectsBadOptions) {
   DbOptions bloom;
   bloom.bloom_bits_per_key = -1;
@@ -236,6 +249,11 @@ TEST_F(RocksDbTest, OpenRejectsBadOptions) {
   DbOptions files;
   files.max_open_files = -2;
   EXPECT_THAT(RocksDb::Open(DbPath(), files), StatusIs(absl::StatusCode::kInvalidArgument));
+  DbOptions mapped;
+  mapped.mmap_reads = true;
+  mapped.fault_injector = std::make_shared<FaultInjector>();
+  EXPECT_THAT(RocksDb::Open(DbPath(), mapped),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mmap_reads")));
   EXPECT_THAT(RocksDb::Open("", DbOptions()), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_FALSE(fs::exists(DbPath()));
 }

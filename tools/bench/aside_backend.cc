@@ -23,6 +23,7 @@ Options AsideBackend::StoreOptions(const BackendOptions& options) {
   store_options.audit_delay = options.audit_delay;
   store_options.latency_stats = options.latency_stats;
   store_options.db_point_reads_fill_block_cache = options.db_point_reads_fill_block_cache;
+  store_options.db_mmap_reads = options.db_mmap_reads;
   return store_options;
 }
 
@@ -85,6 +86,7 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
                                                                            : "adaptive"},
       {"latency_stats", o.latency_stats ? "on" : "off"},
       {"db_point_reads_fill_block_cache", o.db_point_reads_fill_block_cache ? "on" : "off"},
+      {"db_mmap_reads", o.db_mmap_reads ? "on" : "off"},
   };
   if (o.audit_fraction > 0) {
     out.emplace_back("audit_fraction", absl::StrCat(o.audit_fraction));

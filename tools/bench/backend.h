@@ -63,6 +63,9 @@ struct BackendOptions {
   // Off, the row cache's misses leave the block cache to scans as asidekv's do; plain rocksdb
   // then has no cache for point reads at all.
   bool rocksdb_point_reads_fill_block_cache = true;
+  // aside: Options::db_mmap_reads; RocksDB baselines: allow_mmap_reads (both off by default).
+  bool db_mmap_reads = false;
+  bool rocksdb_mmap_reads = false;
   // PostgreSQL backends (aside-postgres, postgres, redis-aside): the server's libpq connection
   // string. Each Open uses a fresh table, dropped when the backend is destroyed unless
   // keep_tables.

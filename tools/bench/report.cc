@@ -50,8 +50,10 @@ void AppendHeader(const BenchReport& report, std::string& out) {
                   " block cache behind asidekv and the row cache; baselines' compression ",
                   c.compression, c.rocksdb_pipelined_write ? ", pipelined writes" : "",
                   c.rocksdb_point_reads_fill_block_cache ? "" : ", point reads not filling",
+                  c.rocksdb_mmap_reads ? ", mmap reads" : "",
                   c.db_point_reads_fill_block_cache ? "; aside's misses fill its block cache" : "",
-                  "; aside write policy ", c.write_policy, ", eviction ", c.eviction, "\n");
+                  c.db_mmap_reads ? "; aside mmap reads" : "", "; aside write policy ",
+                  c.write_policy, ", eviction ", c.eviction, "\n");
   if (!c.postgres.empty()) {
     absl::StrAppend(&out, "postgres: a fresh table per backend and round; aside-postgres max ",
                     "staleness ", absl::FormatDuration(c.max_staleness), ", ", c.threads,

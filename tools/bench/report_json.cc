@@ -56,6 +56,8 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("latency_stats", c.latency_stats);
   json.Field("db_point_reads_fill_block_cache", c.db_point_reads_fill_block_cache);
   json.Field("rocksdb_point_reads_fill_block_cache", c.rocksdb_point_reads_fill_block_cache);
+  json.Field("db_mmap_reads", c.db_mmap_reads);
+  json.Field("rocksdb_mmap_reads", c.rocksdb_mmap_reads);
   json.Field("compact_after_load", c.compact_after_load);
   json.Field("prewarm", c.prewarm);
   json.Field("seed", c.seed);

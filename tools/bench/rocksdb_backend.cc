@@ -41,6 +41,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
   db_options.compression = *compression;
   db_options.enable_pipelined_write = options.rocksdb_pipelined_write;
   read_options_.fill_cache = options.rocksdb_point_reads_fill_block_cache;
+  db_options.allow_mmap_reads = options.rocksdb_mmap_reads;
   rocksdb::BlockBasedTableOptions table;
   const size_t block_cache_bytes = row_cache ? options.db_block_cache_bytes : options.cache_bytes;
   table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
@@ -66,6 +67,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
       {"statistics", options.rocksdb_statistics ? "tickers" : "off"},
       {"pipelined_write", options.rocksdb_pipelined_write ? "on" : "off"},
       {"point_reads_fill_block_cache", options.rocksdb_point_reads_fill_block_cache ? "on" : "off"},
+      {"mmap_reads", options.rocksdb_mmap_reads ? "on" : "off"},
       {"rocksdb_version", absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH)},
   };
   return absl::OkStatus();

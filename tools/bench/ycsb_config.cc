@@ -155,6 +155,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool latency_stats = true;
   bool db_point_reads_fill_block_cache = false;
   bool rocksdb_point_reads_fill_block_cache = true;
+  bool db_mmap_reads = false;
+  bool rocksdb_mmap_reads = false;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
   double audit_fraction = 0;
@@ -227,6 +229,10 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddBool("rocksdb-point-reads-fill-block-cache", &rocksdb_point_reads_fill_block_cache,
                 "RocksDB baselines: whether their point reads fill their block cache (RocksDB's "
                 "default; off leaves plain rocksdb without a cache for point reads)");
+  flags.AddBool("db-mmap-reads", &db_mmap_reads,
+                "aside: Options::db_mmap_reads, RocksDB reads SST files through memory maps");
+  flags.AddBool("rocksdb-mmap-reads", &rocksdb_mmap_reads,
+                "RocksDB baselines: allow_mmap_reads (RocksDB's default is off)");
   flags.AddBool("rocksdb-pipelined-write", &rocksdb_pipelined_write,
                 "RocksDB baselines: enable_pipelined_write, as asidekv's RocksDB has it (RocksDB's "
                 "default is off)");
@@ -349,6 +355,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   config.latency_stats = latency_stats;
   config.db_point_reads_fill_block_cache = db_point_reads_fill_block_cache;
   config.rocksdb_point_reads_fill_block_cache = rocksdb_point_reads_fill_block_cache;
+  config.db_mmap_reads = db_mmap_reads;
+  config.rocksdb_mmap_reads = rocksdb_mmap_reads;
   const bool uses_postgres = std::any_of(config.backends.begin(), config.backends.end(),
                                          [](const std::string& b) { return IsSharedBackend(b); });
   if (uses_postgres && postgres.empty()) {

@@ -48,6 +48,8 @@ struct YcsbConfig {
   bool latency_stats = true;                         // aside backends: Options::latency_stats
   bool db_point_reads_fill_block_cache = false;      // aside: the Options field of that name
   bool rocksdb_point_reads_fill_block_cache = true;  // RocksDB baselines: their point reads
+  bool db_mmap_reads = false;                        // aside: Options::db_mmap_reads
+  bool rocksdb_mmap_reads = false;                   // RocksDB baselines: allow_mmap_reads
   std::string postgres;                              // PostgreSQL backends: libpq connection string
   absl::Duration max_staleness;                      // aside-postgres: Options::max_staleness
   double audit_fraction = 0;                         // aside backends: Options::audit_fraction

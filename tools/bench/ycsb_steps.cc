@@ -118,6 +118,8 @@ BackendOptions MakeBackendOptions(const YcsbConfig& config, const std::string& p
   options.latency_stats = config.latency_stats;
   options.db_point_reads_fill_block_cache = config.db_point_reads_fill_block_cache;
   options.rocksdb_point_reads_fill_block_cache = config.rocksdb_point_reads_fill_block_cache;
+  options.db_mmap_reads = config.db_mmap_reads;
+  options.rocksdb_mmap_reads = config.rocksdb_mmap_reads;
   options.postgres = config.postgres;
   options.keep_tables = config.keep_db;
   options.max_staleness = config.max_staleness;

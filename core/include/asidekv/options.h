@@ -307,6 +307,11 @@ struct Options {
   // db_block_cache_bytes is large beside cache_bytes. RocksDB only. Default: false.
   bool db_point_reads_fill_block_cache = false;
 
+  // RocksDB reads SST files through memory maps instead of a pread per block (RocksDB's
+  // allow_mmap_reads): cheaper misses, but an I/O error under a mapped page (a failing disk)
+  // ends the process with SIGBUS instead of returning an error. RocksDB only. Default: false.
+  bool db_mmap_reads = false;
+
   // Path of a Unix domain socket on which the Store serves admin requests (stats, get, peek,
   // invalidate, warm, hot, metrics...; see core/admin_protocol.h and the asidekv-admin tool).
   // Created with mode 0600 and removed when the Store closes; an existing non-socket file there
