@@ -106,7 +106,9 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Options& options,
   db_options.create_if_missing = options.create_if_missing;
   db_options.error_if_exists = options.error_if_exists;
   db_options.block_cache_bytes = options.db_block_cache_bytes;
-  db_options.point_reads_fill_block_cache = options.db_point_reads_fill_block_cache;
+  // Without the cache, the block cache is the only cache point reads have.
+  db_options.point_reads_fill_block_cache =
+      options.db_point_reads_fill_block_cache || options.cache_capacity_bytes == 0;
   db_options.mmap_reads = options.db_mmap_reads;
   db_options.sync = options.sync_writes;
   db_options.fault_injector = hooks.fault_injector;

@@ -304,7 +304,9 @@ struct Options {
   // Whether the cache's misses (the DB's point reads) put the blocks they read into that block
   // cache; scans always do. Off, the block cache keeps what scans reuse instead of one 4 KiB
   // block per missed row, whose row the cache above already keeps. Turn it on when
-  // db_block_cache_bytes is large beside cache_bytes. RocksDB only. Default: false.
+  // db_block_cache_bytes is large beside cache_capacity_bytes. With the cache off
+  // (cache_capacity_bytes = 0) point reads fill it whatever this says. RocksDB only.
+  // Default: false.
   bool db_point_reads_fill_block_cache = false;
 
   // RocksDB reads SST files through memory maps instead of a pread per block (RocksDB's
