@@ -71,6 +71,7 @@ constexpr OptionField kOptionFields[] = {
     {"db_point_reads_fill_block_cache",
      [](const Options& o) { return Value(o.db_point_reads_fill_block_cache); }},
     {"db_mmap_reads", [](const Options& o) { return Value(o.db_mmap_reads); }},
+    {"db_block_size", [](const Options& o) { return Size(o.db_block_size); }},
     {"admin_socket", [](const Options& o) { return Value(o.admin_socket); }},
     {"metrics_address", [](const Options& o) { return Value(o.metrics_address); }},
     {"log", [](const Options& o) { return Value(std::string(o.log ? "set" : "default")); }},

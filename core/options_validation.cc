@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "cache/sharded_cache.h"
 #include "db/postgres/change_feed.h"
+#include "db/rocks_db.h"
 #include "remote/redis_config.h"
 #include "util/string_view.h"
 
@@ -108,6 +109,11 @@ absl::Status ValidateOptions(const Options& o, bool database_given) {
   }
   if (!o.path.empty() && !o.postgres.empty()) {
     return Bad("path and postgres are both set: a Store has one source of truth");
+  }
+  if (!o.path.empty() && (o.db_block_size < db::DbOptions::kMinBlockSize ||
+                          o.db_block_size > db::DbOptions::kMaxBlockSize)) {
+    return Bad(absl::StrCat("db_block_size must be in [", db::DbOptions::kMinBlockSize, ", ",
+                            db::DbOptions::kMaxBlockSize, "], got ", o.db_block_size));
   }
   if (!o.postgres.empty()) {
     absl::Status s = CheckPostgresTable(o.postgres_table);

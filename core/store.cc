@@ -110,6 +110,7 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Options& options,
   db_options.point_reads_fill_block_cache =
       options.db_point_reads_fill_block_cache || options.cache_capacity_bytes == 0;
   db_options.mmap_reads = options.db_mmap_reads;
+  db_options.block_size = options.db_block_size;
   db_options.sync = options.sync_writes;
   db_options.fault_injector = hooks.fault_injector;
   db_options.value_encoding =

@@ -108,6 +108,11 @@ absl::Status ValidateOptions(const DbOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("bloom_bits_per_key must be in [0, 64], got ", o.bloom_bits_per_key));
   }
+  if (o.block_size < DbOptions::kMinBlockSize || o.block_size > DbOptions::kMaxBlockSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block_size must be in [", DbOptions::kMinBlockSize, ", ",
+                     DbOptions::kMaxBlockSize, "], got ", o.block_size));
+  }
   if (o.write_buffer_size == 0) {
     return absl::InvalidArgumentError("write_buffer_size must be > 0");
   }
@@ -148,7 +153,7 @@ rocksdb::Options BuildOptions(const DbOptions& o, std::shared_ptr<rocksdb::Cache
 
   rocksdb::BlockBasedTableOptions table;
   table.format_version = 5;
-  table.block_size = size_t{4} << 10;
+  table.block_size = o.block_size;
   // Index and filter blocks stay in the table readers (cache_index_and_filter_blocks = false):
   // charged to a small block cache they are evicted by data blocks, and every miss then re-reads
   // a whole filter (measured: ~100 us per Get at 1M keys with an 8 MiB cache, against ~6 us).

@@ -322,6 +322,17 @@ TEST(StoreOpenTest, DbMmapReadsReachRocksDb) {
   }
 }
 
+TEST(StoreOpenTest, DbBlockSizeReachesRocksDb) {
+  TempDir dir;
+  Options o;
+  o.path = dir.Sub("db");
+  o.db_block_size = 2048;
+  auto store = Store::Open(o);
+  ASSERT_OK(store.status());
+  EXPECT_THAT(testing::RocksDbOptionsFileText(o.path),
+              ::testing::HasSubstr("\n  block_size=2048\n"));
+}
+
 TEST(StoreOpenTest, RejectsBadOptions) {
   TempDir dir;
   const auto bad = [&](auto mutate) {
@@ -343,6 +354,8 @@ TEST(StoreOpenTest, RejectsBadOptions) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(bad([](Options& o) { o.ttl_jitter = 1; }),
               StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(bad([](Options& o) { o.db_block_size = 100; }),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("db_block_size")));
   EXPECT_THAT(bad([](Options& o) { o.max_key_size = 0; }),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(bad([](Options& o) { o.path = "/nonexistent-parent/x/db"; }), ::testing::Not(IsOk()));

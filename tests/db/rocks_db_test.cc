@@ -239,6 +239,24 @@ TEST_F(RocksDbTest, MappedReadsReachRocksDbOnlyWhenAsked) {
   EXPECT_THAT(db->Get("missing", &value), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(RocksDbTest, BlockSizeReachesRocksDb) {
+  {
+    std::unique_ptr<RocksDb> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+  }
+  EXPECT_THAT(testing::RocksDbOptionsFileText(DbPath()), HasSubstr("\n  block_size=4096\n"));
+  DbOptions small;
+  small.block_size = 1024;
+  std::unique_ptr<RocksDb> db = OpenOrDie(small);
+  ASSERT_NE(db, nullptr);
+  EXPECT_THAT(testing::RocksDbOptionsFileText(DbPath()), HasSubstr("\n  block_size=1024\n"));
+  // SSTs of either block size read back.
+  for (int i = 0; i < 1000; ++i) ASSERT_OK(db->Put(absl::StrCat("k", i), std::string(100, 'v')));
+  ASSERT_OK(db->Flush());
+  std::string value;
+  for (int i = 0; i < 1000; ++i) ASSERT_OK(db->Get(absl::StrCat("k", i), &value));
+}
+
 TEST_F(RocksDbTest, OpenRejectsBadOptions) {
   DbOptions bloom;
   bloom.bloom_bits_per_key = -1;
@@ -249,6 +267,12 @@ TEST_F(RocksDbTest, OpenRejectsBadOptions) {
   DbOptions files;
   files.max_open_files = -2;
   EXPECT_THAT(RocksDb::Open(DbPath(), files), StatusIs(absl::StatusCode::kInvalidArgument));
+  for (const size_t bad : {size_t{0}, size_t{255}, (size_t{256} << 20) + 1}) {
+    DbOptions block;
+    block.block_size = bad;
+    EXPECT_THAT(RocksDb::Open(DbPath(), block),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("block_size")));
+  }
   DbOptions mapped;
   mapped.mmap_reads = true;
   mapped.fault_injector = std::make_shared<FaultInjector>();

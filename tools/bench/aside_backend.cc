@@ -24,6 +24,7 @@ Options AsideBackend::StoreOptions(const BackendOptions& options) {
   store_options.latency_stats = options.latency_stats;
   store_options.db_point_reads_fill_block_cache = options.db_point_reads_fill_block_cache;
   store_options.db_mmap_reads = options.db_mmap_reads;
+  store_options.db_block_size = options.db_block_size;
   return store_options;
 }
 
@@ -87,6 +88,7 @@ std::vector<std::pair<std::string, std::string>> AsideBackend::Describe() const 
       {"latency_stats", o.latency_stats ? "on" : "off"},
       {"db_point_reads_fill_block_cache", o.db_point_reads_fill_block_cache ? "on" : "off"},
       {"db_mmap_reads", o.db_mmap_reads ? "on" : "off"},
+      {"db_block_size", absl::StrCat(o.db_block_size)},
   };
   if (o.audit_fraction > 0) {
     out.emplace_back("audit_fraction", absl::StrCat(o.audit_fraction));

@@ -66,6 +66,9 @@ struct BackendOptions {
   // aside: Options::db_mmap_reads; RocksDB baselines: allow_mmap_reads (both off by default).
   bool db_mmap_reads = false;
   bool rocksdb_mmap_reads = false;
+  // aside: Options::db_block_size; RocksDB baselines: BlockBasedTableOptions::block_size.
+  size_t db_block_size = 4096;
+  size_t rocksdb_block_size = 4096;
   // PostgreSQL backends (aside-postgres, postgres, redis-aside): the server's libpq connection
   // string. Each Open uses a fresh table, dropped when the backend is destroyed unless
   // keep_tables.

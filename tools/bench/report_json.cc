@@ -58,6 +58,8 @@ void WriteConfig(const YcsbConfig& c, JsonWriter& json) {
   json.Field("rocksdb_point_reads_fill_block_cache", c.rocksdb_point_reads_fill_block_cache);
   json.Field("db_mmap_reads", c.db_mmap_reads);
   json.Field("rocksdb_mmap_reads", c.rocksdb_mmap_reads);
+  json.Field("db_block_size", c.db_block_size);
+  json.Field("rocksdb_block_size", c.rocksdb_block_size);
   json.Field("compact_after_load", c.compact_after_load);
   json.Field("prewarm", c.prewarm);
   json.Field("seed", c.seed);

@@ -43,6 +43,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
   read_options_.fill_cache = options.rocksdb_point_reads_fill_block_cache;
   db_options.allow_mmap_reads = options.rocksdb_mmap_reads;
   rocksdb::BlockBasedTableOptions table;
+  table.block_size = options.rocksdb_block_size;
   const size_t block_cache_bytes = row_cache ? options.db_block_cache_bytes : options.cache_bytes;
   table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -68,6 +69,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
       {"pipelined_write", options.rocksdb_pipelined_write ? "on" : "off"},
       {"point_reads_fill_block_cache", options.rocksdb_point_reads_fill_block_cache ? "on" : "off"},
       {"mmap_reads", options.rocksdb_mmap_reads ? "on" : "off"},
+      {"block_size", absl::StrCat(options.rocksdb_block_size)},
       {"rocksdb_version", absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH)},
   };
   return absl::OkStatus();

@@ -157,6 +157,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool rocksdb_point_reads_fill_block_cache = true;
   bool db_mmap_reads = false;
   bool rocksdb_mmap_reads = false;
+  int64_t db_block_size = 4096;
+  int64_t rocksdb_block_size = 4096;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
   double audit_fraction = 0;
@@ -233,6 +235,10 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
                 "aside: Options::db_mmap_reads, RocksDB reads SST files through memory maps");
   flags.AddBool("rocksdb-mmap-reads", &rocksdb_mmap_reads,
                 "RocksDB baselines: allow_mmap_reads (RocksDB's default is off)");
+  flags.AddInt("db-block-size", &db_block_size, 256, int64_t{256} << 20,
+               "aside: Options::db_block_size, RocksDB's SST data block size in bytes");
+  flags.AddInt("rocksdb-block-size", &rocksdb_block_size, 256, int64_t{256} << 20,
+               "RocksDB baselines: SST data block size in bytes (RocksDB's default 4096)");
   flags.AddBool("rocksdb-pipelined-write", &rocksdb_pipelined_write,
                 "RocksDB baselines: enable_pipelined_write, as asidekv's RocksDB has it (RocksDB's "
                 "default is off)");
@@ -357,6 +363,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   config.rocksdb_point_reads_fill_block_cache = rocksdb_point_reads_fill_block_cache;
   config.db_mmap_reads = db_mmap_reads;
   config.rocksdb_mmap_reads = rocksdb_mmap_reads;
+  config.db_block_size = static_cast<size_t>(db_block_size);
+  config.rocksdb_block_size = static_cast<size_t>(rocksdb_block_size);
   const bool uses_postgres = std::any_of(config.backends.begin(), config.backends.end(),
                                          [](const std::string& b) { return IsSharedBackend(b); });
   if (uses_postgres && postgres.empty()) {

@@ -120,6 +120,8 @@ BackendOptions MakeBackendOptions(const YcsbConfig& config, const std::string& p
   options.rocksdb_point_reads_fill_block_cache = config.rocksdb_point_reads_fill_block_cache;
   options.db_mmap_reads = config.db_mmap_reads;
   options.rocksdb_mmap_reads = config.rocksdb_mmap_reads;
+  options.db_block_size = config.db_block_size;
+  options.rocksdb_block_size = config.rocksdb_block_size;
   options.postgres = config.postgres;
   options.keep_tables = config.keep_db;
   options.max_staleness = config.max_staleness;

@@ -309,6 +309,12 @@ struct Options {
   // Default: false.
   bool db_point_reads_fill_block_cache = false;
 
+  // Size of RocksDB's SST data blocks (db::DbOptions::block_size). Smaller blocks make the
+  // cache's misses cheaper (a point read copies and searches one block) but take more memory for
+  // the index, compress worse and cost scans more blocks; in [256 B, 256 MiB]. RocksDB only.
+  // Default: 4 KiB.
+  size_t db_block_size = 4 << 10;
+
   // RocksDB reads SST files through memory maps instead of a pread per block (RocksDB's
   // allow_mmap_reads): cheaper misses, but an I/O error under a mapped page (a failing disk)
   // ends the process with SIGBUS instead of returning an error. RocksDB only. Default: false.

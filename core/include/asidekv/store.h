@@ -129,11 +129,11 @@ class ASIDEKV_EXPORT Store final {
   // Opens a Store over `database`, the application's own source of truth (asidekv/database.h
   // states what it must guarantee). Options::path and Options::postgres must be empty; the
   // options that configure RocksDB (create_if_missing, error_if_exists, sync_writes,
-  // db_block_cache_bytes, db_point_reads_fill_block_cache, db_mmap_reads) are the database's
-  // business and ignored. Values are stored with asidekv's header unless Options::raw_values.
-  // Statuses: InvalidArgument for a null database or bad options (e.g. max_staleness unset while
-  // database->IsShared() and the cache is on); FailedPrecondition as for Open(options) about
-  // admin_socket. The Store owns the database.
+  // db_block_cache_bytes, db_point_reads_fill_block_cache, db_mmap_reads, db_block_size) are the
+  // database's business and ignored. Values are stored with asidekv's header unless
+  // Options::raw_values. Statuses: InvalidArgument for a null database or bad options (e.g.
+  // max_staleness unset while database->IsShared() and the cache is on); FailedPrecondition as for
+  // Open(options) about admin_socket. The Store owns the database.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options,
                                                      std::unique_ptr<Database> database);
 
