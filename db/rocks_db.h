@@ -100,8 +100,8 @@ struct DbOptions {
   // miss: its row is cached above, and the 4 KiB block around it, read for one row of the cold
   // tail, is rarely read again before it is evicted. Filling costs an allocation, a copy and an
   // eviction per miss, and pushes out the blocks scans reuse. Measured (asidekv-bench, 2 threads,
-  // zipfian, the same binary alternated): YCSB-C over 1,000,000 records with a 10% cache went
-  // from 1.92x plain RocksDB to 2.13x-2.22x without the fill; YCSB-E after D at 100,000 records
+  // zipfian, runs alternated): YCSB-C over 1,000,000 records with a 10% cache went from 1.93x and
+  // 1.82x plain RocksDB to 2.17x and 2.29x without the fill; YCSB-E after D at 100,000 records
   // from 0.94x to 1.09x. Turn it on when the block cache is large beside asidekv's cache, or when
   // the store is read without one. Default: false.
   bool point_reads_fill_block_cache = false;
@@ -111,8 +111,9 @@ struct DbOptions {
   // stored uncompressed no copy. The price: an I/O error under a mapped page (a failing disk)
   // raises SIGBUS and ends the process, where a pread returns an error Status; and the mapped
   // files count in the process's address space (not its heap). Measured (asidekv-bench, YCSB-C,
-  // 1,000,000 records, a 10% cache, 2 threads, alternated): asidekv went from 2.21x plain
-  // RocksDB to 2.67x-2.69x. Refused with fault_injector (mapped reads would bypass it).
+  // 1,000,000 records, a 10% cache, 2 threads, alternated): asidekv went from 2.23x and 2.40x
+  // plain RocksDB to 2.88x and 2.72x; against a RocksDB with mapped reads too, 1.95x. Refused
+  // with fault_injector (mapped reads would bypass it).
   // Default: false.
   bool mmap_reads = false;
 
@@ -120,8 +121,8 @@ struct DbOptions {
   // reaches an SST copies, checksums and searches one whole block, so smaller blocks make the
   // cache's misses cheaper; the price is a larger index (kept in memory), a worse compression
   // ratio and more blocks per scan. Measured (1,000,000 rows; 1 KiB against 4 KiB):
-  //   - YCSB-C at a 10% cache (asidekv-bench, 2 threads): 2.73x-2.75x plain RocksDB (4 KiB
-  //     blocks) against 2.19x; 2 KiB: 2.27x-2.40x.
+  //   - YCSB-C at a 10% cache (asidekv-bench, 2 threads): 2.76x and 3.08x plain RocksDB (4 KiB
+  //     blocks) against 2.32x; against a RocksDB with 1 KiB blocks too, 2.35x.
   //   - YCSB-E (scans) after D, 100,000 records: 1.05x plain RocksDB against 1.17x.
   //   - Index in memory: 2.2 MB against 0.55 MB for 120 MB of rows.
   //   - LZ4 on JSON-like rows: SST files 30% larger (53.1 MB against 40.9 MB; 2 KiB: 12%).
