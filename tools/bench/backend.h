@@ -33,6 +33,10 @@
 
 namespace asidekv::bench {
 
+// The SST block size asidekv's RocksDB and plain RocksDB use unless told otherwise (4 KiB,
+// RocksDB's default and Options::db_block_size's).
+inline constexpr size_t kDefaultBlockSize = 4096;
+
 struct BackendOptions {
   // Folder for the backend's data (DB backends). Its parent exists; the folder does not yet.
   std::string path;
@@ -67,8 +71,8 @@ struct BackendOptions {
   bool db_mmap_reads = false;
   bool rocksdb_mmap_reads = false;
   // aside: Options::db_block_size; RocksDB baselines: BlockBasedTableOptions::block_size.
-  size_t db_block_size = 4096;
-  size_t rocksdb_block_size = 4096;
+  size_t db_block_size = kDefaultBlockSize;
+  size_t rocksdb_block_size = kDefaultBlockSize;
   // PostgreSQL backends (aside-postgres, postgres, redis-aside): the server's libpq connection
   // string. Each Open uses a fresh table, dropped when the backend is destroyed unless
   // keep_tables.

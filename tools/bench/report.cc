@@ -45,18 +45,21 @@ void AppendHeader(const BenchReport& report, std::string& out) {
                   absl::FormatDuration(c.warmup), " warm-up), seed ", c.seed, "\n");
   absl::StrAppend(&out, "cache: ", FormatBytes(static_cast<double>(c.cache_bytes)));
   if (c.cache_fraction.has_value()) absl::StrAppendFormat(&out, " (%g x data)", *c.cache_fraction);
-  absl::StrAppend(
-      &out, " = asidekv cache = rocksdb block cache = row cache; ",
-      FormatBytes(static_cast<double>(c.db_block_cache_bytes)),
-      " block cache behind asidekv and the row cache; baselines' compression ", c.compression,
-      c.rocksdb_pipelined_write ? ", pipelined writes" : "",
-      c.rocksdb_point_reads_fill_block_cache ? "" : ", point reads not filling",
-      c.rocksdb_mmap_reads ? ", mmap reads" : "",
-      c.rocksdb_block_size != 4096 ? absl::StrCat(", ", c.rocksdb_block_size, " B blocks") : "",
-      c.db_point_reads_fill_block_cache ? "; aside's misses fill its block cache" : "",
-      c.db_mmap_reads ? "; aside mmap reads" : "",
-      c.db_block_size != 4096 ? absl::StrCat("; aside ", c.db_block_size, " B blocks") : "",
-      "; aside write policy ", c.write_policy, ", eviction ", c.eviction, "\n");
+  absl::StrAppend(&out, " = asidekv cache = rocksdb block cache = row cache; ",
+                  FormatBytes(static_cast<double>(c.db_block_cache_bytes)),
+                  " block cache behind asidekv and the row cache; baselines' compression ",
+                  c.compression, c.rocksdb_pipelined_write ? ", pipelined writes" : "",
+                  c.rocksdb_point_reads_fill_block_cache ? "" : ", point reads not filling",
+                  c.rocksdb_mmap_reads ? ", mmap reads" : "",
+                  c.rocksdb_block_size != kDefaultBlockSize
+                      ? absl::StrCat(", ", c.rocksdb_block_size, " B blocks")
+                      : "",
+                  c.db_point_reads_fill_block_cache ? "; aside's misses fill its block cache" : "",
+                  c.db_mmap_reads ? "; aside mmap reads" : "",
+                  c.db_block_size != kDefaultBlockSize
+                      ? absl::StrCat("; aside ", c.db_block_size, " B blocks")
+                      : "",
+                  "; aside write policy ", c.write_policy, ", eviction ", c.eviction, "\n");
   if (!c.postgres.empty()) {
     absl::StrAppend(&out, "postgres: a fresh table per backend and round; aside-postgres max ",
                     "staleness ", absl::FormatDuration(c.max_staleness), ", ", c.threads,

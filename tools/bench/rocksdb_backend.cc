@@ -40,7 +40,7 @@ absl::Status RocksDbBackendBase::OpenDb(const BackendOptions& options, bool row_
   db_options.error_if_exists = true;
   db_options.compression = *compression;
   db_options.enable_pipelined_write = options.rocksdb_pipelined_write;
-  read_options_.fill_cache = options.rocksdb_point_reads_fill_block_cache;
+  point_read_options_.fill_cache = options.rocksdb_point_reads_fill_block_cache;
   db_options.allow_mmap_reads = options.rocksdb_mmap_reads;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = options.rocksdb_block_size;

@@ -35,7 +35,8 @@ class RocksDbBackendBase {
   bool SupportsScan() const { return true; }
 
   absl::Status Read(std::string_view key, std::string* value) {
-    rocksdb::Status s = db_->Get(read_options_, rocksdb::Slice(key.data(), key.size()), value);
+    rocksdb::Status s =
+        db_->Get(point_read_options_, rocksdb::Slice(key.data(), key.size()), value);
     if (s.ok()) return absl::OkStatus();
     return FromRocks(s);
   }
@@ -61,7 +62,7 @@ class RocksDbBackendBase {
   bool row_cache_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Statistics> statistics_;
-  rocksdb::ReadOptions read_options_;
+  rocksdb::ReadOptions point_read_options_;  // Get's; scans use RocksDB's defaults.
   rocksdb::WriteOptions write_options_;
   std::vector<std::pair<std::string, std::string>> description_;
 };

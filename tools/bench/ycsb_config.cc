@@ -157,8 +157,8 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   bool rocksdb_point_reads_fill_block_cache = true;
   bool db_mmap_reads = false;
   bool rocksdb_mmap_reads = false;
-  int64_t db_block_size = 4096;
-  int64_t rocksdb_block_size = 4096;
+  int64_t db_block_size = kDefaultBlockSize;
+  int64_t rocksdb_block_size = kDefaultBlockSize;
   std::string postgres;
   absl::Duration max_staleness = absl::Seconds(1);
   double audit_fraction = 0;
@@ -238,7 +238,7 @@ absl::StatusOr<std::optional<YcsbConfig>> ParseYcsbFlags(YcsbPreset preset, int 
   flags.AddInt("db-block-size", &db_block_size, 256, int64_t{256} << 20,
                "aside: Options::db_block_size, RocksDB's SST data block size in bytes");
   flags.AddInt("rocksdb-block-size", &rocksdb_block_size, 256, int64_t{256} << 20,
-               "RocksDB baselines: SST data block size in bytes (RocksDB's default 4096)");
+               "RocksDB baselines: SST data block size in bytes");
   flags.AddBool("rocksdb-pipelined-write", &rocksdb_pipelined_write,
                 "RocksDB baselines: enable_pipelined_write, as asidekv's RocksDB has it (RocksDB's "
                 "default is off)");

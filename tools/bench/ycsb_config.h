@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tools/bench/backend.h"
 #include "tools/bench/key_distribution.h"
 
 namespace asidekv::bench {
@@ -50,8 +51,8 @@ struct YcsbConfig {
   bool rocksdb_point_reads_fill_block_cache = true;  // RocksDB baselines: their point reads
   bool db_mmap_reads = false;                        // aside: Options::db_mmap_reads
   bool rocksdb_mmap_reads = false;                   // RocksDB baselines: allow_mmap_reads
-  size_t db_block_size = 4096;                       // aside: Options::db_block_size
-  size_t rocksdb_block_size = 4096;                  // RocksDB baselines: block_size
+  size_t db_block_size = kDefaultBlockSize;          // aside: Options::db_block_size
+  size_t rocksdb_block_size = kDefaultBlockSize;     // RocksDB baselines: block_size
   std::string postgres;                              // PostgreSQL backends: libpq connection string
   absl::Duration max_staleness;                      // aside-postgres: Options::max_staleness
   double audit_fraction = 0;                         // aside backends: Options::audit_fraction
