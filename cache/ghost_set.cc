@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 
 #include "cache/memory_cost.h"
 
@@ -24,8 +25,8 @@ size_t GhostSet::BucketsFor(size_t hashes) {
 }
 
 size_t GhostSet::BytesFor(size_t hashes) {
-  return FlatTableBytes(BucketsFor(hashes), sizeof(std::pair<const uint64_t, Live>)) +
-         std::bit_ceil(2 * hashes + kSlack + 1) * sizeof(Slot);
+  return FlatTableBytes(BucketsFor(hashes), sizeof(std::pair<const uint32_t, Live>)) +
+         std::bit_ceil(hashes + hashes / 2 + kSlack + 1) * sizeof(Slot);
 }
 
 void GhostSet::SetMaxBytes(uint64_t bytes) {
@@ -41,7 +42,7 @@ void GhostSet::SetMaxBytes(uint64_t bytes) {
 }
 
 size_t GhostSet::MemoryBytes() const {
-  return FlatTableBytes(live_.bucket_count(), sizeof(std::pair<const uint64_t, Live>)) +
+  return FlatTableBytes(live_.bucket_count(), sizeof(std::pair<const uint32_t, Live>)) +
          fifo_.capacity() * sizeof(Slot);
 }
 
@@ -55,18 +56,21 @@ size_t GhostSet::FullBytes(uint64_t mean_charge) const {
 
 void GhostSet::Insert(uint64_t hash, uint64_t charge) {
   charge = std::max<uint64_t>(charge, 1);
-  Remove(hash);
-  if (charge > capacity_ || max_hashes_ == 0) return;
-  const uint64_t seq = next_seq_++;
-  fifo_.push_back(Slot{hash, seq});
-  live_[hash] = Live{seq, charge};
+  const uint32_t fingerprint = Fingerprint(hash);
+  RemoveFingerprint(fingerprint);
+  if (charge > capacity_ || charge > UINT32_MAX || max_hashes_ == 0) return;
+  const uint32_t seq = next_seq_++;
+  fifo_.push_back(Slot{fingerprint, seq});
+  live_[fingerprint] = Live{seq, static_cast<uint32_t>(charge)};
   charge_ += charge;
   EvictToCapacity();
-  if (fifo_.size() > 2 * live_.size() + kSlack) Compact();
+  if (fifo_.size() > live_.size() + live_.size() / 2 + kSlack) Compact();
 }
 
-bool GhostSet::Remove(uint64_t hash) {
-  auto it = live_.find(hash);
+bool GhostSet::Remove(uint64_t hash) { return RemoveFingerprint(Fingerprint(hash)); }
+
+bool GhostSet::RemoveFingerprint(uint32_t fingerprint) {
+  auto it = live_.find(fingerprint);
   if (it == live_.end()) return false;
   charge_ -= it->second.charge;
   live_.erase(it);
@@ -74,7 +78,7 @@ bool GhostSet::Remove(uint64_t hash) {
 }
 
 bool GhostSet::IsLive(const Slot& slot) const {
-  auto it = live_.find(slot.hash);
+  auto it = live_.find(slot.fingerprint);
   return it != live_.end() && it->second.seq == slot.seq;
 }
 
@@ -82,7 +86,7 @@ void GhostSet::EvictToCapacity() {
   while (charge_ > capacity_ || live_.size() > max_hashes_) {
     const Slot slot = fifo_.front();
     fifo_.pop_front();
-    if (IsLive(slot)) Remove(slot.hash);
+    if (IsLive(slot)) RemoveFingerprint(slot.fingerprint);
   }
 }
 

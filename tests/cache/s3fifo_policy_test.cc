@@ -179,5 +179,51 @@ TEST(GhostSetTest, ChurnOfHitsKeepsItConsistent) {
   EXPECT_FALSE(ghost.Contains(99999 - 300));
 }
 
+TEST(GhostSetTest, BoundedByMemoryItRemembersAHashInUnder48Bytes) {
+  // A set bounded only by memory: how many hashes 1 MiB holds. With 64-bit hashes, sequence
+  // numbers and charges and a FIFO up to twice the live hashes it was 12,799 (82 bytes each).
+  constexpr uint64_t kBytes = uint64_t{1} << 20;
+  GhostSet ghost;
+  ghost.SetCapacity(UINT64_MAX);
+  ghost.SetMaxBytes(kBytes);
+  ASSERT_GE(ghost.max_hashes(), kBytes / 48);
+  // Filled past its bound with churn (hits that leave dead FIFO slots), it stays within it.
+  const uint64_t n = 3 * ghost.max_hashes();
+  for (uint64_t h = 1; h <= n; ++h) {
+    ghost.Insert(h * 0x9E3779B97F4A7C15u, 100);
+    if (h % 4 == 0) {
+      EXPECT_TRUE(ghost.Remove((h - 1) * 0x9E3779B97F4A7C15u));
+    }
+    ASSERT_LE(ghost.MemoryBytes(), kBytes);
+  }
+  EXPECT_LE(ghost.FullBytes(100), kBytes);
+  EXPECT_EQ(ghost.size(), ghost.max_hashes());
+  EXPECT_TRUE(ghost.Contains(n * 0x9E3779B97F4A7C15u));
+  const uint64_t last_hit = n / 4 * 4 - 1;
+  EXPECT_FALSE(ghost.Contains(last_hit * 0x9E3779B97F4A7C15u));  // Removed by its hit.
+  EXPECT_TRUE(ghost.Contains((last_hit + 1) * 0x9E3779B97F4A7C15u));
+}
+
+TEST(GhostSetTest, HashesThatShareTheLow32BitsAreOneGhost) {
+  GhostSet ghost;
+  ghost.SetCapacity(10);
+  ghost.Insert(0x1'0000'0005u, 3);
+  EXPECT_TRUE(ghost.Contains(0x2'0000'0005u));
+  ghost.Insert(0x2'0000'0005u, 4);  // Replaces the first: one hash, the newer charge.
+  EXPECT_EQ(ghost.size(), 1u);
+  EXPECT_EQ(ghost.charge(), 4u);
+  EXPECT_TRUE(ghost.Remove(5));
+  EXPECT_EQ(ghost.charge(), 0u);
+}
+
+TEST(GhostSetTest, AChargeOver32BitsIsNotRemembered) {
+  GhostSet ghost;
+  ghost.SetCapacity(UINT64_MAX);
+  ghost.Insert(1, uint64_t{1} << 32);
+  EXPECT_EQ(ghost.size(), 0u);
+  ghost.Insert(2, UINT32_MAX);
+  EXPECT_EQ(ghost.charge(), uint64_t{UINT32_MAX});
+}
+
 }  // namespace
 }  // namespace asidekv::cache
