@@ -57,11 +57,16 @@ size_t GhostSet::FullBytes(uint64_t mean_charge) const {
 void GhostSet::Insert(uint64_t hash, uint64_t charge) {
   charge = std::max<uint64_t>(charge, 1);
   const uint32_t fingerprint = Fingerprint(hash);
-  RemoveFingerprint(fingerprint);
-  if (charge > capacity_ || charge > UINT32_MAX || max_hashes_ == 0) return;
+  if (charge > capacity_ || charge > UINT32_MAX || max_hashes_ == 0) {
+    RemoveFingerprint(fingerprint);
+    return;
+  }
+  // One probe: a record of the same fingerprint is replaced in place (its FIFO slot goes dead).
   const uint32_t seq = next_seq_++;
+  auto [it, inserted] = live_.try_emplace(fingerprint);
+  if (!inserted) charge_ -= it->second.charge;
+  it->second = Live{seq, static_cast<uint32_t>(charge)};
   fifo_.push_back(Slot{fingerprint, seq});
-  live_[fingerprint] = Live{seq, static_cast<uint32_t>(charge)};
   charge_ += charge;
   EvictToCapacity();
   if (fifo_.size() > live_.size() + live_.size() / 2 + kSlack) Compact();
@@ -86,7 +91,11 @@ void GhostSet::EvictToCapacity() {
   while (charge_ > capacity_ || live_.size() > max_hashes_) {
     const Slot slot = fifo_.front();
     fifo_.pop_front();
-    if (IsLive(slot)) RemoveFingerprint(slot.fingerprint);
+    auto it = live_.find(slot.fingerprint);
+    if (it != live_.end() && it->second.seq == slot.seq) {
+      charge_ -= it->second.charge;
+      live_.erase(it);
+    }
   }
 }
 
