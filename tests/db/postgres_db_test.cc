@@ -390,7 +390,9 @@ TEST_F(PostgresDbTest, ABatchAbortedAsADeadlockVictimIsRunAgain) {
   ASSERT_OK(RunSql(*other, "COMMIT"));
   batch.join();
   EXPECT_OK(batch_status);
-  EXPECT_EQ(WriteRetries(*db), 1);
+  // At least once. When the other transaction's backend is slow to wake after the abort, the
+  // first retry locks a before it does and the two deadlock again, so a second retry may follow.
+  EXPECT_GE(WriteRetries(*db), 1);
   std::string value;
   ASSERT_OK(db->Get("a", &value));
   EXPECT_EQ(value, "1");  // The batch ran again after the other transaction committed.
