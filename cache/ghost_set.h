@@ -20,8 +20,8 @@
 //   Memory: each remembered hash costs a table bucket (12 bytes + 1 control byte, 1.28 to 2.56
 //   buckets per hash) and 8-byte FIFO slots (at most 1.5 per hash plus kSlack, in a power-of-two
 //   ring): 29 to 57 bytes whatever the charge of the entry it stands for (before fingerprints and
-//   the tighter FIFO it was 64 to 96 bytes, so a set bounded by memory remembered 2.2 times
-//   fewer hashes in the same bytes). With small entries a capacity in charge units can
+//   the tighter FIFO it was 64 to 96 bytes, so a set bounded by memory remembered about half
+//   the hashes in the same bytes). With small entries a capacity in charge units can
 //   mean more memory than the entries themselves. SetMaxBytes() bounds the memory too: it caps
 //   the number of hashes so that the table never grows past the size whose bytes (with the FIFO
 //   at its largest) fit the limit, and MemoryBytes() reports what the set holds. FullBytes()
@@ -29,7 +29,8 @@
 //   before the set grows into it (see cache/shard.h, "Bookkeeping").
 //
 // Invariants
-//   live_ maps each remembered hash to the sequence number and charge of its one live slot;
+//   live_ maps each remembered fingerprint to the sequence number and charge of its one live
+//   slot;
 //   charge_ is the sum of the live charges and never exceeds capacity_ after a call returns;
 //   live_.size() never exceeds max_hashes_ after a call returns;
 //   fifo_.size() <= live_.size() + live_.size() / 2 + kSlack (Compact() drops dead slots past

@@ -20,7 +20,7 @@
 // The keys sit in one contiguous array, and each step prefetches the key kKeyPrefetch steps
 // ahead, as a caller's key is in its cache when it calls: the time is the cache's own. (With a
 // std::string per key, a 16-byte key is out of the string's inline buffer, and every step paid
-// two memory misses of the harness's before the cache's: about 50 ns of every backend's figure.)
+// two memory misses of the harness's before the cache's: 40-120 ns of every backend's figure.)
 //
 //   cache_benchmark [--keys=N] [--deadlock_detection=0] [benchmark flags]
 //   e.g. --benchmark_filter='lookup/.*/full' --benchmark_repetitions=3
@@ -71,7 +71,7 @@ struct Workload {
   std::string_view key(size_t i) const { return {key_bytes.data() + i * kKeySize, kKeySize}; }
 
   // Bytes of capacity that hold every key with room to spare, for all three caches (asidekv
-  // charges payload + 80, RocksDB payload + its handle), or about half of them.
+  // charges payload + kEntryOverhead, RocksDB payload + its handle), or about half of them.
   uint64_t CapacityFor(Capacity c) const {
     const uint64_t payload = num_keys * (kKeySize + kValueSize);
     return c == Capacity::kFull ? payload * 5 / 2 : payload * 3 / 4;
